@@ -1,0 +1,73 @@
+/*
+ * Findings: the one data type every analysis produces and every renderer prints. Renderers never
+ * analyse; filters (suppressions, baselines, gates) act on findings. Kinds are a public, closed
+ * set (docs/report-schema.md): later work adds producers, not kind names.
+ */
+#ifndef LOCKWATCH_FINDING_H
+#define LOCKWATCH_FINDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+typedef enum lw_finding_kind {
+    LW_KIND_LOCK_ORDER_INVERSION = 0,
+    LW_KIND_DEADLOCK,
+    LW_KIND_DATA_RACE,
+    LW_KIND_UNPROTECTED_INCREMENT,
+    LW_KIND_TLS_MISUSE,
+    LW_KIND_API_MISUSE,
+    LW_KIND_COUNT
+} lw_finding_kind;
+
+/* The JSON/SARIF name of a kind, e.g. "lock-order-inversion". */
+const char *lw_kind_name(lw_finding_kind k);
+/* Parses a kind name; returns -1 if unknown. */
+int lw_kind_parse(const char *name);
+
+/*
+ * One lock-order edge as a finding shows it: thread `thread_id` acquired `to_lock` (at
+ * `to_stack`) while holding `from_lock` (acquired at `from_stack`), with `gates` also held.
+ */
+typedef struct lw_finding_edge {
+    uint32_t from_lock, to_lock;
+    uint32_t thread_id;
+    uint32_t seq;
+    uint32_t from_stack, to_stack;
+    uint32_t acq_flags; /* LW_ACQ_* of the to_lock acquisition */
+    uint32_t *gates;
+    size_t n_gates;
+} lw_finding_edge;
+
+typedef struct lw_finding {
+    lw_finding_kind kind;
+    char *subkind;   /* NULL when the kind has none; "single-thread" for a one-thread cycle */
+    bool harmless;   /* judged unable to fail (shown only with --all) */
+    char *reason;    /* why harmless, or NULL */
+    const lw_process *proc;
+    uint32_t *locks; /* the cycle's locks in order: locks[i] -> locks[i+1 mod n] */
+    size_t n_locks;
+    lw_finding_edge *edges; /* edges[i] is locks[i] -> locks[(i+1) % n_locks] */
+    size_t n_edges;
+    uint32_t *threads; /* distinct threads involved */
+    size_t n_threads;
+    unsigned occurrences; /* how many times merged logs/contexts reproduced this finding */
+} lw_finding;
+
+typedef struct lw_findings {
+    lw_finding *items;
+    size_t n, cap;
+} lw_findings;
+
+/* Appends a zeroed finding and returns it (aborts on out-of-memory, like all analyzer allocs). */
+lw_finding *lw_findings_add(lw_findings *fs);
+/* Frees one finding's contents. */
+void lw_finding_free(lw_finding *f);
+/* Frees all findings. */
+void lw_findings_free(lw_findings *fs);
+/* Number of findings that are not harmless. */
+size_t lw_findings_count_real(const lw_findings *fs);
+
+#endif /* LOCKWATCH_FINDING_H */

@@ -1,0 +1,124 @@
+/*
+ * The analyzer's in-memory model of what one or more logs recorded. The log reader
+ * (log_reader.c) fills it; analyses read it and never change it. Ids are the recorder's ids and
+ * are only meaningful inside one process (lw_process).
+ */
+#ifndef LOCKWATCH_MODEL_H
+#define LOCKWATCH_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockwatch/log_format.h"
+
+typedef struct lw_module {
+    uint32_t id;
+    uint64_t base, lo, hi;
+    char *path;
+    uint8_t build_id[64];
+    size_t build_id_len;
+} lw_module;
+
+typedef struct lw_stack {
+    uint32_t id;
+    uint32_t flags; /* LW_STACK_* */
+    uint32_t nframes;
+    uint64_t *frames; /* innermost first */
+} lw_stack;
+
+typedef struct lw_thread {
+    uint32_t id;
+    uint32_t parent_id;
+    uint32_t parent_seq;
+    uint32_t create_stack;
+    uint64_t os_tid;
+    uint64_t start_ns;
+    char name[16];
+    bool exited;
+    uint32_t final_seq;  /* valid if exited */
+    uint32_t held_at_exit;
+} lw_thread;
+
+typedef struct lw_join {
+    uint32_t joiner_id;
+    uint32_t joiner_seq;
+    uint32_t joinee_id;
+    uint32_t stack_id;
+} lw_join;
+
+typedef struct lw_lock {
+    uint32_t id;
+    uint16_t kind; /* enum lw_lock_kind */
+    uint32_t flags;
+    uint32_t init_stack;
+    uint64_t address;
+    uint64_t class_pc;
+} lw_lock;
+
+typedef struct lw_held {
+    uint32_t lock_id;
+    uint32_t stack_id;
+    uint32_t flags;
+} lw_held;
+
+typedef struct lw_context {
+    uint32_t thread_id;
+    uint32_t seq;
+    uint32_t lock_id;
+    uint32_t acq_flags;
+    uint32_t stack_id;
+    uint32_t flags; /* LW_CTX_* */
+    uint32_t n_held;
+    lw_held *held; /* outermost first */
+} lw_context;
+
+/*
+ * Everything one log file said about one process. Arrays are in log order; the *_by_id lookups
+ * below are the way to resolve ids (they return NULL for an id the log never defined, which a
+ * damaged log can produce: analyses must cope).
+ */
+typedef struct lw_process {
+    char *log_path; /* the file it came from */
+    uint64_t pid, ppid;
+    char *exe;
+    uint64_t start_realtime_ns;
+    bool clean_end;   /* an LW_REC_END record was found */
+    int exit_status;  /* from LW_REC_END, -1 if unknown */
+    bool truncated;   /* the reader stopped early on damage; what was read is kept */
+    char *damage;     /* one-line description of the first damage found, or NULL */
+
+    lw_module *modules;
+    size_t n_modules;
+    lw_stack *stacks;
+    size_t n_stacks;
+    lw_thread *threads;
+    size_t n_threads;
+    lw_join *joins;
+    size_t n_joins;
+    lw_lock *locks;
+    size_t n_locks;
+    lw_context *contexts;
+    size_t n_contexts;
+    uint64_t dropped[8]; /* indexed by enum lw_drop_reason */
+
+    struct lw_index *index; /* private: id -> element lookups */
+} lw_process;
+
+/* A set of processes read from the logs named on a command line. */
+typedef struct lw_model {
+    lw_process *procs;
+    size_t n_procs;
+} lw_model;
+
+/* Lookups by recorder id; NULL when the log never defined that id. */
+const lw_stack *lw_process_stack(const lw_process *p, uint32_t id);
+const lw_thread *lw_process_thread(const lw_process *p, uint32_t id);
+const lw_lock *lw_process_lock(const lw_process *p, uint32_t id);
+/* The module containing pc, or NULL. */
+const lw_module *lw_process_module_for(const lw_process *p, uint64_t pc);
+
+/* Releases everything a model owns (safe on a zeroed model). */
+void lw_model_free(lw_model *m);
+
+#endif /* LOCKWATCH_MODEL_H */

@@ -1,0 +1,264 @@
+/*
+ * lockwatch log format: the contract between the recorder (liblockwatch.so) and any reader
+ * (the lockwatch analyzer or a third-party tool). docs/log-format.md describes the same layout
+ * in prose; keep the two in step. All integers are little-endian; the header says so and a
+ * reader must refuse anything else.
+ *
+ * Layout of one log file (one per process):
+ *
+ *   [file header: LW_FILE_HEADER_SIZE bytes]
+ *   [chunk][chunk]...          each chunk starts at header_size + k * chunk_size
+ *
+ * A chunk belongs to one writer (a thread, or the process itself for thread id 0). Its header
+ * gives its size, a multiple of chunk_size, so a chunk may span several base units when one
+ * record is larger than a base chunk. Inside a chunk, records follow the chunk header back to
+ * back, each 8-byte aligned. A record becomes visible when its 8-byte header is stored (with
+ * release ordering) after its body: a zero header word means "no more records in this chunk".
+ * Because the file is mapped MAP_SHARED, whatever was published survives SIGKILL or a crash.
+ */
+#ifndef LOCKWATCH_LOG_FORMAT_H
+#define LOCKWATCH_LOG_FORMAT_H
+
+#include <stdint.h>
+
+#define LW_FILE_MAGIC "LOCKWTCH" /* 8 bytes, no terminator in the file */
+#define LW_VERSION_MAJOR 1       /* incompatible layout changes */
+#define LW_VERSION_MINOR 0       /* new record types or appended fields */
+#define LW_ENDIAN_CHECK 0x01020304u
+#define LW_FILE_HEADER_SIZE 4096u
+#define LW_CHUNK_MAGIC 0x4b43574cu /* "LWCK" read as little-endian bytes */
+#define LW_DEFAULT_CHUNK_SIZE 65536u
+#define LW_RECORD_ALIGN 8u
+#define LW_MAX_FRAMES 64u /* frames kept per stack */
+#define LW_PATH_MAX 4096u
+
+/* Feature bits in lw_file_header.features: what the recorder was asked to record. */
+#define LW_FEATURE_LOCK_ORDER 0x1u
+
+/* lw_file_header.flags */
+#define LW_FILE_CLEAN_END 0x1u /* set when the process ended through exit(); see LW_REC_END */
+
+/* First LW_FILE_HEADER_SIZE bytes of the file; the rest of that page is zero. */
+struct lw_file_header {
+    char magic[8];          /* LW_FILE_MAGIC */
+    uint16_t version_major; /* LW_VERSION_MAJOR */
+    uint16_t version_minor; /* LW_VERSION_MINOR */
+    uint32_t endian_check;  /* LW_ENDIAN_CHECK as written by the host */
+    uint8_t word_size;      /* 8 on LP64 */
+    uint8_t reserved0[3];
+    uint32_t header_size;  /* LW_FILE_HEADER_SIZE */
+    uint32_t chunk_size;   /* base chunk unit, a power of two >= 4096 */
+    uint32_t features;     /* LW_FEATURE_* */
+    uint32_t flags;        /* LW_FILE_* (written last, at exit) */
+    uint64_t pid;          /* process id of the writer */
+    uint64_t ppid;         /* parent process id */
+    uint64_t start_realtime_ns; /* CLOCK_REALTIME when the log was opened */
+    uint64_t start_monotonic_ns; /* CLOCK_MONOTONIC at the same moment */
+};
+
+/* Header of every chunk (16 bytes). A chunk whose magic is 0 was never used: skip one base unit. */
+struct lw_chunk_header {
+    uint32_t magic;     /* LW_CHUNK_MAGIC */
+    uint32_t thread_id; /* owning lockwatch thread id; 0 for process-wide records */
+    uint32_t size;      /* bytes including this header, a multiple of chunk_size */
+    uint32_t seq;       /* per-owner chunk counter, from 0 */
+};
+
+/*
+ * Every record starts with this 8-byte header. size counts the header and is a multiple of 8.
+ * check must equal LW_RECORD_CHECK(type): a reader that finds anything else has lost alignment
+ * and stops reading the chunk.
+ */
+struct lw_record_header {
+    uint16_t type;  /* enum lw_record_type */
+    uint8_t check;  /* LW_RECORD_CHECK(type) */
+    uint8_t flags;  /* record-specific */
+    uint32_t size;  /* bytes, header included, multiple of 8 */
+};
+#define LW_RECORD_CHECK(type) ((uint8_t)(0xa5u ^ ((type)&0xffu)))
+
+enum lw_record_type {
+    LW_REC_PROCESS = 1,      /* struct lw_rec_process + exe path + NUL */
+    LW_REC_MODULE = 2,       /* struct lw_rec_module + build-id bytes + path + NUL */
+    LW_REC_STACK = 3,        /* struct lw_rec_stack + nframes uint64 */
+    LW_REC_THREAD_START = 4, /* struct lw_rec_thread_start */
+    LW_REC_THREAD_JOIN = 5,  /* struct lw_rec_thread_join */
+    LW_REC_THREAD_EXIT = 6,  /* struct lw_rec_thread_exit */
+    LW_REC_LOCK = 7,         /* struct lw_rec_lock */
+    LW_REC_CONTEXT = 8,      /* struct lw_rec_context + n_held struct lw_held_entry */
+    LW_REC_THREAD_NAME = 9,  /* struct lw_rec_thread_name */
+    LW_REC_DROPPED = 10,     /* struct lw_rec_dropped */
+    LW_REC_END = 11,         /* struct lw_rec_end: the process ended cleanly */
+    LW_REC_TYPE_MAX
+};
+
+struct lw_rec_process {
+    struct lw_record_header h;
+    uint64_t pid;
+    uint64_t ppid;
+    uint32_t exe_len; /* bytes of the path that follows, without its NUL */
+    uint32_t reserved;
+    /* char exe[exe_len + 1] */
+};
+
+/*
+ * A loaded ELF object. base is the load bias (dlpi_addr): a pc in [lo, hi) belongs to this
+ * module and its file-relative address is pc - base.
+ */
+struct lw_rec_module {
+    struct lw_record_header h;
+    uint64_t base;
+    uint64_t lo;
+    uint64_t hi;
+    uint32_t module_id;    /* 1-based, in load order; a re-used id never happens */
+    uint16_t build_id_len; /* bytes of GNU build-id that follow, 0 if none */
+    uint16_t path_len;     /* bytes of path that follow the build-id, without its NUL */
+    /* uint8_t build_id[build_id_len]; char path[path_len + 1]; */
+};
+
+/*
+ * A call stack, innermost frame first. Each frame is a return address (so the call
+ * instruction is at frame - 1), except when flags has LW_STACK_EXACT_TOP, where frame 0 is
+ * the exact pc. Each distinct stack is written once and then referred to by its id.
+ */
+#define LW_STACK_TRUNCATED 0x1u /* the real stack had more than LW_MAX_FRAMES frames */
+#define LW_STACK_EXACT_TOP 0x2u
+struct lw_rec_stack {
+    struct lw_record_header h; /* flags: LW_STACK_* */
+    uint32_t stack_id;         /* >= 1 */
+    uint32_t nframes;          /* <= LW_MAX_FRAMES */
+    /* uint64_t frames[nframes] */
+};
+
+/*
+ * A thread became known. Thread 1 is the process's initial thread. parent_seq is the parent's
+ * synchronisation sequence number at the pthread_create call: the child's life happens after
+ * everything the parent did in segments < parent_seq + 1 (see docs/log-format.md, "Thread order").
+ */
+struct lw_rec_thread_start {
+    struct lw_record_header h;
+    uint32_t thread_id;
+    uint32_t parent_id;  /* 0 for thread 1 or a thread not created through pthread_create */
+    uint32_t parent_seq; /* the parent's seq before the create */
+    uint32_t create_stack; /* stack of the pthread_create call in the parent, 0 if unknown */
+    uint64_t os_tid;
+    uint64_t pthread_self;
+    uint64_t monotonic_ns;
+};
+
+/* joiner waited for joinee to end; the joiner's seq advances from joiner_seq to joiner_seq+1. */
+struct lw_rec_thread_join {
+    struct lw_record_header h;
+    uint32_t joiner_id;
+    uint32_t joiner_seq;
+    uint32_t joinee_id;
+    uint32_t stack_id; /* the join call */
+    uint64_t monotonic_ns;
+};
+
+/* A thread ended (return from its start routine, pthread_exit, or process exit for thread 1). */
+struct lw_rec_thread_exit {
+    struct lw_record_header h;
+    uint32_t thread_id;
+    uint32_t final_seq;
+    uint32_t held_count; /* locks still held at the end */
+    uint32_t reserved;
+    uint64_t monotonic_ns;
+};
+
+struct lw_rec_thread_name {
+    struct lw_record_header h;
+    uint32_t thread_id;
+    uint32_t reserved;
+    char name[16]; /* NUL-terminated */
+};
+
+/* Lock kinds (lw_rec_lock.kind). */
+enum lw_lock_kind {
+    LW_LOCK_MUTEX = 1,
+    LW_LOCK_RWLOCK = 2,
+    LW_LOCK_SPIN = 3,
+    LW_LOCK_SEMAPHORE = 4,
+    LW_LOCK_C11_MTX = 5,
+};
+
+/* lw_rec_lock.flags: the mutex type and how the lock became known. */
+#define LW_LOCKF_TYPE_MASK 0x7u  /* PTHREAD_MUTEX_{NORMAL,RECURSIVE,ERRORCHECK} + 1, 0 = unknown */
+#define LW_LOCKF_STATIC 0x100u   /* first seen at a lock call, never initialised through init */
+#define LW_LOCKF_ROBUST 0x200u
+#define LW_LOCKF_PI 0x400u
+
+/*
+ * A lock identity. lock_id names one lifetime of one address: pthread_mutex_init gives a new
+ * id even at an address seen before; destroy ends the lifetime. Written once, the first time
+ * the lock takes part in a recorded context, before that context.
+ */
+struct lw_rec_lock {
+    struct lw_record_header h;
+    uint32_t lock_id;    /* >= 1 */
+    uint16_t kind;       /* enum lw_lock_kind */
+    uint16_t reserved;
+    uint32_t flags;      /* LW_LOCKF_* */
+    uint32_t init_stack; /* stack of init, or of the first use for statically initialised locks */
+    uint64_t address;
+    uint64_t class_pc;   /* return address of the init (or first-use) call: the lock's class */
+};
+
+/* Acquisition flags, on a context and on each held entry. */
+#define LW_ACQ_TRY 0x1u     /* acquired by a try-lock: the acquisition could not block */
+#define LW_ACQ_READ 0x2u    /* shared (read) acquisition */
+#define LW_ACQ_TIMED 0x4u   /* timed acquisition (timedlock, clocklock) */
+#define LW_ACQ_SPLICED 0x8u /* held entry: stack rebuilt from the call site + live caller frames */
+
+struct lw_held_entry {
+    uint32_t lock_id;
+    uint32_t stack_id; /* where the held lock was acquired */
+    uint32_t flags;    /* LW_ACQ_* of that acquisition */
+    uint32_t reserved;
+};
+
+/*
+ * A thread acquired lock_id while holding n_held other locks, in a combination (held set,
+ * acquired lock, thread, seq) not recorded before. Each held entry h gives a lock-order edge
+ * h.lock_id -> lock_id whose gate locks are the other held entries. Contexts with no held lock
+ * are not recorded. If the held list did not fit, flags has LW_CTX_HELD_TRUNCATED.
+ */
+#define LW_CTX_HELD_TRUNCATED 0x1u
+struct lw_rec_context {
+    struct lw_record_header h; /* flags: LW_CTX_* */
+    uint32_t thread_id;
+    uint32_t seq;      /* the thread's synchronisation seq at the acquisition */
+    uint32_t lock_id;  /* the lock acquired */
+    uint32_t acq_flags; /* LW_ACQ_* */
+    uint32_t stack_id; /* the acquisition */
+    uint32_t n_held;
+    /* struct lw_held_entry held[n_held], outermost first */
+};
+
+/* Something the recorder had to leave out because a bounded table was full. */
+enum lw_drop_reason {
+    LW_DROP_LOCK_TABLE_FULL = 1,
+    LW_DROP_STACK_DEPOT_FULL = 2,
+    LW_DROP_CONTEXT_SET_FULL = 3,
+    LW_DROP_LOG_FULL = 4,
+    LW_DROP_THREAD_TABLE_FULL = 5,
+};
+struct lw_rec_dropped {
+    struct lw_record_header h;
+    uint32_t reason; /* enum lw_drop_reason */
+    uint32_t reserved;
+    uint64_t count;
+};
+
+/* Written by the exit path: the log is complete. */
+struct lw_rec_end {
+    struct lw_record_header h;
+    int32_t exit_status; /* the status passed to exit(), or -1 if unknown */
+    uint32_t threads;    /* threads seen */
+    uint64_t lock_ops;   /* lock acquisitions observed (approximate: summed per thread) */
+    uint64_t contexts;   /* context records written */
+    uint64_t stacks;     /* stack records written */
+    uint64_t monotonic_ns;
+};
+
+#endif /* LOCKWATCH_LOG_FORMAT_H */
