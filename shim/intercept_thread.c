@@ -1,0 +1,177 @@
+/*
+ * Interceptors for thread life: pthread_create (a trampoline gives the child its id, parent
+ * and the parent's seq, the basis of create/join ordering), pthread_join and its variants
+ * (a JOIN record; the joiner's seq advances), pthread_exit and pthread_setname_np. dlopen is
+ * deliberately not interposed: glibc resolves $ORIGIN and RUNPATH from dlopen's caller, which
+ * an interposer would change; the module map is rescanned before any stack is written instead.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "real.h"
+#include "shim.h"
+
+struct lw_start {
+    void *(*fn)(void *);
+    void *arg;
+    uint32_t id, parent, parent_seq, create_stack;
+};
+
+static void *lw_trampoline(void *p)
+{
+    struct lw_start s = *(struct lw_start *)p;
+    free(p);
+    if (atomic_load(&lw_state) == LW_STATE_RECORDING)
+        lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
+    void *ret = s.fn(s.arg);
+    struct lw_thread *t = lw_enter();
+    if (t) {
+        int saved = errno;
+        lw_thread_exit_record(t);
+        errno = saved;
+        lw_leave();
+    }
+    return ret;
+}
+
+LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    LW_REAL(pthread_create);
+    struct lw_thread *t = lw_enter();
+    if (!t) return lw_real_pthread_create(th, attr, fn, arg);
+    int saved = errno;
+    struct lw_start *s = malloc(sizeof *s);
+    if (!s) {
+        lw_leave();
+        errno = saved;
+        return lw_real_pthread_create(th, attr, fn, arg);
+    }
+    s->fn = fn;
+    s->arg = arg;
+    s->id = lw_thread_new_id();
+    s->parent = t->id;
+    s->parent_seq = t->seq;
+    s->create_stack = lw_stack_capture();
+    uint32_t child = s->id;
+    lw_leave();
+    errno = saved;
+    int rc = lw_real_pthread_create(th, attr, lw_trampoline, s);
+    saved = errno;
+    if (rc == 0) {
+        t->seq++; /* the child's life comes after this thread's segment parent_seq */
+        lw_tid_map_put((uint64_t)*th, child);
+    } else {
+        free(s);
+    }
+    errno = saved;
+    return rc;
+}
+
+/* Records that the calling thread waited for `th` (whose id was looked up before the wait). */
+static void after_join(uint32_t joinee)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t) return;
+    int saved = errno;
+    uint32_t stack = lw_stack_capture();
+    lw_stack_ensure_written(t, stack);
+    struct lw_rec_thread_join *r = lw_log_reserve(t, sizeof *r);
+    if (r) {
+        r->joiner_id = t->id;
+        r->joiner_seq = t->seq;
+        r->joinee_id = joinee;
+        r->stack_id = stack;
+        r->monotonic_ns = lw_now_ns();
+        lw_log_publish(t, r, LW_REC_THREAD_JOIN, 0, sizeof *r);
+    }
+    t->seq++;
+    errno = saved;
+    lw_leave();
+}
+
+LW_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    LW_REAL(pthread_join);
+    uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    int rc = lw_real_pthread_join(th, ret);
+    if (rc == 0 && joinee) {
+        lw_tid_map_del((uint64_t)th);
+        after_join(joinee);
+    }
+    return rc;
+}
+
+LW_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+    LW_REAL(pthread_tryjoin_np);
+    uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    int rc = lw_real_pthread_tryjoin_np(th, ret);
+    if (rc == 0 && joinee) {
+        lw_tid_map_del((uint64_t)th);
+        after_join(joinee);
+    }
+    return rc;
+}
+
+LW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abstime)
+{
+    LW_REAL(pthread_timedjoin_np);
+    uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    int rc = lw_real_pthread_timedjoin_np(th, ret, abstime);
+    if (rc == 0 && joinee) {
+        lw_tid_map_del((uint64_t)th);
+        after_join(joinee);
+    }
+    return rc;
+}
+
+LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
+                                   const struct timespec *abstime)
+{
+    LW_REAL(pthread_clockjoin_np);
+    if (!lw_real_pthread_clockjoin_np) return ENOSYS;
+    uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    int rc = lw_real_pthread_clockjoin_np(th, ret, clk, abstime);
+    if (rc == 0 && joinee) {
+        lw_tid_map_del((uint64_t)th);
+        after_join(joinee);
+    }
+    return rc;
+}
+
+LW_EXPORT void pthread_exit(void *ret)
+{
+    LW_REAL(pthread_exit);
+    struct lw_thread *t = lw_enter();
+    if (t) {
+        int saved = errno;
+        lw_thread_exit_record(t);
+        errno = saved;
+        lw_leave();
+    }
+    lw_real_pthread_exit(ret);
+    __builtin_unreachable();
+}
+
+LW_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    LW_REAL(pthread_setname_np);
+    int rc = lw_real_pthread_setname_np(th, name);
+    if (rc != 0) return rc;
+    uint32_t id = lw_tid_map_get((uint64_t)th);
+    struct lw_thread *t = id ? lw_enter() : NULL;
+    if (t) {
+        struct lw_rec_thread_name *r = lw_log_reserve(t, sizeof *r);
+        if (r) {
+            r->thread_id = id;
+            strncpy(r->name, name, sizeof r->name - 1);
+            r->name[sizeof r->name - 1] = 0;
+            lw_log_publish(t, r, LW_REC_THREAD_NAME, 0, sizeof *r);
+        }
+        lw_leave();
+    }
+    return rc;
+}

@@ -1,0 +1,117 @@
+/*
+ * The recorder's life: the constructor reads LOCKWATCH_OPTIONS, opens the log and records the
+ * process, its modules and its first thread; the destructor (at exit) closes the log with an
+ * END record; the fork handler gives the child a log of its own. Any failure leaves the shim
+ * inert — the program then runs exactly as it would without lockwatch — after one line on
+ * stderr. setuid/setgid programs (AT_SECURE) are never recorded.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim.h"
+
+_Atomic int lw_state;
+struct lw_options lw_opts = {.log_dir = ".", .stack_depth = 32};
+
+#define LW_STATE_OFF 2
+
+void lw_say(const char *a, const char *b, const char *c)
+{
+    int saved = errno;
+    const char *parts[4] = {a, b, c, "\n"};
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(parts[i]);
+        while (n) {
+            ssize_t w = write(2, parts[i], n);
+            if (w <= 0) break;
+            parts[i] += w;
+            n -= (size_t)w;
+        }
+    }
+    errno = saved;
+}
+
+uint64_t lw_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* PROCESS record, module map and thread 1, written at the start of every log. */
+static void record_process_start(void)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t) return;
+    const char *exe = lw_exe_path();
+    size_t len = strnlen(exe, LW_PATH_MAX - 1);
+    uint32_t size = (uint32_t)((sizeof(struct lw_rec_process) + len + 1 + 7) & ~7u);
+    struct lw_rec_process *r = lw_log_reserve(t, size);
+    if (r) {
+        r->pid = (uint64_t)getpid();
+        r->ppid = (uint64_t)getppid();
+        r->exe_len = (uint32_t)len;
+        memcpy(r + 1, exe, len);
+        ((char *)(r + 1))[len] = 0;
+        lw_log_publish(t, r, LW_REC_PROCESS, 0, size);
+    }
+    lw_modules_record(t);
+    lw_leave();
+}
+
+static void lw_atfork_child(void)
+{
+    if (atomic_load(&lw_state) != LW_STATE_RECORDING) return;
+    int saved = errno;
+    /* Only the forking thread exists in the child. Its held locks stay held (they are, in the
+     * child too); everything else starts afresh in a log named with the child's pid. */
+    lw_modules_new_log();
+    lw_log_reopen_in_child();
+    struct lw_thread *t = lw_thread_peek();
+    if (t) lw_thread_reset_for_child(t);
+    record_process_start();
+    errno = saved;
+}
+
+__attribute__((constructor(101))) static void lw_init(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&lw_state, &expected, -1)) return;
+    lw_real_resolve_all();
+    if (getauxval(AT_SECURE)) {
+        atomic_store(&lw_state, LW_STATE_OFF); /* never write files for a setuid program */
+        return;
+    }
+    char err[256];
+    if (lw_options_parse(getenv("LOCKWATCH_OPTIONS"), &lw_opts, err, sizeof err) != 0) {
+        lw_say("lockwatch: ", err, "; not recording");
+        atomic_store(&lw_state, LW_STATE_OFF);
+        return;
+    }
+    lw_lock_table_init();
+    lw_stack_init();
+    lw_thread_init_key();
+    if (lw_log_open() != 0) {
+        atomic_store(&lw_state, LW_STATE_OFF);
+        return;
+    }
+    pthread_atfork(NULL, NULL, lw_atfork_child);
+    atomic_store(&lw_state, LW_STATE_RECORDING);
+    record_process_start();
+}
+
+__attribute__((destructor(101))) static void lw_fini(void)
+{
+    if (atomic_load(&lw_state) != LW_STATE_RECORDING) return;
+    struct lw_thread *t = lw_enter();
+    if (t) {
+        lw_log_close(-1);
+        lw_leave();
+    }
+}

@@ -1,0 +1,194 @@
+/*
+ * Internal declarations shared by the files of liblockwatch.so (the recorder). Nothing here is
+ * exported: only the interposed functions carry LW_EXPORT. See docs/design.md ("The recorder")
+ * for the rules every function reachable from a wrapper must follow: no malloc, no stdio, no
+ * global lock and no syscall on the hot path; errno preserved; safe to re-enter.
+ */
+#ifndef LOCKWATCH_SHIM_H
+#define LOCKWATCH_SHIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockwatch/log_format.h"
+
+#define LW_EXPORT __attribute__((visibility("default")))
+#define LW_HIDDEN __attribute__((visibility("hidden")))
+#define LW_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LW_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LW_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- global state (lifecycle.c) ---- */
+
+/* 0: not initialised (pass everything through), 1: recording, 2: disabled for good. */
+extern _Atomic int lw_state;
+#define LW_STATE_RECORDING 1
+
+struct lw_options {
+    char log_dir[LW_PATH_MAX];
+    unsigned stack_depth;
+    unsigned verbose;
+};
+extern struct lw_options lw_opts;
+
+/* Parses a LOCKWATCH_OPTIONS string into opts (defaults first). On error returns -1 and writes
+ * a one-line message into err. No malloc: safe in the constructor. */
+int lw_options_parse(const char *text, struct lw_options *opts, char *err, size_t errlen);
+
+/* Writes a message to stderr with raw write(2) (no stdio in the shim). */
+void lw_say(const char *a, const char *b, const char *c);
+
+/* Monotonic time in ns (vDSO clock_gettime: no syscall on Linux). */
+uint64_t lw_now_ns(void);
+
+/* ---- per-thread state (thread_state.c) ---- */
+
+struct lw_held {
+    uintptr_t addr;
+    uint32_t lock_id;
+    uint32_t flags;     /* LW_ACQ_* */
+    uint32_t recursion; /* extra relocks of a recursive mutex */
+    uint32_t kind;
+    uintptr_t ret_pc;  /* return address of the acquiring call */
+    uintptr_t frame;   /* the wrapper's frame address, to rebuild the stack later */
+    uint32_t stack_id; /* 0 until the first context that needs it */
+    uint32_t reserved;
+};
+
+struct lw_thread {
+    uint32_t id;
+    uint32_t seq;
+    uint64_t os_tid;
+    /* held locks, outermost first */
+    struct lw_held *held;
+    uint32_t n_held, cap_held;
+    uint64_t held_hash; /* XOR of lw_mix(lock, flags) over held: keys the context set */
+    /* set of recorded contexts (open addressing over 64-bit keys, 0 = empty) */
+    uint64_t *ctx_keys;
+    uint32_t ctx_cap, ctx_count;
+    /* current log chunk */
+    char *chunk;
+    uint32_t chunk_pos, chunk_size, chunk_seq;
+    uint64_t lock_ops;
+    bool exited;
+    struct lw_held held_inline[32];
+};
+
+/* The calling thread's state, creating it if needed; NULL if it cannot be created (then the
+ * caller passes through). */
+struct lw_thread *lw_thread_get(void);
+/* The calling thread's state if it exists. */
+struct lw_thread *lw_thread_peek(void);
+/* Re-entrancy guard: returns the thread state if the caller may record now and marks the
+ * thread as inside the shim; NULL means "pass straight through". Pair with lw_leave(). */
+struct lw_thread *lw_enter(void);
+void lw_leave(void);
+/* Writes THREAD_EXIT for t once. */
+void lw_thread_exit_record(struct lw_thread *t);
+/* Allocates a new thread id. */
+uint32_t lw_thread_new_id(void);
+/* Sets up the calling thread (started by our pthread_create trampoline) as id with its parent. */
+struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_seq,
+                                  uint32_t create_stack);
+/* Forget all contexts recorded (after fork: the child's log starts empty). */
+void lw_thread_reset_for_child(struct lw_thread *t);
+/* Creates the pthread key whose destructor releases a thread's state. */
+void lw_thread_init_key(void);
+uint32_t lw_threads_seen(void);
+
+/* Maps pthread_t values to thread ids (for join). */
+void lw_tid_map_put(uint64_t pthread, uint32_t id);
+uint32_t lw_tid_map_get(uint64_t pthread);
+void lw_tid_map_del(uint64_t pthread);
+
+/* ---- memory (mem.c): mmap-backed, never malloc ---- */
+void *lw_mmap_zero(size_t size);
+void lw_munmap(void *p, size_t size);
+
+/* ---- lock table (lock_table.c) ---- */
+
+/* Returns the id of the current lifetime of the lock at addr, creating one (with a first-use
+ * stack captured from the caller) if the address has none. 0 if the table is full. */
+uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags);
+/* Starts a new lifetime at addr (init): new id, init stack from the caller. */
+uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags);
+/* Ends the lifetime at addr (destroy). */
+void lw_lock_destroy(uintptr_t addr);
+/* Writes the LOCK record for id (found at addr) into the log unless already written. */
+void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind);
+/* Reserves the table (constructor). */
+void lw_lock_table_init(void);
+
+/* ---- stacks (stack_depot.c) ---- */
+
+/* Captures the caller's stack (frames outside the shim only) and interns it. 0 on failure. */
+uint32_t lw_stack_capture(void);
+/* Captures the current stack and, for each held entry lacking a stack id, rebuilds the stack
+ * of its acquisition from its call site and the caller frames still live. Returns the current
+ * stack's id. */
+uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held);
+/* Interns frames; returns the id (>= 1) or 0 when the depot is full. */
+uint32_t lw_stack_intern(const uint64_t *frames, uint32_t n, uint32_t flags);
+/* Writes the STACK record for id into the log unless it is already in this log. */
+void lw_stack_ensure_written(struct lw_thread *t, uint32_t id);
+/* The innermost frame of stack id (its class pc for locks), 0 if none. */
+uint64_t lw_stack_top(uint32_t id);
+/* Address range of the shim's own code, so captured stacks can drop its frames. */
+void lw_stack_init(void);
+extern _Atomic uint64_t lw_stacks_written;
+
+/* ---- log (log_writer.c) ---- */
+
+/* Opens the log file for this process; returns 0 or -1 (message already printed). */
+int lw_log_open(void);
+/* Reserves `size` bytes (a multiple of 8, header included) in t's chunk and returns a pointer
+ * to the record; fill the body then call lw_log_publish. NULL if the log is full or closed. */
+void *lw_log_reserve(struct lw_thread *t, uint32_t size);
+/* Publishes a record filled after lw_log_reserve: stores its header last, with release. */
+void lw_log_publish(struct lw_thread *t, void *rec, uint16_t type, uint8_t flags, uint32_t size);
+/* Gives the unused tail of t's chunk to later threads (t is ending). */
+void lw_log_release_chunk(struct lw_thread *t);
+/* Writes the END record, marks the file clean and trims it. */
+void lw_log_close(int exit_status);
+/* After fork in the child: drops the parent's mapping and opens the child's own log. */
+void lw_log_reopen_in_child(void);
+/* Counts a dropped item (reported in a DROPPED record at the end). */
+void lw_log_drop(enum lw_drop_reason reason);
+extern _Atomic uint64_t lw_contexts_written;
+extern _Atomic uint32_t lw_log_generation;
+
+/* ---- modules (modules.c) ---- */
+/* Writes MODULE records for every loaded object not yet in this log. */
+void lw_modules_record(struct lw_thread *t);
+void lw_modules_new_log(void);
+/* Path of the main program (/proc/self/exe). */
+const char *lw_exe_path(void);
+
+/* ---- lock order (lock_order.c) ---- */
+
+/* After a successful acquisition of the lock at addr: updates the held list and records a
+ * new context if this (held set, lock, seq) was not seen by this thread before. */
+void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t type_flags,
+                   uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame);
+/* After a successful release. */
+void lw_on_release(struct lw_thread *t, uintptr_t addr);
+
+/* ---- real functions (real.c) ---- */
+/* Resolves `name` in the next object after the shim; NULL if absent. */
+void *lw_real_resolve(const char *name);
+void lw_real_resolve_all(void);
+
+/* 64-bit mixer (splitmix64 finaliser): spreads keys for open addressing. */
+static inline uint64_t lw_mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+#endif /* LOCKWATCH_SHIM_H */
