@@ -6,6 +6,7 @@
  * CONTEXT record. So the log grows with distinct contexts, not with lock operations.
  * Everything here runs inside lw_enter()/lw_leave() on the calling thread's own state.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -154,7 +155,8 @@ void lw_on_release(struct lw_thread *t, uintptr_t addr)
             return;
         }
         t->held_hash ^= held_key(h->lock_id, h->flags);
-        memmove(h, h + 1, (size_t)(t->n_held - i - 1) * sizeof *h);
+        if (i + 1 < t->n_held) /* out-of-order unlock; LIFO needs no move */
+            memmove(h, h + 1, (size_t)(t->n_held - i - 1) * sizeof *h);
         t->n_held--;
         return;
     }

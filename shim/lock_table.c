@@ -88,7 +88,10 @@ uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags)
     if (!s) return 0;
     uint64_t cur = atomic_load_explicit(&s->ident, memory_order_acquire);
     if (LW_LIKELY(cur)) return (uint32_t)cur;
-    return lt_begin(s, kind, type_flags | LW_LOCKF_STATIC, false);
+    int saved = errno; /* capturing the first-use stack may touch errno */
+    uint32_t id = lt_begin(s, kind, type_flags | LW_LOCKF_STATIC, false);
+    errno = saved;
+    return id;
 }
 
 uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags)
