@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "finding.h"
 #include "model.h"
@@ -27,5 +28,30 @@ typedef struct lw_lock_order_options {
  */
 size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *opt,
                              lw_findings *out, bool *truncated);
+
+/*
+ * Added for lock-graph renderers (DOT/SVG): one distinct lock-order edge of a process with a
+ * summary of its occurrences and one representative occurrence.
+ */
+typedef struct lw_lock_edge {
+    uint32_t from_lock, to_lock;
+    size_t occurrences; /* (context, held entry) pairs that gave this edge */
+    size_t n_threads;   /* distinct threads that took it */
+    bool only_try;      /* every occurrence acquired to_lock with a try-lock */
+    bool in_cycle;      /* from_lock and to_lock lie on a common cycle (same SCC) */
+    /* One occurrence: blocking before try, fewest gates, lowest thread and seq. Owns gates. */
+    lw_finding_edge example;
+} lw_lock_edge;
+
+typedef struct lw_lock_edges {
+    lw_lock_edge *items; /* sorted by (from_lock, to_lock) */
+    size_t n;
+} lw_lock_edges;
+
+/* Fills out with the distinct edges of p's lock-order graph (self-loops left out); returns n. */
+size_t lw_lock_order_edges(const lw_process *p, lw_lock_edges *out);
+
+/* Frees what lw_lock_order_edges filled (safe on a zeroed value). */
+void lw_lock_edges_free(lw_lock_edges *e);
 
 #endif /* LOCKWATCH_LOCK_ORDER_H */

@@ -1,0 +1,907 @@
+/*
+ * Lock-order analysis of one process (lock_order.h): recorded contexts -> occurrences of
+ * lock-order edges -> graph over lock ids -> elementary cycles (cycles.c) -> one finding per
+ * cycle, real or harmless with the reason.
+ *
+ * A cycle L0 -> L1 -> ... -> L0 can deadlock only if one occurrence per edge can be chosen so
+ * that, together, they could all be blocked at once (a "witness"):
+ *   (a) the threads are pairwise distinct (one thread cannot wait on itself this way);
+ *   (b) no acquisition is a try-lock (it would fail instead of blocking: lockdep's rule);
+ *   (c) no lock is held as a gate in every chosen occurrence (that gate serialises them);
+ *   (d) no two occurrences lie in segments ordered by create/join (thread_order.h).
+ * The witness search is a bounded backtracking over *classes* of occurrences: occurrences
+ * with the same thread, seq, try flag and gate set are interchangeable for (a)-(d), so a
+ * million identical contexts cost one candidate. Candidates are tried ungated and non-try
+ * first, so a witness, when it exists, is usually the first combination tried. When no witness
+ * exists, relaxed searches (one rule dropped at a time) find the rule to blame for the reason
+ * text. A search that runs out of budget proves nothing, so such a cycle is reported as real:
+ * a false alarm is cheaper than a missed deadlock.
+ *
+ * Gate sets are not materialised per occurrence (a context holding h locks gives h edges of
+ * h-1 gates each: quadratic in an untrusted count). Each context's held locks are stored once,
+ * sorted; an occurrence's gates are that set minus its own from/to locks.
+ */
+#include "lock_order.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cycles.h"
+#include "thread_order.h"
+
+#define DEFAULT_MAX_CYCLES 10000
+#define CYCLE_MAX_STEPS ((size_t)200000000) /* arc visits allowed to Johnson's enumeration */
+#define WITNESS_BUDGET ((size_t)1000000)    /* candidate checks per witness search */
+#define PROCESS_BUDGET ((size_t)300000000)  /* candidate checks for all cycles of a process */
+#define FLOOR_BUDGET ((size_t)10000)        /* per search once PROCESS_BUDGET is spent */
+
+static void *xreallocarray(void *p, size_t n, size_t size)
+{
+    void *q = reallocarray(p, n ? n : 1, size ? size : 1);
+    if (!q) {
+        fputs("lockwatch: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0) {
+        fputs("lockwatch: out of memory\n", stderr);
+        abort();
+    }
+    return s;
+}
+
+/* One occurrence of an edge: context ctx's held entry `held` -> the context's lock. */
+typedef struct occ {
+    uint32_t from, to;
+    uint32_t thread, seq;
+    uint32_t is_try;
+    uint32_t n_gates;
+    size_t ctx;
+    uint32_t held;
+    uint32_t set_n; /* the context's distinct held locks: pool[set_off .. set_off + set_n) */
+    size_t set_off;
+} occ;
+
+/* Occurrences equivalent for feasibility; rep is the first in sort order. */
+typedef struct oclass {
+    size_t rep;
+    size_t count;
+    size_t run_end; /* index, in its edge, of the next class with another (try, n_gates, thread) */
+} oclass;
+
+/* One distinct edge and its classes, classes[first .. first + n). */
+typedef struct ledge {
+    uint32_t from, to;
+    size_t first, n;
+    size_t n_occ;
+} ledge;
+
+/* The grouped occurrences of one process. */
+typedef struct lo_graph {
+    const lw_process *p;
+    uint32_t *pool;
+    size_t pool_n, pool_cap;
+    occ *occs;
+    size_t n_occs, occs_cap;
+    oclass *classes;
+    size_t n_classes;
+    ledge *edges; /* sorted by (from, to) */
+    size_t n_edges;
+} lo_graph;
+
+/* --- gate sets ---------------------------------------------------------------------------- */
+
+static bool set_has(const uint32_t *ids, size_t n, uint32_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id) return true;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static const uint32_t *occ_set(const lo_graph *g, const occ *o)
+{
+    return g->pool + o->set_off;
+}
+
+static bool is_gate_id(const occ *o, uint32_t id)
+{
+    return id != o->from && id != o->to;
+}
+
+/* Is lock id one of o's gates? */
+static bool gate_has(const lo_graph *g, const occ *o, uint32_t id)
+{
+    return is_gate_id(o, id) && set_has(occ_set(g, o), o->set_n, id);
+}
+
+/* Lexicographic order of two gate sets (sorted lock ids, own from/to skipped). */
+static int gate_cmp(const lo_graph *g, const occ *a, const occ *b)
+{
+    const uint32_t *x = occ_set(g, a), *y = occ_set(g, b);
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < a->set_n && !is_gate_id(a, x[i]))
+            i++;
+        while (j < b->set_n && !is_gate_id(b, y[j]))
+            j++;
+        if (i == a->set_n || j == b->set_n) return (i < a->set_n) - (j < b->set_n);
+        if (x[i] != y[j]) return x[i] < y[j] ? -1 : 1;
+        i++, j++;
+    }
+}
+
+/* Copies o's gates into a new array (NULL when there are none). */
+static uint32_t *gates_copy(const lo_graph *g, const occ *o, size_t *n)
+{
+    *n = 0;
+    if (o->n_gates == 0) return NULL;
+    uint32_t *out = xreallocarray(NULL, o->n_gates, sizeof *out);
+    const uint32_t *s = occ_set(g, o);
+    for (size_t i = 0; i < o->set_n; i++)
+        if (is_gate_id(o, s[i])) out[(*n)++] = s[i];
+    return out;
+}
+
+/* --- grouping ----------------------------------------------------------------------------- */
+
+#define CMP(a, b)                                                                                  \
+    do {                                                                                           \
+        if ((a) != (b)) return (a) < (b) ? -1 : 1;                                                 \
+    } while (0)
+
+/* Class order: same class iff this returns 0 before the ctx/held tie-break. */
+static int class_cmp(const lo_graph *g, const occ *a, const occ *b)
+{
+    CMP(a->from, b->from);
+    CMP(a->to, b->to);
+    CMP(a->is_try, b->is_try);   /* blocking acquisitions first: they can form witnesses */
+    CMP(a->n_gates, b->n_gates); /* fewer gates first: less likely to share one */
+    CMP(a->thread, b->thread);
+    CMP(a->seq, b->seq);
+    return gate_cmp(g, a, b);
+}
+
+static int occ_cmp(const void *x, const void *y, void *arg)
+{
+    const occ *a = x, *b = y;
+    int c = class_cmp(arg, a, b);
+    if (c) return c;
+    CMP(a->ctx, b->ctx);
+    CMP(a->held, b->held);
+    return 0;
+}
+
+struct held_ref {
+    uint32_t lock, idx;
+};
+
+static int held_ref_cmp(const void *x, const void *y)
+{
+    const struct held_ref *a = x, *b = y;
+    CMP(a->lock, b->lock);
+    CMP(a->idx, b->idx);
+    return 0;
+}
+
+/* Adds the occurrences of one context. */
+static void add_context(lo_graph *g, const lw_context *c, size_t ci, struct held_ref **tmp,
+                        size_t *tmp_cap)
+{
+    if (c->n_held == 0 || !c->held) return;
+    if (c->n_held > *tmp_cap) {
+        *tmp_cap = c->n_held;
+        *tmp = xreallocarray(*tmp, *tmp_cap, sizeof **tmp);
+    }
+    struct held_ref *r = *tmp;
+    for (uint32_t i = 0; i < c->n_held; i++)
+        r[i] = (struct held_ref){c->held[i].lock_id, i};
+    qsort(r, c->n_held, sizeof *r, held_ref_cmp);
+
+    size_t off = g->pool_n;
+    uint32_t set_n = 0;
+    bool to_held = false;
+    for (uint32_t i = 0; i < c->n_held; i++) {
+        if (i > 0 && r[i].lock == r[i - 1].lock) continue;
+        if (g->pool_n == g->pool_cap) {
+            g->pool_cap = g->pool_cap ? g->pool_cap * 2 : 1024;
+            g->pool = xreallocarray(g->pool, g->pool_cap, sizeof *g->pool);
+        }
+        g->pool[g->pool_n++] = r[i].lock;
+        set_n++;
+        if (r[i].lock == c->lock_id) to_held = true;
+    }
+    /* One occurrence per distinct held lock, from its outermost (first) acquisition. */
+    for (uint32_t i = 0; i < c->n_held; i++) {
+        if (i > 0 && r[i].lock == r[i - 1].lock) continue;
+        if (r[i].lock == c->lock_id) continue; /* recursion: a self-loop, not an order */
+        if (g->n_occs == g->occs_cap) {
+            g->occs_cap = g->occs_cap ? g->occs_cap * 2 : 1024;
+            g->occs = xreallocarray(g->occs, g->occs_cap, sizeof *g->occs);
+        }
+        g->occs[g->n_occs++] = (occ){
+            .from = r[i].lock,
+            .to = c->lock_id,
+            .thread = c->thread_id,
+            .seq = c->seq,
+            .is_try = (c->acq_flags & LW_ACQ_TRY) != 0,
+            .n_gates = set_n - 1 - (to_held ? 1 : 0),
+            .ctx = ci,
+            .held = r[i].idx,
+            .set_n = set_n,
+            .set_off = off,
+        };
+    }
+}
+
+/* Reads p's contexts and groups their occurrences into classes and edges. */
+static void lo_build(lo_graph *g, const lw_process *p)
+{
+    memset(g, 0, sizeof *g);
+    g->p = p;
+    struct held_ref *tmp = NULL;
+    size_t tmp_cap = 0;
+    for (size_t i = 0; p->contexts && i < p->n_contexts; i++)
+        add_context(g, &p->contexts[i], i, &tmp, &tmp_cap);
+    free(tmp);
+    if (g->n_occs == 0) return;
+    qsort_r(g->occs, g->n_occs, sizeof *g->occs, occ_cmp, g);
+
+    g->classes = xreallocarray(NULL, g->n_occs, sizeof *g->classes);
+    g->edges = xreallocarray(NULL, g->n_occs, sizeof *g->edges);
+    for (size_t i = 0; i < g->n_occs; i++) {
+        const occ *o = &g->occs[i];
+        bool new_edge = i == 0 || o->from != o[-1].from || o->to != o[-1].to;
+        if (new_edge) {
+            g->edges[g->n_edges++] = (ledge){o->from, o->to, g->n_classes, 0, 0};
+        }
+        ledge *e = &g->edges[g->n_edges - 1];
+        e->n_occ++;
+        if (new_edge || class_cmp(g, o, &g->occs[g->classes[g->n_classes - 1].rep]) != 0) {
+            g->classes[g->n_classes++] = (oclass){i, 0, 0};
+            e->n++;
+        }
+        g->classes[g->n_classes - 1].count++;
+    }
+    /* Runs of one thread let the search skip a whole run when the thread is what failed. */
+    for (size_t e = 0; e < g->n_edges; e++) {
+        const ledge *ed = &g->edges[e];
+        oclass *cl = g->classes + ed->first;
+        for (size_t i = ed->n; i-- > 0;) {
+            const occ *o = &g->occs[cl[i].rep];
+            const occ *next = i + 1 < ed->n ? &g->occs[cl[i + 1].rep] : NULL;
+            bool same = next && next->thread == o->thread && next->is_try == o->is_try &&
+                        next->n_gates == o->n_gates;
+            cl[i].run_end = same ? cl[i + 1].run_end : i + 1;
+        }
+    }
+}
+
+static void lo_free(lo_graph *g)
+{
+    free(g->pool);
+    free(g->occs);
+    free(g->classes);
+    free(g->edges);
+    memset(g, 0, sizeof *g);
+}
+
+static const ledge *find_edge(const lo_graph *g, uint32_t from, uint32_t to)
+{
+    size_t lo = 0, hi = g->n_edges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const ledge *e = &g->edges[mid];
+        if (e->from == from && e->to == to) return e;
+        if (e->from < from || (e->from == from && e->to < to))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static const occ *class_occ(const lo_graph *g, const ledge *e, size_t i)
+{
+    return &g->occs[g->classes[e->first + i].rep];
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorted distinct lock ids of g's edges (the graph's nodes, in id order). */
+static uint32_t *lo_locks(const lo_graph *g, size_t *n)
+{
+    uint32_t *ids = xreallocarray(NULL, g->n_edges * 2, sizeof *ids);
+    for (size_t i = 0; i < g->n_edges; i++) {
+        ids[2 * i] = g->edges[i].from;
+        ids[2 * i + 1] = g->edges[i].to;
+    }
+    qsort(ids, g->n_edges * 2, sizeof *ids, u32_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < g->n_edges * 2; i++)
+        if (m == 0 || ids[i] != ids[m - 1]) ids[m++] = ids[i];
+    *n = m;
+    return ids;
+}
+
+static uint32_t node_index(const uint32_t *ids, size_t n, uint32_t id)
+{
+    const uint32_t *hit = bsearch(&id, ids, n, sizeof *ids, u32_cmp);
+    return (uint32_t)(hit - ids);
+}
+
+/* The lock graph over dense node ids (node i is lock ids[i]). */
+static void lo_digraph(const lo_graph *g, const uint32_t *ids, size_t n_ids, lw_digraph *dg)
+{
+    lw_arc *arcs = xreallocarray(NULL, g->n_edges, sizeof *arcs);
+    for (size_t i = 0; i < g->n_edges; i++)
+        arcs[i] = (lw_arc){node_index(ids, n_ids, g->edges[i].from),
+                           node_index(ids, n_ids, g->edges[i].to)};
+    lw_digraph_build(dg, (uint32_t)n_ids, arcs, g->n_edges);
+    free(arcs);
+}
+
+/* --- witness search ----------------------------------------------------------------------- */
+
+typedef struct u32_vec {
+    uint32_t *v;
+    size_t n, cap;
+    bool all; /* stands for "every lock" (an intersection over nothing) */
+} u32_vec;
+
+static void vec_push(u32_vec *a, uint32_t x)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 8;
+        a->v = xreallocarray(a->v, a->cap, sizeof *a->v);
+    }
+    a->v[a->n++] = x;
+}
+
+/* Which rules a search enforces. */
+typedef struct rules {
+    bool distinct;   /* (a) */
+    bool no_try;     /* (b) */
+    bool no_gate;    /* (c) */
+    bool unordered;  /* (d) */
+    bool one_thread; /* only occurrences of `thread` (the single-thread check) */
+    uint32_t thread;
+} rules;
+
+/* One cycle's search state; positions are cycle positions (edge[i] = locks[i] -> locks[i+1]). */
+typedef struct wsearch {
+    const lo_graph *g;
+    lw_thread_order *order;
+    size_t k;
+    const ledge **edge;
+    size_t *perm;       /* search depth -> cycle position, fewest classes first */
+    u32_vec *must_gate; /* per position: gates present in every class of that edge */
+    u32_vec *suffix;    /* per depth d: gates in every class of every position deeper than d */
+    u32_vec *inter;     /* per depth: gates common to the choices so far */
+    size_t *idx;        /* per depth: next class to try */
+    const occ **at;     /* per depth: the choice */
+    const occ **chosen; /* per position: the witness, when found */
+    rules r;
+    size_t budget, steps;
+    bool exhausted;
+} wsearch;
+
+static bool vec_intersects(const u32_vec *a, const u32_vec *b)
+{
+    if (a->n == 0 || b->all) return a->n > 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (set_has(b->v, b->n, a->v[i])) return true;
+    return false;
+}
+
+/* Fills must_gate and suffix: gate locks that no choice can avoid. */
+static void wsearch_gate_tables(wsearch *w)
+{
+    for (size_t p = 0; p < w->k; p++) {
+        const ledge *e = w->edge[p];
+        u32_vec *m = &w->must_gate[p];
+        m->n = 0;
+        m->all = false;
+        const occ *o0 = class_occ(w->g, e, 0);
+        const uint32_t *s = occ_set(w->g, o0);
+        for (size_t i = 0; i < o0->set_n; i++) {
+            if (!is_gate_id(o0, s[i])) continue;
+            bool everywhere = true;
+            for (size_t c = 1; c < e->n && everywhere; c++)
+                everywhere = gate_has(w->g, class_occ(w->g, e, c), s[i]);
+            if (everywhere) vec_push(m, s[i]);
+        }
+    }
+    for (size_t d = w->k; d-- > 0;) {
+        u32_vec *sf = &w->suffix[d];
+        sf->n = 0;
+        if (d + 1 == w->k) {
+            sf->all = true;
+            continue;
+        }
+        sf->all = false;
+        const u32_vec *next = &w->suffix[d + 1];
+        const u32_vec *m = &w->must_gate[w->perm[d + 1]];
+        for (size_t i = 0; i < m->n; i++)
+            if (next->all || set_has(next->v, next->n, m->v[i])) vec_push(sf, m->v[i]);
+    }
+}
+
+static int perm_cmp(const void *a, const void *b, void *arg)
+{
+    const size_t *counts = arg;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    CMP(counts[x], counts[y]);
+    CMP(x, y);
+    return 0;
+}
+
+static void wsearch_init(wsearch *w, const lo_graph *g, lw_thread_order *order, const ledge **edges,
+                         size_t k)
+{
+    memset(w, 0, sizeof *w);
+    w->g = g;
+    w->order = order;
+    w->k = k;
+    w->edge = edges;
+    w->perm = xreallocarray(NULL, k, sizeof *w->perm);
+    size_t *counts = xreallocarray(NULL, k, sizeof *counts);
+    for (size_t i = 0; i < k; i++) {
+        w->perm[i] = i;
+        counts[i] = edges[i]->n;
+    }
+    qsort_r(w->perm, k, sizeof *w->perm, perm_cmp, counts);
+    free(counts);
+    w->must_gate = xreallocarray(NULL, k, sizeof *w->must_gate);
+    w->suffix = xreallocarray(NULL, k, sizeof *w->suffix);
+    w->inter = xreallocarray(NULL, k, sizeof *w->inter);
+    memset(w->must_gate, 0, k * sizeof *w->must_gate);
+    memset(w->suffix, 0, k * sizeof *w->suffix);
+    memset(w->inter, 0, k * sizeof *w->inter);
+    w->idx = xreallocarray(NULL, k, sizeof *w->idx);
+    w->at = xreallocarray(NULL, k, sizeof *w->at);
+    w->chosen = xreallocarray(NULL, k, sizeof *w->chosen);
+    wsearch_gate_tables(w);
+}
+
+static void wsearch_free(wsearch *w)
+{
+    for (size_t i = 0; i < w->k; i++) {
+        free(w->must_gate[i].v);
+        free(w->suffix[i].v);
+        free(w->inter[i].v);
+    }
+    free(w->must_gate);
+    free(w->suffix);
+    free(w->inter);
+    free(w->perm);
+    free(w->idx);
+    free(w->at);
+    free(w->chosen);
+}
+
+/* What candidate_ok decided; the REJECT_* values also tell how many candidates to skip. */
+enum verdict {
+    ACCEPT,
+    REJECT,        /* this class only */
+    REJECT_THREAD, /* the rest of its run: same thread, try flag and gate count */
+    REJECT_REST,   /* every later class of the edge (they are all try-locks) */
+};
+
+/* Can c be chosen at depth d, given the choices at depths < d? */
+static enum verdict candidate_ok(wsearch *w, size_t d, const occ *c)
+{
+    const rules *r = &w->r;
+    if (r->no_try && c->is_try) return REJECT_REST;
+    if (r->one_thread && c->thread != r->thread) return REJECT_THREAD;
+    for (size_t j = 0; j < d; j++) {
+        const occ *o = w->at[j];
+        w->steps++;
+        if (o->thread == c->thread) {
+            if (r->distinct) return REJECT_THREAD;
+        } else if (r->unordered &&
+                   lw_segments_ordered(w->order, o->thread, o->seq, c->thread, c->seq)) {
+            return REJECT;
+        }
+    }
+    if (!r->no_gate) return ACCEPT;
+    u32_vec *in = &w->inter[d];
+    in->n = 0;
+    if (d == 0) {
+        const uint32_t *s = occ_set(w->g, c);
+        for (size_t i = 0; i < c->set_n; i++)
+            if (is_gate_id(c, s[i])) vec_push(in, s[i]);
+    } else {
+        const u32_vec *prev = &w->inter[d - 1];
+        for (size_t i = 0; i < prev->n; i++)
+            if (gate_has(w->g, c, prev->v[i])) vec_push(in, prev->v[i]);
+        w->steps += prev->n;
+    }
+    /* A gate common so far that every deeper edge must also hold cannot be escaped. */
+    return vec_intersects(in, &w->suffix[d]) ? REJECT : ACCEPT;
+}
+
+/* Backtracking search under w->r; true with w->chosen filled when a witness exists. */
+static bool wsearch_run(wsearch *w, const rules *r, size_t budget)
+{
+    w->r = *r;
+    w->budget = budget;
+    w->steps = 0;
+    w->exhausted = false;
+    size_t d = 0;
+    w->idx[0] = 0;
+    for (;;) {
+        const ledge *e = w->edge[w->perm[d]];
+        if (w->idx[d] >= e->n) {
+            if (d == 0) return false;
+            d--;
+            continue;
+        }
+        size_t ci = w->idx[d]++;
+        const occ *c = class_occ(w->g, e, ci);
+        if (++w->steps > w->budget) {
+            w->exhausted = true;
+            return false;
+        }
+        enum verdict v = candidate_ok(w, d, c);
+        if (v == REJECT_THREAD) w->idx[d] = w->g->classes[e->first + ci].run_end;
+        if (v == REJECT_REST) w->idx[d] = e->n;
+        if (v != ACCEPT) continue;
+        w->at[d] = c;
+        if (d + 1 == w->k) {
+            for (size_t j = 0; j < w->k; j++)
+                w->chosen[w->perm[j]] = w->at[j];
+            return true;
+        }
+        d++;
+        w->idx[d] = 0;
+    }
+}
+
+/* --- findings ----------------------------------------------------------------------------- */
+
+static void fill_edge(const lo_graph *g, const occ *o, lw_finding_edge *fe)
+{
+    const lw_context *c = &g->p->contexts[o->ctx];
+    fe->from_lock = o->from;
+    fe->to_lock = o->to;
+    fe->thread_id = o->thread;
+    fe->seq = o->seq;
+    fe->from_stack = c->held[o->held].stack_id;
+    fe->to_stack = c->stack_id;
+    fe->acq_flags = c->acq_flags;
+    fe->gates = gates_copy(g, o, &fe->n_gates);
+}
+
+/* Fills f's cycle from the chosen occurrences (one per position). */
+static void fill_finding(lw_finding *f, const lo_graph *g, const ledge **edges, const occ **pick,
+                         size_t k)
+{
+    f->kind = LW_KIND_LOCK_ORDER_INVERSION;
+    f->proc = g->p;
+    f->n_locks = f->n_edges = k;
+    f->locks = xreallocarray(NULL, k, sizeof *f->locks);
+    f->edges = xreallocarray(NULL, k, sizeof *f->edges);
+    f->threads = xreallocarray(NULL, k, sizeof *f->threads);
+    size_t occurrences = 0;
+    for (size_t i = 0; i < k; i++) {
+        f->locks[i] = edges[i]->from;
+        fill_edge(g, pick[i], &f->edges[i]);
+        f->threads[i] = pick[i]->thread;
+        occurrences += edges[i]->n_occ;
+    }
+    f->occurrences = occurrences > (unsigned)-1 ? (unsigned)-1 : (unsigned)occurrences;
+    qsort(f->threads, k, sizeof *f->threads, u32_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || f->threads[i] != f->threads[m - 1]) f->threads[m++] = f->threads[i];
+    f->n_threads = m;
+}
+
+/* Threads that took every edge of the cycle (candidates for a single-thread cycle). */
+static uint32_t *common_threads(const lo_graph *g, const ledge **edges, size_t k, size_t *n)
+{
+    uint32_t *ts = NULL;
+    *n = 0;
+    for (size_t p = 0; p < k; p++) {
+        const ledge *e = edges[p];
+        uint32_t *mine = xreallocarray(NULL, e->n, sizeof *mine);
+        for (size_t i = 0; i < e->n; i++)
+            mine[i] = class_occ(g, e, i)->thread;
+        qsort(mine, e->n, sizeof *mine, u32_cmp);
+        size_t m = 0;
+        if (p == 0) {
+            for (size_t i = 0; i < e->n; i++)
+                if (m == 0 || mine[i] != mine[m - 1]) mine[m++] = mine[i];
+            ts = mine;
+        } else {
+            for (size_t i = 0; i < *n; i++)
+                if (set_has(mine, e->n, ts[i])) ts[m++] = ts[i];
+            free(mine);
+        }
+        *n = m;
+        if (m == 0) break;
+    }
+    return ts;
+}
+
+/* Reason text for a relaxed witness that breaks only the (d) rule. */
+static char *ordered_reason(wsearch *w)
+{
+    for (size_t i = 0; i < w->k; i++)
+        for (size_t j = i + 1; j < w->k; j++) {
+            const occ *a = w->chosen[i], *b = w->chosen[j];
+            if (a->thread == b->thread) continue;
+            char *why = lw_thread_order_explain(w->order, a->thread, a->seq, b->thread, b->seq);
+            if (!why) continue;
+            uint32_t x = a->thread < b->thread ? a->thread : b->thread;
+            uint32_t y = a->thread < b->thread ? b->thread : a->thread;
+            char *s = xasprintf("threads #%u and #%u never run at the same time (ordered by "
+                                "create/join: %s)",
+                                x, y, why);
+            free(why);
+            return s;
+        }
+    return xasprintf("the threads never run at the same time (ordered by create/join)");
+}
+
+/* Reason text for a relaxed witness whose threads are not distinct. */
+static char *few_threads_reason(const wsearch *w)
+{
+    uint32_t *ts = xreallocarray(NULL, w->k, sizeof *ts);
+    for (size_t i = 0; i < w->k; i++)
+        ts[i] = w->chosen[i]->thread;
+    qsort(ts, w->k, sizeof *ts, u32_cmp);
+    char *list = xasprintf("#%u", ts[0]);
+    size_t n = 1;
+    for (size_t i = 1; i < w->k; i++) {
+        if (ts[i] == ts[i - 1]) continue;
+        char *more = xasprintf("%s, #%u", list, ts[i]);
+        free(list);
+        list = more;
+        n++;
+    }
+    char *s = xasprintf("closing this %zu-lock cycle needs %zu threads at once, but only %zu "
+                        "thread%s (%s) took its edges in ways that could block",
+                        w->k, w->k, n, n == 1 ? "" : "s", list);
+    free(list);
+    free(ts);
+    return s;
+}
+
+/* Budget of one search: WITNESS_BUDGET while the process-wide budget lasts, then a floor. */
+static size_t budget_of(const size_t *spent)
+{
+    size_t left = *spent >= PROCESS_BUDGET ? 0 : PROCESS_BUDGET - *spent;
+    return left < FLOOR_BUDGET ? FLOOR_BUDGET : left < WITNESS_BUDGET ? left : WITNESS_BUDGET;
+}
+
+/* Runs one search, charging its work to *spent. */
+static bool run_charged(wsearch *w, const rules *r, size_t budget, size_t *spent)
+{
+    bool ok = wsearch_run(w, r, budget);
+    *spent += w->steps;
+    return ok;
+}
+
+/*
+ * Classifies one cycle and appends its finding. *spent accumulates the search work of the
+ * whole process so that thousands of hard cycles still finish (later ones with less budget).
+ */
+static void classify_cycle(const lo_graph *g, lw_thread_order *order, const ledge **edges, size_t k,
+                           lw_findings *out, size_t *spent)
+{
+    wsearch w;
+    wsearch_init(&w, g, order, edges, k);
+    lw_finding *f = lw_findings_add(out);
+    const occ **reps = xreallocarray(NULL, k, sizeof *reps);
+    for (size_t i = 0; i < k; i++)
+        reps[i] = class_occ(g, edges[i], 0);
+
+    rules all = {.distinct = true, .no_try = true, .no_gate = true, .unordered = true};
+    if (run_charged(&w, &all, budget_of(spent), spent) || w.exhausted) {
+        /* Exhausted: nothing proven either way; report rather than risk hiding a deadlock. */
+        fill_finding(f, g, edges, w.exhausted ? reps : w.chosen, k);
+        goto done;
+    }
+
+    /* Single thread: a consistent-looking witness except that one thread took every edge. */
+    size_t n_ts;
+    uint32_t *ts = common_threads(g, edges, k, &n_ts);
+    size_t shared = budget_of(spent);
+    for (size_t i = 0; i < n_ts && shared > 0; i++) {
+        rules one = {.no_try = true, .no_gate = true, .one_thread = true, .thread = ts[i]};
+        bool ok = run_charged(&w, &one, shared, spent);
+        shared = w.steps >= shared ? 0 : shared - w.steps;
+        if (ok) {
+            fill_finding(f, g, edges, w.chosen, k);
+            f->subkind = xasprintf("single-thread");
+            free(ts);
+            goto done;
+        }
+    }
+    free(ts);
+
+    f->harmless = true;
+    /* A lock held around every occurrence of every edge: the clearest possible reason. */
+    {
+        const u32_vec *first = &w.must_gate[w.perm[0]];
+        for (size_t i = 0; i < first->n; i++) {
+            if (w.suffix[0].all || set_has(w.suffix[0].v, w.suffix[0].n, first->v[i])) {
+                fill_finding(f, g, edges, reps, k);
+                f->reason =
+                    xasprintf("every edge was taken while holding gate lock #%u", first->v[i]);
+                goto done;
+            }
+        }
+    }
+    /* An edge only ever taken by try-lock (classes sort blocking ones first). */
+    for (size_t i = 0; i < k; i++) {
+        if (reps[i]->is_try) {
+            fill_finding(f, g, edges, reps, k);
+            f->reason = xasprintf("closed only through try-lock acquisitions: #%u -> #%u was "
+                                  "only ever taken with a try-lock",
+                                  edges[i]->from, edges[i]->to);
+            goto done;
+        }
+    }
+
+    rules no_gate = all, no_try = all, no_order = all, no_distinct = all;
+    no_gate.no_gate = false;
+    no_try.no_try = false;
+    no_order.unordered = false;
+    no_distinct.distinct = false;
+    if (run_charged(&w, &no_gate, budget_of(spent), spent)) {
+        fill_finding(f, g, edges, w.chosen, k);
+        uint32_t gate = 0;
+        for (size_t i = 0; i < f->edges[0].n_gates && gate == 0; i++) {
+            uint32_t cand = f->edges[0].gates[i];
+            bool everywhere = true;
+            for (size_t j = 1; j < k && everywhere; j++)
+                everywhere = gate_has(g, w.chosen[j], cand);
+            if (everywhere) gate = cand;
+        }
+        f->reason = xasprintf("every combination of edges that could close the cycle holds gate "
+                              "lock #%u in common",
+                              gate);
+    } else if (run_charged(&w, &no_try, budget_of(spent), spent)) {
+        fill_finding(f, g, edges, w.chosen, k);
+        size_t t = 0;
+        while (t + 1 < k && !w.chosen[t]->is_try)
+            t++;
+        f->reason = xasprintf("closed only through try-lock acquisitions (thread #%u took #%u -> "
+                              "#%u with a try-lock)",
+                              w.chosen[t]->thread, edges[t]->from, edges[t]->to);
+    } else if (run_charged(&w, &no_order, budget_of(spent), spent)) {
+        fill_finding(f, g, edges, w.chosen, k);
+        f->reason = ordered_reason(&w);
+    } else if (run_charged(&w, &no_distinct, budget_of(spent), spent)) {
+        fill_finding(f, g, edges, w.chosen, k);
+        f->reason = few_threads_reason(&w);
+    } else {
+        fill_finding(f, g, edges, reps, k);
+        f->reason = xasprintf("no combination of the recorded acquisitions can close the cycle: "
+                              "gate locks, try-locks and create/join order together exclude "
+                              "each one");
+    }
+done:
+    free(reps);
+    wsearch_free(&w);
+}
+
+/* Appends one finding per elementary cycle (see lock_order.h). */
+size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *opt,
+                             lw_findings *out, bool *truncated)
+{
+    if (truncated) *truncated = false;
+    if (!p || !out) return 0;
+    lo_graph g;
+    lo_build(&g, p);
+    size_t n_ids;
+    uint32_t *ids = lo_locks(&g, &n_ids);
+    lw_digraph dg;
+    lo_digraph(&g, ids, n_ids, &dg);
+
+    lw_cycle_limits lim = {.max_cycles = DEFAULT_MAX_CYCLES, .max_steps = CYCLE_MAX_STEPS};
+    if (opt && opt->max_cycles) lim.max_cycles = opt->max_cycles;
+    if (opt) lim.max_len = opt->max_cycle_len;
+    lw_cycles cy;
+    lw_find_cycles(&dg, &lim, &cy);
+    if (truncated) *truncated = cy.truncated;
+
+    size_t before = out->n;
+    lw_thread_order *order = cy.n ? lw_thread_order_build(p) : NULL;
+    const ledge **edges = NULL;
+    size_t edges_cap = 0, spent = 0;
+    for (size_t i = 0; i < cy.n; i++) {
+        size_t k;
+        const uint32_t *nodes = lw_cycles_at(&cy, i, &k);
+        if (k > edges_cap) {
+            edges_cap = k;
+            edges = xreallocarray(edges, edges_cap, sizeof *edges);
+        }
+        for (size_t j = 0; j < k; j++)
+            edges[j] = find_edge(&g, ids[nodes[j]], ids[nodes[(j + 1) % k]]);
+        classify_cycle(&g, order, edges, k, out, &spent);
+    }
+    free(edges);
+    lw_thread_order_free(order);
+    lw_cycles_free(&cy);
+    lw_digraph_free(&dg);
+    free(ids);
+    lo_free(&g);
+    return out->n - before;
+}
+
+/* Distinct edges for renderers (see lock_order.h). */
+size_t lw_lock_order_edges(const lw_process *p, lw_lock_edges *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!p) return 0;
+    lo_graph g;
+    lo_build(&g, p);
+    size_t n_ids;
+    uint32_t *ids = lo_locks(&g, &n_ids);
+    lw_digraph dg;
+    lo_digraph(&g, ids, n_ids, &dg);
+    uint32_t *comp = xreallocarray(NULL, n_ids, sizeof *comp);
+    lw_digraph_scc(&dg, comp);
+
+    out->items = xreallocarray(NULL, g.n_edges, sizeof *out->items);
+    out->n = g.n_edges;
+    for (size_t i = 0; i < g.n_edges; i++) {
+        const ledge *e = &g.edges[i];
+        lw_lock_edge *le = &out->items[i];
+        memset(le, 0, sizeof *le);
+        le->from_lock = e->from;
+        le->to_lock = e->to;
+        le->occurrences = e->n_occ;
+        le->only_try = class_occ(&g, e, 0)->is_try;
+        le->in_cycle = comp[node_index(ids, n_ids, e->from)] == comp[node_index(ids, n_ids, e->to)];
+        uint32_t *ts = xreallocarray(NULL, e->n, sizeof *ts);
+        for (size_t c = 0; c < e->n; c++)
+            ts[c] = class_occ(&g, e, c)->thread;
+        qsort(ts, e->n, sizeof *ts, u32_cmp);
+        for (size_t c = 0; c < e->n; c++)
+            if (c == 0 || ts[c] != ts[c - 1]) le->n_threads++;
+        free(ts);
+        fill_edge(&g, class_occ(&g, e, 0), &le->example);
+    }
+    free(comp);
+    lw_digraph_free(&dg);
+    free(ids);
+    lo_free(&g);
+    return out->n;
+}
+
+/* Frees what lw_lock_order_edges filled. */
+void lw_lock_edges_free(lw_lock_edges *e)
+{
+    if (!e) return;
+    for (size_t i = 0; i < e->n; i++)
+        free(e->items[i].example.gates);
+    free(e->items);
+    memset(e, 0, sizeof *e);
+}
