@@ -1,39 +1,39 @@
 /*
- * Interceptors for pthread_mutex_*. Each one calls the real function first and records only
- * after a successful acquisition or release, so return values, errno and blocking are exactly
- * the program's own. The mutex type comes from glibc's mutex word (__kind), which covers
- * statically initialised mutexes too.
+ * Interceptors for pthread_mutex_*. Each one calls the real function and records only after a
+ * successful acquisition or release, so return values, errno and blocking are exactly the
+ * program's own. A blocking acquisition is tried first; only when that fails does the thread
+ * publish "about to block on m" for the deadlock watchdog before it blocks.
  */
 #include <errno.h>
 #include <pthread.h>
 
+#include "glibc_mutex.h"
+#include "intercept.h"
 #include "real.h"
 #include "shim.h"
 
-/* glibc's __kind bits: type in the low two bits, robust 16, priority-inherit 32. */
-static inline uint32_t mutex_type_flags(const pthread_mutex_t *m)
-{
-    int k = m->__data.__kind;
-    uint32_t f = ((uint32_t)k & 3u) + 1u;
-    if (k & 16) f |= LW_LOCKF_ROBUST;
-    if (k & 32) f |= LW_LOCKF_PI;
-    return f;
-}
+/* EOWNERDEAD: a robust mutex whose owner died is acquired all the same. */
+#define ACQUIRED(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
 
-static inline __attribute__((always_inline)) void
-after_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame)
+void lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame)
 {
     struct lw_thread *t = lw_enter();
-    if (!t) return;
-    int saved = errno;
-    lw_on_acquire(t, (uintptr_t)m, LW_LOCK_MUTEX, mutex_type_flags(m), acq_flags, (uintptr_t)ret,
+    if (!t)
+        return;
+    /* lw_on_acquire preserves errno itself, on the slow paths that can change it. */
+    lw_on_acquire(t, (uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_flags(m), acq_flags, (uintptr_t)ret,
                   (uintptr_t)frame);
-    errno = saved;
     lw_leave();
 }
 
-/* EOWNERDEAD: a robust mutex whose owner died is acquired all the same. */
-#define ACQUIRED(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
+void lw_after_mutex_release(pthread_mutex_t *m)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    lw_on_release(t, (uintptr_t)m);
+    lw_leave();
+}
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
@@ -43,7 +43,7 @@ LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
         struct lw_thread *t = lw_enter();
         if (t) {
             int saved = errno;
-            lw_lock_init((uintptr_t)m, LW_LOCK_MUTEX, mutex_type_flags(m));
+            lw_lock_init((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_flags(m));
             errno = saved;
             lw_leave();
         }
@@ -65,11 +65,52 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     return rc;
 }
 
+/* The calling thread's state if recording is on (no state is created here). */
+static inline struct lw_thread *recording_thread(void)
+{
+    if (atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING)
+        return NULL;
+    return lw_thread_peek();
+}
+
+/* Before blocking on m (its trylock said EBUSY): publish the wait; report a certain
+ * self-deadlock first. */
+static void before_block(struct lw_thread *t, pthread_mutex_t *m, bool timed)
+{
+    if (!timed && lw_mutex_relock_hangs(m) && lw_mutex_owner(m) == t->os_tid) {
+        struct lw_thread *e = lw_enter();
+        if (e) {
+            int saved = errno;
+            lw_report_self_relock(e, (uintptr_t)m,
+                                  lw_lock_id((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_flags(m)));
+            errno = saved;
+            lw_leave();
+        }
+    }
+    lw_wait_begin(t, LW_WAIT_MUTEX, (uint64_t)(uintptr_t)m, timed, 0);
+}
+
+/* The blocking half of a lock call: `rc` is what trylock returned. Calls `blocking` itself, so
+ * the result is exactly the program's (an errorcheck relock still gets EDEADLK). */
+#define LOCK_AFTER_TRY(rc, m, timed, call)                                                         \
+    do {                                                                                           \
+        struct lw_thread *t_ = (rc) == EBUSY ? recording_thread() : NULL;                          \
+        if (t_)                                                                                    \
+            before_block(t_, m, timed);                                                            \
+        rc = (call);                                                                               \
+        if (t_)                                                                                    \
+            lw_wait_end(t_);                                                                       \
+    } while (0)
+
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
+    LW_REAL(pthread_mutex_trylock);
     LW_REAL(pthread_mutex_lock);
-    int rc = lw_real_pthread_mutex_lock(m);
-    if (ACQUIRED(rc)) after_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
+    int rc = lw_real_pthread_mutex_trylock(m);
+    if (!ACQUIRED(rc))
+        LOCK_AFTER_TRY(rc, m, false, lw_real_pthread_mutex_lock(m));
+    if (ACQUIRED(rc))
+        lw_after_mutex_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
     return rc;
 }
 
@@ -78,27 +119,37 @@ LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     LW_REAL(pthread_mutex_trylock);
     int rc = lw_real_pthread_mutex_trylock(m);
     if (ACQUIRED(rc))
-        after_acquire(m, LW_ACQ_TRY, __builtin_return_address(0), __builtin_frame_address(0));
+        lw_after_mutex_acquire(m, LW_ACQ_TRY, __builtin_return_address(0),
+                               __builtin_frame_address(0));
     return rc;
 }
 
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
+    LW_REAL(pthread_mutex_trylock);
     LW_REAL(pthread_mutex_timedlock);
-    int rc = lw_real_pthread_mutex_timedlock(m, abstime);
+    int rc = lw_real_pthread_mutex_trylock(m);
+    if (!ACQUIRED(rc))
+        LOCK_AFTER_TRY(rc, m, true, lw_real_pthread_mutex_timedlock(m, abstime));
     if (ACQUIRED(rc))
-        after_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0), __builtin_frame_address(0));
+        lw_after_mutex_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0),
+                               __builtin_frame_address(0));
     return rc;
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
                                       const struct timespec *abstime)
 {
+    LW_REAL(pthread_mutex_trylock);
     LW_REAL(pthread_mutex_clocklock);
-    if (!lw_real_pthread_mutex_clocklock) return ENOSYS;
-    int rc = lw_real_pthread_mutex_clocklock(m, clk, abstime);
+    if (!lw_real_pthread_mutex_clocklock)
+        return ENOSYS;
+    int rc = lw_real_pthread_mutex_trylock(m);
+    if (!ACQUIRED(rc))
+        LOCK_AFTER_TRY(rc, m, true, lw_real_pthread_mutex_clocklock(m, clk, abstime));
     if (ACQUIRED(rc))
-        after_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0), __builtin_frame_address(0));
+        lw_after_mutex_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0),
+                               __builtin_frame_address(0));
     return rc;
 }
 
@@ -106,12 +157,7 @@ LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LW_REAL(pthread_mutex_unlock);
     int rc = lw_real_pthread_mutex_unlock(m);
-    if (rc == 0) {
-        struct lw_thread *t = lw_enter();
-        if (t) {
-            lw_on_release(t, (uintptr_t)m);
-            lw_leave();
-        }
-    }
+    if (rc == 0)
+        lw_after_mutex_release(m);
     return rc;
 }

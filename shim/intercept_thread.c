@@ -41,7 +41,8 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 {
     LW_REAL(pthread_create);
     struct lw_thread *t = lw_enter();
-    if (!t) return lw_real_pthread_create(th, attr, fn, arg);
+    if (!t)
+        return lw_real_pthread_create(th, attr, fn, arg);
     int saved = errno;
     struct lw_start *s = malloc(sizeof *s);
     if (!s) {
@@ -58,6 +59,7 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     uint32_t child = s->id;
     lw_leave();
     errno = saved;
+    lw_watchdog_start(); /* the program is about to have two threads */
     int rc = lw_real_pthread_create(th, attr, lw_trampoline, s);
     saved = errno;
     if (rc == 0) {
@@ -74,7 +76,8 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 static void after_join(uint32_t joinee)
 {
     struct lw_thread *t = lw_enter();
-    if (!t) return;
+    if (!t)
+        return;
     int saved = errno;
     uint32_t stack = lw_stack_capture();
     lw_stack_ensure_written(t, stack);
@@ -92,11 +95,25 @@ static void after_join(uint32_t joinee)
     lw_leave();
 }
 
+/* Publishes "waiting for thread joinee" for the watchdog; returns the state to clear. */
+static struct lw_thread *join_wait_begin(pthread_t th, uint32_t joinee, bool timed)
+{
+    if (atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING)
+        return NULL;
+    struct lw_thread *t = lw_thread_peek();
+    if (t)
+        lw_wait_begin(t, LW_WAIT_JOIN, (uint64_t)th, timed, joinee);
+    return t;
+}
+
 LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
     LW_REAL(pthread_join);
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    struct lw_thread *w = join_wait_begin(th, joinee, false);
     int rc = lw_real_pthread_join(th, ret);
+    if (w)
+        lw_wait_end(w);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
         after_join(joinee);
@@ -120,7 +137,10 @@ LW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
 {
     LW_REAL(pthread_timedjoin_np);
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    struct lw_thread *w = join_wait_begin(th, joinee, true);
     int rc = lw_real_pthread_timedjoin_np(th, ret, abstime);
+    if (w)
+        lw_wait_end(w);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
         after_join(joinee);
@@ -132,9 +152,13 @@ LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
                                    const struct timespec *abstime)
 {
     LW_REAL(pthread_clockjoin_np);
-    if (!lw_real_pthread_clockjoin_np) return ENOSYS;
+    if (!lw_real_pthread_clockjoin_np)
+        return ENOSYS;
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    struct lw_thread *w = join_wait_begin(th, joinee, true);
     int rc = lw_real_pthread_clockjoin_np(th, ret, clk, abstime);
+    if (w)
+        lw_wait_end(w);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
         after_join(joinee);
@@ -160,7 +184,8 @@ LW_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 {
     LW_REAL(pthread_setname_np);
     int rc = lw_real_pthread_setname_np(th, name);
-    if (rc != 0) return rc;
+    if (rc != 0)
+        return rc;
     uint32_t id = lw_tid_map_get((uint64_t)th);
     struct lw_thread *t = id ? lw_enter() : NULL;
     if (t) {

@@ -29,7 +29,8 @@ void lw_say(const char *a, const char *b, const char *c)
         size_t n = strlen(parts[i]);
         while (n) {
             ssize_t w = write(2, parts[i], n);
-            if (w <= 0) break;
+            if (w <= 0)
+                break;
             parts[i] += w;
             n -= (size_t)w;
         }
@@ -48,7 +49,8 @@ uint64_t lw_now_ns(void)
 static void record_process_start(void)
 {
     struct lw_thread *t = lw_enter();
-    if (!t) return;
+    if (!t)
+        return;
     const char *exe = lw_exe_path();
     size_t len = strnlen(exe, LW_PATH_MAX - 1);
     uint32_t size = (uint32_t)((sizeof(struct lw_rec_process) + len + 1 + 7) & ~7u);
@@ -67,14 +69,17 @@ static void record_process_start(void)
 
 static void lw_atfork_child(void)
 {
-    if (atomic_load(&lw_state) != LW_STATE_RECORDING) return;
+    if (atomic_load(&lw_state) != LW_STATE_RECORDING)
+        return;
     int saved = errno;
     /* Only the forking thread exists in the child. Its held locks stay held (they are, in the
      * child too); everything else starts afresh in a log named with the child's pid. */
     lw_modules_new_log();
+    lw_watchdog_after_fork();
     lw_log_reopen_in_child();
     struct lw_thread *t = lw_thread_peek();
-    if (t) lw_thread_reset_for_child(t);
+    if (t)
+        lw_thread_reset_for_child(t);
     record_process_start();
     errno = saved;
 }
@@ -82,8 +87,10 @@ static void lw_atfork_child(void)
 __attribute__((constructor(101))) static void lw_init(void)
 {
     int expected = 0;
-    if (!atomic_compare_exchange_strong(&lw_state, &expected, -1)) return;
+    if (!atomic_compare_exchange_strong(&lw_state, &expected, -1))
+        return;
     lw_real_resolve_all();
+    lw_cond_resolve();
     if (getauxval(AT_SECURE)) {
         atomic_store(&lw_state, LW_STATE_OFF); /* never write files for a setuid program */
         return;
@@ -108,7 +115,8 @@ __attribute__((constructor(101))) static void lw_init(void)
 
 __attribute__((destructor(101))) static void lw_fini(void)
 {
-    if (atomic_load(&lw_state) != LW_STATE_RECORDING) return;
+    if (atomic_load(&lw_state) != LW_STATE_RECORDING)
+        return;
     struct lw_thread *t = lw_enter();
     if (t) {
         lw_log_close(-1);

@@ -34,8 +34,10 @@ static bool ctx_test_and_set(struct lw_thread *t, uint64_t key)
     uint32_t i = (uint32_t)key & mask;
     for (;; i = (i + 1) & mask) {
         uint64_t k = t->ctx_keys[i];
-        if (k == key) return true;
-        if (k == 0) break;
+        if (k == key)
+            return true;
+        if (k == 0)
+            break;
     }
     if ((t->ctx_count + 1) * 2 > t->ctx_cap) {
         uint32_t ncap = t->ctx_cap * 2;
@@ -46,7 +48,8 @@ static bool ctx_test_and_set(struct lw_thread *t, uint64_t key)
         }
         for (uint32_t j = 0; j < t->ctx_cap; j++) {
             uint64_t k = t->ctx_keys[j];
-            if (!k) continue;
+            if (!k)
+                continue;
             uint32_t p = (uint32_t)k & (ncap - 1);
             while (nk[p])
                 p = (p + 1) & (ncap - 1);
@@ -69,9 +72,11 @@ static bool held_grow(struct lw_thread *t)
 {
     uint32_t ncap = t->cap_held * 2;
     struct lw_held *nh = lw_mmap_zero((size_t)ncap * sizeof *nh);
-    if (!nh) return false;
+    if (!nh)
+        return false;
     memcpy(nh, t->held, (size_t)t->n_held * sizeof *nh);
-    if (t->held != t->held_inline) lw_munmap(t->held, (size_t)t->cap_held * sizeof *nh);
+    if (t->held != t->held_inline)
+        lw_munmap(t->held, (size_t)t->cap_held * sizeof *nh);
     t->held = nh;
     t->cap_held = ncap;
     return true;
@@ -96,7 +101,8 @@ static void record_context(struct lw_thread *t, uintptr_t addr, uint32_t id, uin
     }
     uint32_t size = (uint32_t)(sizeof(struct lw_rec_context) + n * sizeof(struct lw_held_entry));
     struct lw_rec_context *r = lw_log_reserve(t, size);
-    if (!r) return;
+    if (!r)
+        return;
     r->thread_id = t->id;
     r->seq = t->seq;
     r->lock_id = id;
@@ -119,7 +125,8 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
 {
     t->lock_ops++;
     uint32_t id = lw_lock_id(addr, kind, type_flags);
-    if (LW_UNLIKELY(!id)) return;
+    if (LW_UNLIKELY(!id))
+        return;
     /* A recursive mutex relocked by its owner (or a read lock taken twice) adds no edge. */
     if ((type_flags & LW_LOCKF_TYPE_MASK) == LW_TYPE_RECURSIVE || kind != LW_LOCK_MUTEX) {
         for (uint32_t i = t->n_held; i-- > 0;)
@@ -130,9 +137,11 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
     }
     if (t->n_held) {
         uint64_t key = context_key(t, id, acq_flags);
-        if (!ctx_test_and_set(t, key)) record_context(t, addr, id, kind, acq_flags);
+        if (!ctx_test_and_set(t, key))
+            record_context(t, addr, id, kind, acq_flags);
     }
-    if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t)) return;
+    if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
+        return;
     struct lw_held *h = &t->held[t->n_held++];
     h->addr = addr;
     h->lock_id = id;
@@ -149,7 +158,8 @@ void lw_on_release(struct lw_thread *t, uintptr_t addr)
 {
     for (uint32_t i = t->n_held; i-- > 0;) {
         struct lw_held *h = &t->held[i];
-        if (h->addr != addr) continue;
+        if (h->addr != addr)
+            continue;
         if (h->recursion) {
             h->recursion--;
             return;

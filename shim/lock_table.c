@@ -31,21 +31,25 @@ static _Atomic uint32_t next_lock_id = 1;
 void lw_lock_table_init(void)
 {
     /* Called once from the constructor, before recording starts: no race. */
-    if (!lt_table) lt_table = lw_mmap_zero((size_t)LT_SLOTS * sizeof(struct lt_slot));
+    if (!lt_table)
+        lt_table = lw_mmap_zero((size_t)LT_SLOTS * sizeof(struct lt_slot));
 }
 
 /* Finds the slot of addr; with insert, claims an empty (or dead) slot for it. */
 static struct lt_slot *lt_find(uintptr_t addr, bool insert)
 {
-    if (LW_UNLIKELY(!lt_table)) return NULL;
+    if (LW_UNLIKELY(!lt_table))
+        return NULL;
     uint32_t i = (uint32_t)(lw_mix(addr) >> (64 - LT_BITS));
     struct lt_slot *dead = NULL;
     for (uint32_t n = 0; n < LT_MAX_PROBE; n++, i = (i + 1) & (LT_SLOTS - 1)) {
         struct lt_slot *s = &lt_table[i];
         uint64_t a = atomic_load_explicit(&s->addr, memory_order_acquire);
-        if (a == addr) return s;
+        if (a == addr)
+            return s;
         if (a == 0) {
-            if (!insert) return NULL;
+            if (!insert)
+                return NULL;
             if (dead) {
                 /* Reuse a destroyed lock's slot nearer the home position. */
                 uint64_t old = atomic_load(&dead->addr);
@@ -54,10 +58,12 @@ static struct lt_slot *lt_find(uintptr_t addr, bool insert)
                     return dead;
             }
             uint64_t zero = 0;
-            if (atomic_compare_exchange_strong(&s->addr, &zero, addr) || zero == addr) return s;
+            if (atomic_compare_exchange_strong(&s->addr, &zero, addr) || zero == addr)
+                return s;
             continue;
         }
-        if (insert && !dead && atomic_load_explicit(&s->ident, memory_order_relaxed) == 0) dead = s;
+        if (insert && !dead && atomic_load_explicit(&s->ident, memory_order_relaxed) == 0)
+            dead = s;
     }
     lw_log_drop(LW_DROP_LOCK_TABLE_FULL);
     return NULL;
@@ -67,7 +73,8 @@ static struct lt_slot *lt_find(uintptr_t addr, bool insert)
 static uint32_t lt_begin(struct lt_slot *s, uint16_t kind, uint32_t type_flags, bool start_new)
 {
     uint64_t cur = atomic_load_explicit(&s->ident, memory_order_acquire);
-    if (cur && !start_new) return (uint32_t)cur;
+    if (cur && !start_new)
+        return (uint32_t)cur;
     uint32_t stack = lw_stack_capture();
     uint32_t id = atomic_fetch_add_explicit(&next_lock_id, 1, memory_order_relaxed);
     atomic_store_explicit(&s->meta, (uint32_t)kind | (type_flags << 16), memory_order_relaxed);
@@ -78,16 +85,19 @@ static uint32_t lt_begin(struct lt_slot *s, uint16_t kind, uint32_t type_flags, 
         atomic_store_explicit(&s->ident, ident, memory_order_release);
         return id;
     }
-    if (atomic_compare_exchange_strong(&s->ident, &cur, ident)) return id;
+    if (atomic_compare_exchange_strong(&s->ident, &cur, ident))
+        return id;
     return (uint32_t)cur; /* another thread started it first */
 }
 
 uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags)
 {
     struct lt_slot *s = lt_find(addr, true);
-    if (!s) return 0;
+    if (!s)
+        return 0;
     uint64_t cur = atomic_load_explicit(&s->ident, memory_order_acquire);
-    if (LW_LIKELY(cur)) return (uint32_t)cur;
+    if (LW_LIKELY(cur))
+        return (uint32_t)cur;
     int saved = errno; /* capturing the first-use stack may touch errno */
     uint32_t id = lt_begin(s, kind, type_flags | LW_LOCKF_STATIC, false);
     errno = saved;
@@ -103,7 +113,8 @@ uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags)
 void lw_lock_destroy(uintptr_t addr)
 {
     struct lt_slot *s = lt_find(addr, false);
-    if (s) atomic_store_explicit(&s->ident, 0, memory_order_release);
+    if (s)
+        atomic_store_explicit(&s->ident, 0, memory_order_release);
 }
 
 void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind)
@@ -124,9 +135,11 @@ void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t
         class_pc = atomic_load_explicit(&s->class_pc, memory_order_relaxed);
     }
     /* else: the lifetime ended while held (destroyed under a lock); describe what we know. */
-    if (stack) lw_stack_ensure_written(t, stack);
+    if (stack)
+        lw_stack_ensure_written(t, stack);
     struct lw_rec_lock *r = lw_log_reserve(t, sizeof *r);
-    if (!r) return;
+    if (!r)
+        return;
     r->lock_id = id;
     r->kind = kind;
     r->flags = flags;

@@ -63,21 +63,25 @@ static size_t fmt_u64(char *buf, uint64_t v)
 
 void lw_log_drop(enum lw_drop_reason reason)
 {
-    if ((unsigned)reason < 8) atomic_fetch_add_explicit(&drops[reason], 1, memory_order_relaxed);
+    if ((unsigned)reason < 8)
+        atomic_fetch_add_explicit(&drops[reason], 1, memory_order_relaxed);
 }
 
 /* Makes sure the file holds [0, end): grows it in LW_GROW_STEP steps. */
 static bool ensure_file_size(uint64_t end)
 {
-    if (end <= atomic_load_explicit(&log_file_size, memory_order_acquire)) return true;
-    if (end > LW_MAP_RESERVE) return false;
+    if (end <= atomic_load_explicit(&log_file_size, memory_order_acquire))
+        return true;
+    if (end > LW_MAP_RESERVE)
+        return false;
     bool ok = true;
     int saved = errno;
     spin_lock(&grow_lock);
     uint64_t cur = atomic_load_explicit(&log_file_size, memory_order_relaxed);
     if (end > cur) {
         uint64_t want = (end + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
-        if (want > LW_MAP_RESERVE) want = LW_MAP_RESERVE;
+        if (want > LW_MAP_RESERVE)
+            want = LW_MAP_RESERVE;
         /* fallocate reserves the blocks now: a full disk fails here, not as SIGBUS later. */
         int rc = fallocate(log_fd, 0, (off_t)cur, (off_t)(want - cur));
         if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
@@ -97,7 +101,8 @@ static bool ensure_file_size(uint64_t end)
 /* Hands out a fresh chunk of `size` bytes owned by t. */
 static char *claim_chunk(struct lw_thread *t, uint32_t size)
 {
-    if (!log_base || atomic_load_explicit(&log_broken, memory_order_relaxed)) return NULL;
+    if (!log_base || atomic_load_explicit(&log_broken, memory_order_relaxed))
+        return NULL;
     uint64_t off = atomic_fetch_add_explicit(&log_next, size, memory_order_relaxed);
     if (off + size > LW_MAP_RESERVE || !ensure_file_size(off + size)) {
         lw_log_drop(LW_DROP_LOG_FULL);
@@ -131,7 +136,8 @@ static bool adopt_remnant(struct lw_thread *t)
 
 void lw_log_release_chunk(struct lw_thread *t)
 {
-    if (!t->chunk || !log_base) return;
+    if (!t->chunk || !log_base)
+        return;
     uint32_t left = t->chunk_size - t->chunk_pos;
     if (left >= 1024) {
         /* The chunk now holds records of several threads; each record names its thread. */
@@ -139,7 +145,8 @@ void lw_log_release_chunk(struct lw_thread *t)
         uint64_t v = ((uint64_t)(t->chunk - log_base) << 32) | t->chunk_pos;
         for (int i = 0; i < LW_REMNANT_SLOTS; i++) {
             uint64_t zero = 0;
-            if (atomic_compare_exchange_strong(&remnants[i], &zero, v)) break;
+            if (atomic_compare_exchange_strong(&remnants[i], &zero, v))
+                break;
         }
     }
     t->chunk = NULL;
@@ -147,7 +154,8 @@ void lw_log_release_chunk(struct lw_thread *t)
 
 void *lw_log_reserve(struct lw_thread *t, uint32_t size)
 {
-    if (LW_UNLIKELY(!log_base)) return NULL;
+    if (LW_UNLIKELY(!log_base))
+        return NULL;
     if (!t->chunk || t->chunk_pos + size > t->chunk_size) {
         t->chunk = NULL;
         /* Small records first fill tails that ended threads left (a remnant has >= 1 KiB). */
@@ -156,7 +164,8 @@ void *lw_log_reserve(struct lw_thread *t, uint32_t size)
             uint32_t need = size + (uint32_t)sizeof(struct lw_chunk_header);
             uint32_t csize = (need + LW_CHUNK_SIZE - 1) / LW_CHUNK_SIZE * LW_CHUNK_SIZE;
             t->chunk = claim_chunk(t, csize);
-            if (!t->chunk) return NULL;
+            if (!t->chunk)
+                return NULL;
             t->chunk_size = csize;
             t->chunk_pos = sizeof(struct lw_chunk_header);
         }
@@ -182,7 +191,8 @@ static int open_log_file(char *path, size_t cap)
     fmt_u64(pid, (uint64_t)getpid());
     for (unsigned n = 0; n < 1000; n++) {
         size_t len = strnlen(lw_opts.log_dir, sizeof lw_opts.log_dir);
-        if (len + 64 >= cap) return -1;
+        if (len + 64 >= cap)
+            return -1;
         memcpy(path, lw_opts.log_dir, len);
         memcpy(path + len, "/lockwatch.", 11);
         len += 11;
@@ -195,7 +205,8 @@ static int open_log_file(char *path, size_t cap)
         }
         memcpy(path + len, ".log", 5);
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST) return fd;
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
     }
     return -1;
 }
@@ -212,7 +223,8 @@ int lw_log_open(void)
     }
     uint64_t initial = LW_FILE_HEADER_SIZE + LW_GROW_STEP;
     int rc = fallocate(fd, 0, 0, (off_t)initial);
-    if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) rc = ftruncate(fd, (off_t)initial);
+    if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
+        rc = ftruncate(fd, (off_t)initial);
     void *base = rc == 0 ? mmap(NULL, LW_MAP_RESERVE, PROT_READ | PROT_WRITE,
                                 MAP_SHARED | MAP_NORESERVE, fd, 0)
                          : MAP_FAILED;
@@ -247,7 +259,8 @@ int lw_log_open(void)
     h->start_monotonic_ns = lw_now_ns();
     atomic_thread_fence(memory_order_release);
     memcpy(h->magic, LW_FILE_MAGIC, 8);
-    if (lw_opts.verbose) lw_say("lockwatch: recording to ", path, "");
+    if (lw_opts.verbose)
+        lw_say("lockwatch: recording to ", path, "");
     errno = saved;
     return 0;
 }
@@ -257,9 +270,11 @@ static void write_drops(struct lw_thread *t)
 {
     for (unsigned r = 1; r < 8; r++) {
         uint64_t n = atomic_load(&drops[r]);
-        if (!n) continue;
+        if (!n)
+            continue;
         struct lw_rec_dropped *d = lw_log_reserve(t, sizeof *d);
-        if (!d) return;
+        if (!d)
+            return;
         d->reason = r;
         d->count = n;
         lw_log_publish(t, d, LW_REC_DROPPED, 0, sizeof *d);
@@ -268,7 +283,8 @@ static void write_drops(struct lw_thread *t)
 
 void lw_log_close(int exit_status)
 {
-    if (!log_base) return;
+    if (!log_base)
+        return;
     struct lw_thread *t = lw_thread_peek();
     if (t) {
         lw_thread_exit_record(t);
@@ -298,9 +314,11 @@ void lw_log_close(int exit_status)
 void lw_log_reopen_in_child(void)
 {
     /* The parent's mapping is shared with the parent: never write into it from the child. */
-    if (log_base) munmap(log_base, LW_MAP_RESERVE);
+    if (log_base)
+        munmap(log_base, LW_MAP_RESERVE);
     log_base = NULL;
-    if (log_fd >= 0) close(log_fd);
+    if (log_fd >= 0)
+        close(log_fd);
     log_fd = -1;
     atomic_store(&grow_lock, 0);
     for (unsigned r = 0; r < 8; r++)

@@ -20,6 +20,7 @@ void *lw_mmap_zero(size_t size)
 void lw_munmap(void *p, size_t size)
 {
     int saved = errno;
-    if (p) munmap(p, size);
+    if (p)
+        munmap(p, size);
     errno = saved;
 }

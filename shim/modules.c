@@ -37,14 +37,16 @@ static size_t build_id_of(const struct dl_phdr_info *info, const uint8_t **out)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE) continue;
+        if (ph->p_type != PT_NOTE)
+            continue;
         const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
         const char *end = p + ph->p_memsz;
         while (p + sizeof(ElfW(Nhdr)) <= end) {
             const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
             const char *name = p + sizeof *n;
             const char *desc = name + ((n->n_namesz + 3) & ~3u);
-            if (desc + n->n_descsz > end) break;
+            if (desc + n->n_descsz > end)
+                break;
             if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
                 *out = (const uint8_t *)desc;
                 return n->n_descsz > 64 ? 64 : n->n_descsz;
@@ -59,21 +61,24 @@ static bool seen(uintptr_t base, uintptr_t lo, uint32_t gen)
 {
     uint32_t n = atomic_load(&n_mods);
     for (uint32_t i = 0; i < n; i++)
-        if (mods[i].base == base && mods[i].lo == lo && mods[i].gen == gen) return true;
+        if (mods[i].base == base && mods[i].lo == lo && mods[i].gen == gen)
+            return true;
     return false;
 }
 
 static void write_module(struct scan_ctx *c, struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
 {
     const char *path = info->dlpi_name;
-    if (!path || !path[0]) path = exe_path; /* the main program */
+    if (!path || !path[0])
+        path = exe_path; /* the main program */
     const uint8_t *bid = NULL;
     size_t bid_len = build_id_of(info, &bid);
     size_t path_len = strnlen(path, LW_PATH_MAX - 1);
     uint32_t size = (uint32_t)(sizeof(struct lw_rec_module) + bid_len + path_len + 1);
     size = (size + 7) & ~7u;
     struct lw_rec_module *r = lw_log_reserve(c->t, size);
-    if (!r) return;
+    if (!r)
+        return;
     uint32_t idx = atomic_load(&n_mods);
     r->base = info->dlpi_addr;
     r->lo = lo;
@@ -82,7 +87,8 @@ static void write_module(struct scan_ctx *c, struct dl_phdr_info *info, uintptr_
     r->build_id_len = (uint16_t)bid_len;
     r->path_len = (uint16_t)path_len;
     char *p = (char *)(r + 1);
-    if (bid_len) memcpy(p, bid, bid_len);
+    if (bid_len)
+        memcpy(p, bid, bid_len);
     memcpy(p + bid_len, path, path_len);
     p[bid_len + path_len] = 0;
     lw_log_publish(c->t, r, LW_REC_MODULE, 0, size);
@@ -109,12 +115,16 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
+        if (ph->p_type != PT_LOAD)
+            continue;
         uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-        if (s < lo) lo = s;
-        if (e > hi) hi = e;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
     }
-    if (hi > lo && !seen(info->dlpi_addr, lo, c->gen)) write_module(c, info, lo, hi);
+    if (hi > lo && !seen(info->dlpi_addr, lo, c->gen))
+        write_module(c, info, lo, hi);
     return 0;
 }
 

@@ -14,7 +14,8 @@
 
 static size_t bounded_copy(char *dst, size_t cap, const char *src, size_t n)
 {
-    if (n >= cap) n = cap - 1;
+    if (n >= cap)
+        n = cap - 1;
     memcpy(dst, src, n);
     dst[n] = 0;
     return n;
@@ -24,16 +25,19 @@ static size_t bounded_copy(char *dst, size_t cap, const char *src, size_t n)
 static void err_append(char *err, size_t errlen, const char *src, size_t n)
 {
     size_t used = strnlen(err, errlen);
-    if (used + 1 >= errlen) return;
+    if (used + 1 >= errlen)
+        return;
     bounded_copy(err + used, errlen - used, src, n);
 }
 
 static int parse_uint(const char *s, size_t n, unsigned *out)
 {
     unsigned long v = 0;
-    if (n == 0 || n > 9) return -1;
+    if (n == 0 || n > 9)
+        return -1;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
         v = v * 10 + (unsigned)(s[i] - '0');
     }
     *out = (unsigned)v;
@@ -42,7 +46,8 @@ static int parse_uint(const char *s, size_t n, unsigned *out)
 
 static int set_log_dir(struct lw_options *o, const char *v, size_t n)
 {
-    if (n == 0 || n >= sizeof o->log_dir) return -1;
+    if (n == 0 || n >= sizeof o->log_dir)
+        return -1;
     bounded_copy(o->log_dir, sizeof o->log_dir, v, n);
     return 0;
 }
@@ -50,7 +55,8 @@ static int set_log_dir(struct lw_options *o, const char *v, size_t n)
 static int set_stack_depth(struct lw_options *o, const char *v, size_t n)
 {
     unsigned d;
-    if (parse_uint(v, n, &d) || d < 1 || d > LW_MAX_FRAMES) return -1;
+    if (parse_uint(v, n, &d) || d < 1 || d > LW_MAX_FRAMES)
+        return -1;
     o->stack_depth = d;
     return 0;
 }
@@ -58,8 +64,38 @@ static int set_stack_depth(struct lw_options *o, const char *v, size_t n)
 static int set_verbose(struct lw_options *o, const char *v, size_t n)
 {
     unsigned d;
-    if (parse_uint(v, n, &d) || d > 2) return -1;
+    if (parse_uint(v, n, &d) || d > 2)
+        return -1;
     o->verbose = d;
+    return 0;
+}
+
+static int set_on_deadlock(struct lw_options *o, const char *v, size_t n)
+{
+    static const char *const names[] = {"abort", "exit", "continue"};
+    for (unsigned i = 0; i < 3; i++)
+        if (n == strlen(names[i]) && memcmp(v, names[i], n) == 0) {
+            o->deadlock_action = i;
+            return 0;
+        }
+    return -1;
+}
+
+static int set_deadlock_exit_code(struct lw_options *o, const char *v, size_t n)
+{
+    unsigned d;
+    if (parse_uint(v, n, &d) || d < 1 || d > 255)
+        return -1;
+    o->deadlock_exit_code = d;
+    return 0;
+}
+
+static int set_deadlock_timeout_ms(struct lw_options *o, const char *v, size_t n)
+{
+    unsigned d;
+    if (parse_uint(v, n, &d) || d < 100 || d > 600000)
+        return -1;
+    o->deadlock_timeout_ms = d;
     return 0;
 }
 
@@ -67,7 +103,8 @@ static int set_verbose(struct lw_options *o, const char *v, size_t n)
 static int apply(struct lw_options *o, const char *key, size_t klen, const char *val, size_t vlen)
 {
 #define LW_OPTION(name, type, def, help)                                                           \
-    if (klen == sizeof(#name) - 1 && memcmp(key, #name, klen) == 0) return set_##name(o, val, vlen);
+    if (klen == sizeof(#name) - 1 && memcmp(key, #name, klen) == 0)                                \
+        return set_##name(o, val, vlen);
 #include "lockwatch/options.inc"
 #undef LW_OPTION
     return -2;
@@ -84,8 +121,10 @@ static void set_defaults(struct lw_options *o)
 int lw_options_parse(const char *text, struct lw_options *o, char *err, size_t errlen)
 {
     set_defaults(o);
-    if (errlen) err[0] = 0;
-    if (!text) return 0;
+    if (errlen)
+        err[0] = 0;
+    if (!text)
+        return 0;
     const char *p = text;
     while (*p) {
         const char *end = strchr(p, ':');
@@ -115,7 +154,8 @@ int lw_options_parse(const char *text, struct lw_options *o, char *err, size_t e
                 return -1;
             }
         }
-        if (!end) break;
+        if (!end)
+            break;
         p = end + 1;
     }
     return 0;

@@ -20,6 +20,7 @@ void *lw_real_resolve(const char *name)
 void lw_real_resolve_all(void)
 {
 #define LW_REAL_RESOLVE(ret, name, params)                                                         \
-    if (!lw_real_##name) lw_real_##name = (ret(*) params)lw_real_resolve(#name);
+    if (!lw_real_##name)                                                                           \
+        lw_real_##name = (ret(*) params)lw_real_resolve(#name);
     LW_REAL_FUNCTIONS(LW_REAL_RESOLVE)
 }

@@ -26,10 +26,15 @@
 extern _Atomic int lw_state;
 #define LW_STATE_RECORDING 1
 
+enum lw_deadlock_action { LW_ON_DEADLOCK_ABORT, LW_ON_DEADLOCK_EXIT, LW_ON_DEADLOCK_CONTINUE };
+
 struct lw_options {
     char log_dir[LW_PATH_MAX];
     unsigned stack_depth;
     unsigned verbose;
+    unsigned deadlock_action; /* enum lw_deadlock_action */
+    unsigned deadlock_exit_code;
+    unsigned deadlock_timeout_ms;
 };
 extern struct lw_options lw_opts;
 
@@ -73,6 +78,19 @@ struct lw_thread {
     uint32_t chunk_pos, chunk_size, chunk_seq;
     uint64_t lock_ops;
     bool exited;
+    /* What the thread is blocked in right now, for the deadlock watchdog (watchdog.c). Written
+     * by the thread itself just before it blocks, read by the watchdog. wait_seq changes at
+     * every new wait, so two scans that see the same value saw one uninterrupted wait. */
+    _Atomic uint32_t wait_kind; /* enum lw_wait_kind */
+    _Atomic uint32_t wait_timed;
+    _Atomic uint64_t wait_obj;
+    _Atomic uint64_t wait_seq;
+    _Atomic uint64_t wait_start_ns;
+    _Atomic uint32_t wait_target;   /* joinee thread id for LW_WAIT_JOIN */
+    _Atomic uint32_t blocked_stack; /* set by the watchdog's stack request */
+    int registry_slot;
+    uint64_t pthread;            /* pthread_self() of the thread */
+    struct lw_thread *next_free; /* free list of recycled states (thread_state.c) */
     struct lw_held held_inline[32];
 };
 
@@ -97,6 +115,23 @@ void lw_thread_reset_for_child(struct lw_thread *t);
 /* Creates the pthread key whose destructor releases a thread's state. */
 void lw_thread_init_key(void);
 uint32_t lw_threads_seen(void);
+
+/* Marks t as about to block in `kind` on obj (timed: the wait has a timeout) / as running. */
+void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target);
+void lw_wait_end(struct lw_thread *t);
+/* The registry of live thread states, for the watchdog. States are never unmapped (they are
+ * recycled), so reading a stale pointer is memory-safe; callers validate what they read. */
+#define LW_REGISTRY_SLOTS 65536
+struct lw_thread *lw_registry_at(int slot);
+int lw_registry_high(void);
+
+/* ---- deadlock watchdog (watchdog.c) ---- */
+/* Starts the watchdog thread once (the program has a second thread now). */
+void lw_watchdog_start(void);
+/* The calling thread is about to relock a non-recursive mutex it owns: report it now. */
+void lw_report_self_relock(struct lw_thread *t, uintptr_t addr, uint32_t lock_id);
+/* After fork, in the child: the watchdog thread does not exist there. */
+void lw_watchdog_after_fork(void);
 
 /* Maps pthread_t values to thread ids (for join). */
 void lw_tid_map_put(uint64_t pthread, uint32_t id);
@@ -135,6 +170,8 @@ uint32_t lw_stack_intern(const uint64_t *frames, uint32_t n, uint32_t flags);
 void lw_stack_ensure_written(struct lw_thread *t, uint32_t id);
 /* The innermost frame of stack id (its class pc for locks), 0 if none. */
 uint64_t lw_stack_top(uint32_t id);
+/* True if pc is in the shim's own code (or libunwind's). */
+bool lw_stack_is_internal(uintptr_t pc);
 /* Address range of the shim's own code, so captured stacks can drop its frames. */
 void lw_stack_init(void);
 extern _Atomic uint64_t lw_stacks_written;
@@ -179,6 +216,8 @@ void lw_on_release(struct lw_thread *t, uintptr_t addr);
 /* Resolves `name` in the next object after the shim; NULL if absent. */
 void *lw_real_resolve(const char *name);
 void lw_real_resolve_all(void);
+/* Resolves the versioned condvar functions (intercept_cond.c). */
+void lw_cond_resolve(void);
 
 /* 64-bit mixer (splitmix64 finaliser): spreads keys for open addressing. */
 static inline uint64_t lw_mix(uint64_t x)

@@ -55,10 +55,13 @@ static int range_cb(struct dl_phdr_info *info, size_t size, void *data)
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
+        if (ph->p_type != PT_LOAD)
+            continue;
         uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-        if (s < lo) lo = s;
-        if (e > hi) hi = e;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
     }
     if (q->addr >= lo && q->addr < hi) {
         q->lo = lo;
@@ -78,21 +81,23 @@ static void object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 
 void lw_stack_init(void)
 {
-    if (!sd_arena) sd_arena = lw_mmap_zero(SD_ARENA_SIZE);
+    if (!sd_arena)
+        sd_arena = lw_mmap_zero(SD_ARENA_SIZE);
     object_range((uintptr_t)&lw_stack_init, &self_lo, &self_hi);
     object_range((uintptr_t)&unw_backtrace, &unw_lo, &unw_hi);
     /* Per-thread caches avoid libunwind's global cache lock. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-static bool internal_pc(uintptr_t pc)
+bool lw_stack_is_internal(uintptr_t pc)
 {
     return (pc >= self_lo && pc < self_hi) || (pc >= unw_lo && pc < unw_hi);
 }
 
 static struct sd_entry *sd_get(uint32_t id)
 {
-    if (id == 0 || id >= SD_MAX_STACKS) return NULL;
+    if (id == 0 || id >= SD_MAX_STACKS)
+        return NULL;
     uint64_t off = atomic_load_explicit(&sd_offsets[id], memory_order_acquire);
     return off ? (struct sd_entry *)(sd_arena + off - 1) : NULL;
 }
@@ -105,7 +110,8 @@ uint64_t lw_stack_top(uint32_t id)
 
 uint32_t lw_stack_intern(const uint64_t *frames, uint32_t n, uint32_t flags)
 {
-    if (!sd_arena || n == 0) return 0;
+    if (!sd_arena || n == 0)
+        return 0;
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ n ^ ((uint64_t)flags << 40);
     for (uint32_t i = 0; i < n; i++)
         h = lw_mix(h ^ frames[i]);
@@ -131,7 +137,8 @@ uint32_t lw_stack_intern(const uint64_t *frames, uint32_t n, uint32_t flags)
                 memcpy(mine->frames, frames, n * sizeof(uint64_t));
                 atomic_store_explicit(&sd_offsets[mine_id], off + 1, memory_order_release);
             }
-            if (atomic_compare_exchange_strong(cell, &id, mine_id)) return mine_id;
+            if (atomic_compare_exchange_strong(cell, &id, mine_id))
+                return mine_id;
             /* lost the race: id now holds the winner, compare with it below */
         }
         struct sd_entry *e = sd_get(id);
@@ -150,7 +157,8 @@ static uint32_t keep_external(const uint64_t *in, uint32_t n, uint64_t *out, uin
 {
     uint32_t m = 0, depth = lw_opts.stack_depth;
     for (uint32_t i = 0; i < n; i++) {
-        if (internal_pc(in[i])) continue;
+        if (lw_stack_is_internal(in[i]))
+            continue;
         if (m == depth) {
             *flags |= LW_STACK_TRUNCATED;
             break;
@@ -183,14 +191,15 @@ uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
             unw_word_t ip = 0, sp = 0;
             unw_get_reg(&cur, UNW_REG_IP, &ip);
             unw_get_reg(&cur, UNW_REG_SP, &sp);
-            if (ip == 0) break;
+            if (ip == 0)
+                break;
             ips[n] = ip;
             sps[n] = sp;
             n++;
         } while (n < SD_SCAN && unw_step(&cur) > 0);
     }
     uint32_t k = 0;
-    while (k < n && internal_pc(ips[k]))
+    while (k < n && lw_stack_is_internal(ips[k]))
         k++;
     uint64_t frames[LW_MAX_FRAMES];
     uint32_t flags = 0;
@@ -199,7 +208,8 @@ uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
 
     for (uint32_t h = 0; h < n_held; h++) {
         struct lw_held *e = &held[h];
-        if (e->stack_id) continue;
+        if (e->stack_id)
+            continue;
         uint64_t spliced[SD_SCAN];
         uint32_t fm = 0;
         spliced[fm++] = e->ret_pc;
@@ -208,7 +218,8 @@ uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
             j++;
         /* The frame that called the lock is still live: its current pc is elsewhere now, so
          * its place is taken by the recorded call site. */
-        if (j < n && sps[j] == e->frame + 16) j++;
+        if (j < n && sps[j] == e->frame + 16)
+            j++;
         for (; j < n; j++)
             spliced[fm++] = ips[j];
         uint32_t hflags = 0;
@@ -221,7 +232,8 @@ uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
 void lw_stack_ensure_written(struct lw_thread *t, uint32_t id)
 {
     struct sd_entry *e = sd_get(id);
-    if (!e) return;
+    if (!e)
+        return;
     uint32_t gen = atomic_load_explicit(&lw_log_generation, memory_order_relaxed);
     if (atomic_load_explicit(&e->written_gen, memory_order_relaxed) == gen ||
         atomic_exchange(&e->written_gen, gen) == gen)
@@ -229,7 +241,8 @@ void lw_stack_ensure_written(struct lw_thread *t, uint32_t id)
     lw_modules_record(t); /* the map must cover these frames: catch objects loaded since */
     uint32_t size = (uint32_t)(sizeof(struct lw_rec_stack) + e->n * sizeof(uint64_t));
     struct lw_rec_stack *r = lw_log_reserve(t, size);
-    if (!r) return;
+    if (!r)
+        return;
     r->stack_id = id;
     r->nframes = e->n;
     memcpy(r + 1, e->frames, e->n * sizeof(uint64_t));

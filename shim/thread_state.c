@@ -25,6 +25,92 @@ static _Atomic int state_key_ok;
 
 #define LW_CTX_INITIAL 256u
 
+/* Live thread states, for the watchdog; and ended ones, kept for reuse (never unmapped, so the
+ * watchdog can read a stale pointer safely). */
+static _Atomic(struct lw_thread *) registry[LW_REGISTRY_SLOTS];
+static _Atomic int registry_high;
+static struct lw_thread *free_states;
+static _Atomic int free_lock;
+
+struct lw_thread *lw_registry_at(int slot)
+{
+    return atomic_load_explicit(&registry[slot], memory_order_acquire);
+}
+
+int lw_registry_high(void)
+{
+    return atomic_load_explicit(&registry_high, memory_order_acquire);
+}
+
+static void registry_add(struct lw_thread *t)
+{
+    t->registry_slot = -1;
+    for (int i = 0; i < LW_REGISTRY_SLOTS; i++) {
+        struct lw_thread *expected = NULL;
+        if (atomic_load_explicit(&registry[i], memory_order_relaxed) == NULL &&
+            atomic_compare_exchange_strong(&registry[i], &expected, t)) {
+            t->registry_slot = i;
+            int high = atomic_load(&registry_high);
+            while (i + 1 > high && !atomic_compare_exchange_weak(&registry_high, &high, i + 1))
+                ;
+            return;
+        }
+    }
+}
+
+static void registry_remove(struct lw_thread *t)
+{
+    if (t->registry_slot >= 0)
+        atomic_store_explicit(&registry[t->registry_slot], NULL, memory_order_release);
+}
+
+static void free_lock_acquire(void)
+{
+    while (atomic_exchange_explicit(&free_lock, 1, memory_order_acquire))
+        __builtin_ia32_pause();
+}
+
+/* A zeroed state, recycled or fresh. Thread creation is not a hot path: a spin lock is fine. */
+static struct lw_thread *state_alloc(void)
+{
+    free_lock_acquire();
+    struct lw_thread *t = free_states;
+    if (t)
+        free_states = t->next_free;
+    atomic_store_explicit(&free_lock, 0, memory_order_release);
+    if (!t)
+        return lw_mmap_zero(sizeof *t);
+    uint64_t seq = atomic_load(&t->wait_seq); /* keep it increasing across owners */
+    memset(t, 0, sizeof *t);
+    atomic_store(&t->wait_seq, seq + 1);
+    return t;
+}
+
+static void state_free(struct lw_thread *t)
+{
+    atomic_store(&t->wait_kind, LW_WAIT_NONE);
+    free_lock_acquire();
+    t->next_free = free_states;
+    free_states = t;
+    atomic_store_explicit(&free_lock, 0, memory_order_release);
+}
+
+void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target)
+{
+    atomic_store_explicit(&t->wait_obj, obj, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_timed, timed, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_target, target, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_start_ns, lw_now_ns(), memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
+}
+
+void lw_wait_end(struct lw_thread *t)
+{
+    atomic_store_explicit(&t->wait_kind, LW_WAIT_NONE, memory_order_release);
+    atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
+}
+
 uint32_t lw_thread_new_id(void)
 {
     return atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
@@ -38,9 +124,11 @@ uint32_t lw_threads_seen(void)
 static void write_thread_start(struct lw_thread *t, uint32_t parent, uint32_t parent_seq,
                                uint32_t create_stack)
 {
-    if (create_stack) lw_stack_ensure_written(t, create_stack);
+    if (create_stack)
+        lw_stack_ensure_written(t, create_stack);
     struct lw_rec_thread_start *r = lw_log_reserve(t, sizeof *r);
-    if (!r) return;
+    if (!r)
+        return;
     r->thread_id = t->id;
     r->parent_id = parent;
     r->parent_seq = parent_seq;
@@ -55,11 +143,12 @@ static void write_thread_start(struct lw_thread *t, uint32_t parent, uint32_t pa
 static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t parent_seq,
                                        uint32_t create_stack)
 {
-    struct lw_thread *t = lw_mmap_zero(sizeof *t);
-    if (!t) return NULL;
+    struct lw_thread *t = state_alloc();
+    if (!t)
+        return NULL;
     t->ctx_keys = lw_mmap_zero(LW_CTX_INITIAL * sizeof(uint64_t));
     if (!t->ctx_keys) {
-        lw_munmap(t, sizeof *t);
+        state_free(t);
         return NULL;
     }
     t->ctx_cap = LW_CTX_INITIAL;
@@ -67,9 +156,12 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
     t->cap_held = sizeof t->held_inline / sizeof t->held_inline[0];
     t->id = id ? id : lw_thread_new_id();
     t->os_tid = (uint64_t)syscall(SYS_gettid);
+    t->pthread = (uint64_t)pthread_self();
+    registry_add(t);
     tls_thread = t;
     atomic_fetch_add_explicit(&threads_seen, 1, memory_order_relaxed);
-    if (atomic_load(&state_key_ok)) pthread_setspecific(state_key, t);
+    if (atomic_load(&state_key_ok))
+        pthread_setspecific(state_key, t);
     lw_tid_map_put((uint64_t)pthread_self(), t->id);
     write_thread_start(t, parent, parent_seq, create_stack);
     return t;
@@ -83,8 +175,10 @@ struct lw_thread *lw_thread_peek(void)
 struct lw_thread *lw_thread_get(void)
 {
     struct lw_thread *t = tls_thread;
-    if (LW_LIKELY(t)) return t;
-    if (tls_dead) return NULL;
+    if (LW_LIKELY(t))
+        return t;
+    if (tls_dead)
+        return NULL;
     int saved = errno;
     t = thread_create(0, 0, 0, 0);
     errno = saved;
@@ -95,12 +189,14 @@ struct lw_thread *lw_enter(void)
 {
     if (LW_UNLIKELY(atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING))
         return NULL;
-    if (tls_depth) return NULL;
+    if (tls_depth)
+        return NULL;
     tls_depth = 1;
     struct lw_thread *t = tls_thread;
     if (LW_UNLIKELY(!t)) {
         t = lw_thread_get();
-        if (!t) tls_depth = 0;
+        if (!t)
+            tls_depth = 0;
     }
     return t;
 }
@@ -113,7 +209,8 @@ void lw_leave(void)
 struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_seq,
                                   uint32_t create_stack)
 {
-    if (tls_thread || tls_dead) return tls_thread;
+    if (tls_thread || tls_dead)
+        return tls_thread;
     int saved = errno;
     tls_depth = 1;
     struct lw_thread *t = thread_create(id, parent, parent_seq, create_stack);
@@ -124,10 +221,12 @@ struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_
 
 void lw_thread_exit_record(struct lw_thread *t)
 {
-    if (t->exited) return;
+    if (t->exited)
+        return;
     t->exited = true;
     struct lw_rec_thread_exit *r = lw_log_reserve(t, sizeof *r);
-    if (!r) return;
+    if (!r)
+        return;
     r->thread_id = t->id;
     r->final_seq = t->seq;
     r->held_count = t->n_held;
@@ -139,7 +238,8 @@ void lw_thread_exit_record(struct lw_thread *t)
 static void thread_state_release(void *p)
 {
     struct lw_thread *t = p;
-    if (!t || t != tls_thread) return;
+    if (!t || t != tls_thread)
+        return;
     int saved = errno;
     tls_depth = 1;
     if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
@@ -148,20 +248,27 @@ static void thread_state_release(void *p)
     }
     tls_thread = NULL;
     tls_dead = 1;
-    if (t->held != t->held_inline) lw_munmap(t->held, t->cap_held * sizeof *t->held);
+    if (t->held != t->held_inline)
+        lw_munmap(t->held, t->cap_held * sizeof *t->held);
     lw_munmap(t->ctx_keys, t->ctx_cap * sizeof(uint64_t));
-    lw_munmap(t, sizeof *t);
+    registry_remove(t);
+    state_free(t);
     tls_depth = 0;
     errno = saved;
 }
 
 void lw_thread_init_key(void)
 {
-    if (pthread_key_create(&state_key, thread_state_release) == 0) atomic_store(&state_key_ok, 1);
+    if (pthread_key_create(&state_key, thread_state_release) == 0)
+        atomic_store(&state_key_ok, 1);
 }
 
 void lw_thread_reset_for_child(struct lw_thread *t)
 {
+    /* Only the forking thread exists in the child: forget the others (their states leak). */
+    for (int i = 0; i < LW_REGISTRY_SLOTS; i++)
+        if (atomic_load(&registry[i]) != t)
+            atomic_store(&registry[i], NULL);
     memset(t->ctx_keys, 0, t->ctx_cap * sizeof(uint64_t));
     t->ctx_count = 0;
     t->chunk = NULL;

@@ -17,13 +17,16 @@ static struct tid_slot tid_table[TID_SLOTS];
 
 static struct tid_slot *tid_find(uint64_t key, bool insert)
 {
-    if (!key) return NULL;
+    if (!key)
+        return NULL;
     uint32_t i = (uint32_t)(lw_mix(key) >> (64 - TID_BITS));
     for (uint32_t n = 0; n < TID_SLOTS; n++, i = (i + 1) & (TID_SLOTS - 1)) {
         uint64_t k = atomic_load_explicit(&tid_table[i].key, memory_order_acquire);
-        if (k == key) return &tid_table[i];
+        if (k == key)
+            return &tid_table[i];
         if (k == 0) {
-            if (!insert) return NULL;
+            if (!insert)
+                return NULL;
             uint64_t zero = 0;
             if (atomic_compare_exchange_strong(&tid_table[i].key, &zero, key) || zero == key)
                 return &tid_table[i];
@@ -50,5 +53,6 @@ uint32_t lw_tid_map_get(uint64_t pthread)
 void lw_tid_map_del(uint64_t pthread)
 {
     struct tid_slot *s = tid_find(pthread, false);
-    if (s) atomic_store_explicit(&s->id, 0, memory_order_release);
+    if (s)
+        atomic_store_explicit(&s->id, 0, memory_order_release);
 }

@@ -23,7 +23,7 @@
 
 #define LW_FILE_MAGIC "LOCKWTCH" /* 8 bytes, no terminator in the file */
 #define LW_VERSION_MAJOR 1       /* incompatible layout changes */
-#define LW_VERSION_MINOR 0       /* new record types or appended fields */
+#define LW_VERSION_MINOR 1       /* new record types or appended fields */
 #define LW_ENDIAN_CHECK 0x01020304u
 #define LW_FILE_HEADER_SIZE 4096u
 #define LW_CHUNK_MAGIC 0x4b43574cu /* "LWCK" read as little-endian bytes */
@@ -89,6 +89,7 @@ enum lw_record_type {
     LW_REC_THREAD_NAME = 9,  /* struct lw_rec_thread_name */
     LW_REC_DROPPED = 10,     /* struct lw_rec_dropped */
     LW_REC_END = 11,         /* struct lw_rec_end: the process ended cleanly */
+    LW_REC_DEADLOCK = 12,    /* struct lw_rec_deadlock + n struct lw_deadlock_entry (v1.1) */
     LW_REC_TYPE_MAX
 };
 
@@ -259,6 +260,46 @@ struct lw_rec_end {
     uint64_t contexts;   /* context records written */
     uint64_t stacks;     /* stack records written */
     uint64_t monotonic_ns;
+};
+
+/* What a thread is blocked in (lw_deadlock_entry.wait_kind). */
+enum lw_wait_kind {
+    LW_WAIT_NONE = 0,
+    LW_WAIT_MUTEX = 1,   /* pthread_mutex_lock and friends */
+    LW_WAIT_JOIN = 2,    /* pthread_join: waits for target_thread to end */
+    LW_WAIT_COND = 3,    /* pthread_cond_wait: waits for a signal (wait_addr = the condvar) */
+};
+
+/* How a deadlock was found (lw_rec_deadlock.detector). */
+enum lw_deadlock_detector {
+    LW_DETECT_WAIT_CYCLE = 1,  /* the watchdog found a cycle in the wait-for graph */
+    LW_DETECT_SELF_RELOCK = 2, /* a thread relocked a non-recursive mutex it holds */
+    LW_DETECT_ALL_BLOCKED = 3, /* every thread is in an untimed wait (e.g. condvar lockout) */
+};
+
+#define LW_DEADLOCK_MAX_HELD 8u
+/* One thread of a deadlock, as the watchdog saw it. */
+struct lw_deadlock_entry {
+    uint32_t thread_id;
+    uint32_t wait_kind;     /* enum lw_wait_kind */
+    uint32_t lock_id;       /* the lock waited for (LW_WAIT_MUTEX), else 0 */
+    uint32_t target_thread; /* the thread it waits for: lock owner or joinee; 0 if unknown */
+    uint32_t stack_id;      /* the blocking call, 0 if it could not be captured */
+    uint32_t n_held;        /* locks held (only the first LW_DEADLOCK_MAX_HELD are listed) */
+    uint64_t wait_addr;     /* address of the mutex / condvar waited on; pthread_t for a join */
+    uint64_t wait_ns;       /* how long it had been waiting when reported */
+    uint32_t held[LW_DEADLOCK_MAX_HELD]; /* lock ids held, outermost first */
+};
+
+/* A deadlock that happened: the threads below are all blocked for good. Written by the shim's
+ * watchdog (or by the lock wrapper for a self-relock) before it acts (abort by default). */
+struct lw_rec_deadlock {
+    struct lw_record_header h;
+    uint32_t detector; /* enum lw_deadlock_detector */
+    uint32_t n_threads;
+    uint64_t monotonic_ns;
+    /* struct lw_deadlock_entry threads[n_threads]; each waits for the next one (cyclically)
+       for LW_DETECT_WAIT_CYCLE */
 };
 
 #endif /* LOCKWATCH_LOG_FORMAT_H */

@@ -1,0 +1,40 @@
+/*
+ * What the shim reads from glibc's pthread_mutex_t: the type bits of __kind (which also covers
+ * statically initialised mutexes, whose type no init call told us) and the owner's kernel tid
+ * (__owner), which the deadlock checks use to find who holds a mutex without any bookkeeping
+ * on the hot path. glibc-specific by design: lockwatch targets glibc.
+ */
+#ifndef LOCKWATCH_GLIBC_MUTEX_H
+#define LOCKWATCH_GLIBC_MUTEX_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "lockwatch/log_format.h"
+
+/* LW_LOCKF_* flags for m: type + 1 in the low bits, robust and priority-inherit bits. */
+static inline uint32_t lw_mutex_type_flags(const pthread_mutex_t *m)
+{
+    int k = m->__data.__kind;
+    uint32_t f = ((uint32_t)k & 3u) + 1u;
+    if (k & 16)
+        f |= LW_LOCKF_ROBUST;
+    if (k & 32)
+        f |= LW_LOCKF_PI;
+    return f;
+}
+
+/* True for mutex types whose relock by the owner blocks forever. */
+static inline int lw_mutex_relock_hangs(const pthread_mutex_t *m)
+{
+    int k = m->__data.__kind & 3;
+    return k == PTHREAD_MUTEX_NORMAL || k == PTHREAD_MUTEX_ADAPTIVE_NP;
+}
+
+/* Kernel tid of the owner, 0 if unlocked (or unknown). */
+static inline uint64_t lw_mutex_owner(const pthread_mutex_t *m)
+{
+    return (uint64_t)(unsigned)__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+}
+
+#endif /* LOCKWATCH_GLIBC_MUTEX_H */
