@@ -111,6 +111,12 @@ typedef struct lw_model {
     size_t n_procs;
 } lw_model;
 
+/*
+ * Builds (or rebuilds) p's id index after its arrays were filled; the log reader calls it, and
+ * so may a test that builds a process by hand. Where an id occurs twice, the first element wins.
+ */
+void lw_process_build_index(lw_process *p);
+
 /* Lookups by recorder id; NULL when the log never defined that id. */
 const lw_stack *lw_process_stack(const lw_process *p, uint32_t id);
 const lw_thread *lw_process_thread(const lw_process *p, uint32_t id);

@@ -1,0 +1,411 @@
+/*
+ * Turns lockwatch logs into the analyzer's model (log_reader.h). The byte-level walk and its
+ * bounds checks live in log_iter.c; this file only decodes well-formed records into model
+ * elements, notes the first damage, and resolves the records that refer to a thread defined
+ * elsewhere (exit, name), since chunks of different threads appear in the file in no time order.
+ */
+#include "log_reader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log_iter.h"
+
+/*
+ * State of one read: the capacities of the process's growing arrays, and the records that update
+ * a thread (exit, name), held back until every thread start has been read.
+ */
+typedef struct reader {
+    lw_process *p;
+    size_t cap_modules, cap_stacks, cap_threads, cap_joins, cap_locks, cap_contexts;
+    struct lw_rec_thread_exit *exits;
+    size_t n_exits, cap_exits;
+    struct lw_rec_thread_name *names;
+    size_t n_names, cap_names;
+} reader;
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) abort(); /* analyzer policy: out of memory is fatal */
+    return q;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+    char *d = xrealloc(NULL, n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* Makes room for one more element in a growing array; returns the new element, zeroed. */
+static void *push(void *arrp, size_t *n, size_t *cap, size_t elem)
+{
+    void **arr = arrp;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *arr = xrealloc(*arr, *cap * elem);
+    }
+    void *e = (char *)*arr + (*n)++ * elem;
+    memset(e, 0, elem);
+    return e;
+}
+
+static void read_process(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_process rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    if (r->p->exe) return; /* keep the first */
+    r->p->exe = xstrndup((const char *)it->data + sizeof rec, rec.exe_len);
+    if (!r->p->pid) r->p->pid = rec.pid;
+    if (!r->p->ppid) r->p->ppid = rec.ppid;
+}
+
+static void read_module(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_module rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_module *m = push(&p->modules, &p->n_modules, &r->cap_modules, sizeof *m);
+    m->id = rec.module_id;
+    m->base = rec.base;
+    m->lo = rec.lo;
+    m->hi = rec.hi;
+    const uint8_t *bid = it->data + sizeof rec;
+    /* A build-id longer than the model holds is dropped rather than cut: a cut id would make
+     * the symbolizer compare the wrong bytes. */
+    if (rec.build_id_len <= sizeof m->build_id) {
+        memcpy(m->build_id, bid, rec.build_id_len);
+        m->build_id_len = rec.build_id_len;
+    }
+    m->path = xstrndup((const char *)bid + rec.build_id_len, rec.path_len);
+}
+
+static void read_stack(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_stack rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    if (rec.stack_id == 0) return; /* 0 means "no stack" everywhere else */
+    lw_process *p = r->p;
+    lw_stack *s = push(&p->stacks, &p->n_stacks, &r->cap_stacks, sizeof *s);
+    s->id = rec.stack_id;
+    s->flags = it->flags;
+    s->nframes = rec.nframes;
+    if (rec.nframes) {
+        /* lw_record_check_body proved nframes * 8 fits in the record. */
+        s->frames = xrealloc(NULL, (size_t)rec.nframes * sizeof *s->frames);
+        memcpy(s->frames, it->data + sizeof rec, (size_t)rec.nframes * sizeof *s->frames);
+    }
+}
+
+static void read_thread_start(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_thread_start rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    if (rec.thread_id == 0) return;
+    lw_process *p = r->p;
+    lw_thread *t = push(&p->threads, &p->n_threads, &r->cap_threads, sizeof *t);
+    t->id = rec.thread_id;
+    t->parent_id = rec.parent_id;
+    t->parent_seq = rec.parent_seq;
+    t->create_stack = rec.create_stack;
+    t->os_tid = rec.os_tid;
+    t->start_ns = rec.monotonic_ns;
+}
+
+static void read_join(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_thread_join rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_join *j = push(&p->joins, &p->n_joins, &r->cap_joins, sizeof *j);
+    j->joiner_id = rec.joiner_id;
+    j->joiner_seq = rec.joiner_seq;
+    j->joinee_id = rec.joinee_id;
+    j->stack_id = rec.stack_id;
+}
+
+static void read_lock(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_lock rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    if (rec.lock_id == 0) return;
+    lw_process *p = r->p;
+    lw_lock *l = push(&p->locks, &p->n_locks, &r->cap_locks, sizeof *l);
+    l->id = rec.lock_id;
+    l->kind = rec.kind;
+    l->flags = rec.flags;
+    l->init_stack = rec.init_stack;
+    l->address = rec.address;
+    l->class_pc = rec.class_pc;
+}
+
+static void read_context(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_context rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_context *c = push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof *c);
+    c->thread_id = rec.thread_id;
+    c->seq = rec.seq;
+    c->lock_id = rec.lock_id;
+    c->acq_flags = rec.acq_flags;
+    c->stack_id = rec.stack_id;
+    c->flags = it->flags;
+    c->n_held = rec.n_held;
+    if (rec.n_held) {
+        /* lw_record_check_body proved n_held entries fit in the record. */
+        c->held = xrealloc(NULL, (size_t)rec.n_held * sizeof *c->held);
+        const uint8_t *src = it->data + sizeof rec;
+        for (uint32_t i = 0; i < rec.n_held; i++) {
+            struct lw_held_entry e;
+            memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
+            c->held[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
+        }
+    }
+}
+
+static void read_record(reader *r, const lw_iter_item *it)
+{
+    switch (it->type) {
+    case LW_REC_PROCESS:
+        read_process(r, it);
+        break;
+    case LW_REC_MODULE:
+        read_module(r, it);
+        break;
+    case LW_REC_STACK:
+        read_stack(r, it);
+        break;
+    case LW_REC_THREAD_START:
+        read_thread_start(r, it);
+        break;
+    case LW_REC_THREAD_JOIN:
+        read_join(r, it);
+        break;
+    case LW_REC_THREAD_EXIT: {
+        struct lw_rec_thread_exit *e = push(&r->exits, &r->n_exits, &r->cap_exits, sizeof *e);
+        lw_record_copy(it, e, sizeof *e);
+        break;
+    }
+    case LW_REC_LOCK:
+        read_lock(r, it);
+        break;
+    case LW_REC_CONTEXT:
+        read_context(r, it);
+        break;
+    case LW_REC_THREAD_NAME: {
+        struct lw_rec_thread_name *n = push(&r->names, &r->n_names, &r->cap_names, sizeof *n);
+        lw_record_copy(it, n, sizeof *n);
+        break;
+    }
+    case LW_REC_DROPPED: {
+        struct lw_rec_dropped rec;
+        lw_record_copy(it, &rec, sizeof rec);
+        size_t n = sizeof r->p->dropped / sizeof r->p->dropped[0];
+        if (rec.reason < n) {
+            uint64_t *d = &r->p->dropped[rec.reason];
+            *d = rec.count > UINT64_MAX - *d ? UINT64_MAX : *d + rec.count;
+        }
+        break;
+    }
+    case LW_REC_END: {
+        struct lw_rec_end rec;
+        lw_record_copy(it, &rec, sizeof rec);
+        r->p->clean_end = true;
+        r->p->exit_status = rec.exit_status;
+        break;
+    }
+    case LW_REC_DEADLOCK:
+        break; /* validated by the iterator; the model has no place for it yet */
+    default:
+        break; /* a newer record type: skipped by design */
+    }
+}
+
+/* Adds a bare thread for an id known only from exit or name records (its start was lost). */
+static void add_missing_thread(reader *r, uint32_t id)
+{
+    if (id == 0 || lw_process_thread(r->p, id)) return;
+    lw_thread *t = push(&r->p->threads, &r->p->n_threads, &r->cap_threads, sizeof *t);
+    t->id = id; /* repeats are fine: indexing keeps the first and drops the rest */
+}
+
+/*
+ * Applies thread exits and names once every thread start is known. Two passes so that each
+ * lookup is a bisection: first create the missing threads and re-index, then apply.
+ */
+static void resolve_threads(reader *r)
+{
+    lw_process *p = r->p;
+    lw_process_build_index(p);
+    size_t before = p->n_threads;
+    for (size_t i = 0; i < r->n_exits; i++)
+        add_missing_thread(r, r->exits[i].thread_id);
+    for (size_t i = 0; i < r->n_names; i++)
+        add_missing_thread(r, r->names[i].thread_id);
+    if (p->n_threads != before) lw_process_build_index(p);
+
+    for (size_t i = 0; i < r->n_exits; i++) {
+        const struct lw_rec_thread_exit *e = &r->exits[i];
+        const lw_thread *found = lw_process_thread(p, e->thread_id);
+        if (!found) continue; /* thread id 0 */
+        lw_thread *t = &p->threads[found - p->threads];
+        if (t->exited) continue; /* keep the first */
+        t->exited = true;
+        t->final_seq = e->final_seq;
+        t->held_at_exit = e->held_count;
+    }
+    for (size_t i = 0; i < r->n_names; i++) {
+        const struct lw_rec_thread_name *n = &r->names[i];
+        const lw_thread *found = lw_process_thread(p, n->thread_id);
+        if (!found) continue;
+        lw_thread *t = &p->threads[found - p->threads];
+        /* The latest name wins (a thread may be renamed); force termination. */
+        memcpy(t->name, n->name, sizeof t->name);
+        t->name[sizeof t->name - 1] = '\0';
+    }
+}
+
+static void note_damage(lw_process *p, const char *name, const lw_iter_item *it)
+{
+    p->truncated = true;
+    if (p->damage) return; /* the first damage is the one worth reporting */
+    int n = snprintf(NULL, 0, "%s: offset %zu: %s", name, it->offset, it->what);
+    p->damage = xrealloc(NULL, (size_t)n + 1);
+    snprintf(p->damage, (size_t)n + 1, "%s: offset %zu: %s", name, it->offset, it->what);
+}
+
+int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process *out, char *err,
+                       size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->exit_status = -1;
+    out->log_path = xstrndup(name, strlen(name));
+    lw_log_iter iter;
+    char why[200];
+    if (lw_iter_init(&iter, buf, len, why, sizeof why) < 0) {
+        if (err && errlen) snprintf(err, errlen, "%s: %s", name, why);
+        return -1;
+    }
+    out->pid = iter.hdr.pid;
+    out->ppid = iter.hdr.ppid;
+    out->start_realtime_ns = iter.hdr.start_realtime_ns;
+    if (iter.hdr.flags & LW_FILE_CLEAN_END) out->clean_end = true;
+
+    reader r = {.p = out};
+    lw_iter_item it;
+    lw_iter_kind k;
+    while ((k = lw_iter_next(&iter, &it)) != LW_IT_END) {
+        if (k == LW_IT_RECORD)
+            read_record(&r, &it);
+        else if (k == LW_IT_DAMAGE)
+            note_damage(out, name, &it);
+    }
+    resolve_threads(&r);
+    free(r.exits);
+    free(r.names);
+    return 0;
+}
+
+int lw_read_log_file(const char *path, lw_process *out, char *err, size_t errlen)
+{
+    uint8_t *buf;
+    size_t len;
+    if (lw_load_file_bytes(path, &buf, &len, err, errlen) < 0) {
+        memset(out, 0, sizeof *out);
+        out->exit_status = -1;
+        return -1;
+    }
+    int rc = lw_read_log_buffer(buf, len, path, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+/* Does a directory entry look like a recorder's log, lockwatch.<something>.log? */
+static bool is_log_name(const char *name)
+{
+    static const char prefix[] = "lockwatch.", suffix[] = ".log";
+    size_t n = strlen(name), np = sizeof prefix - 1, ns = sizeof suffix - 1;
+    return n >= np + ns && memcmp(name, prefix, np) == 0 && strcmp(name + n - ns, suffix) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_one(lw_model *m, size_t *cap, const char *path, char *err, size_t errlen)
+{
+    lw_process *p = push(&m->procs, &m->n_procs, cap, sizeof *p);
+    if (lw_read_log_file(path, p, err, errlen) < 0) {
+        lw_process_free(p);
+        m->n_procs--;
+        return -1;
+    }
+    return 0;
+}
+
+static int load_dir(lw_model *m, size_t *cap, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s: cannot open directory: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, ncap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_log_name(e->d_name)) continue;
+        char **slot = push(&names, &n, &ncap, sizeof *names);
+        size_t len = strlen(dir) + 1 + strlen(e->d_name);
+        *slot = xrealloc(NULL, len + 1);
+        snprintf(*slot, len + 1, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
+    int rc = 0;
+    size_t loaded = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct stat st;
+        if (stat(names[i], &st) == 0 && !S_ISREG(st.st_mode))
+            continue; /* e.g. a subdirectory that happens to match the pattern */
+        rc = load_one(m, cap, names[i], err, errlen);
+        loaded += rc == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc == 0 && loaded == 0) {
+        snprintf(err, errlen, "%s: no lockwatch.*.log files in this directory", dir);
+        rc = -1;
+    }
+    return rc;
+}
+
+int lw_model_load(lw_model *m, char *const *paths, size_t n, char *err, size_t errlen)
+{
+    char dummy[1];
+    if (!err || !errlen) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    size_t cap = m->n_procs; /* m->procs holds exactly n_procs elements on entry */
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) < 0) {
+            snprintf(err, errlen, "%s: cannot open: %s", paths[i], strerror(errno));
+            return -1;
+        }
+        int rc = S_ISDIR(st.st_mode) ? load_dir(m, &cap, paths[i], err, errlen)
+                                     : load_one(m, &cap, paths[i], err, errlen);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
