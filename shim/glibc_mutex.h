@@ -24,6 +24,13 @@ static inline uint32_t lw_mutex_type_flags(const pthread_mutex_t *m)
     return f;
 }
 
+/* The type part of lw_mutex_type_flags only, for the hot path (robust and priority-inherit
+ * mutexes are always initialised through pthread_mutex_init, which records the full flags). */
+static inline uint32_t lw_mutex_type_fast(const pthread_mutex_t *m)
+{
+    return ((uint32_t)m->__data.__kind & 3u) + 1u;
+}
+
 /* True for mutex types whose relock by the owner blocks forever. */
 static inline int lw_mutex_relock_hangs(const pthread_mutex_t *m)
 {

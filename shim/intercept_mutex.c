@@ -21,7 +21,7 @@ void lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, v
     if (!t)
         return;
     /* lw_on_acquire preserves errno itself, on the slow paths that can change it. */
-    lw_on_acquire(t, (uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_flags(m), acq_flags, (uintptr_t)ret,
+    lw_on_acquire(t, (uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_fast(m), acq_flags, (uintptr_t)ret,
                   (uintptr_t)frame);
     lw_leave();
 }

@@ -18,7 +18,8 @@
 
 static inline uint64_t held_key(uint32_t id, uint32_t flags)
 {
-    return lw_mix(((uint64_t)id << 8) | (flags & LW_ACQ_HASHED));
+    /* A multiplicative hash is enough here: the context key mixes the XOR of these again. */
+    return (((uint64_t)id << 8) | (flags & LW_ACQ_HASHED)) * 0x9e3779b97f4a7c15ULL;
 }
 
 static inline uint64_t context_key(const struct lw_thread *t, uint32_t id, uint32_t flags)

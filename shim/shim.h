@@ -97,12 +97,36 @@ struct lw_thread {
 /* The calling thread's state, creating it if needed; NULL if it cannot be created (then the
  * caller passes through). */
 struct lw_thread *lw_thread_get(void);
+extern LW_TLS struct lw_thread *lw_tls_thread;
+extern LW_TLS int lw_tls_depth;
+/* Slow half of lw_enter: creates the thread's state (resets the depth on failure). */
+struct lw_thread *lw_enter_slow(void);
+
 /* The calling thread's state if it exists. */
-struct lw_thread *lw_thread_peek(void);
+static inline struct lw_thread *lw_thread_peek(void)
+{
+    return lw_tls_thread;
+}
+
 /* Re-entrancy guard: returns the thread state if the caller may record now and marks the
- * thread as inside the shim; NULL means "pass straight through". Pair with lw_leave(). */
-struct lw_thread *lw_enter(void);
-void lw_leave(void);
+ * thread as inside the shim; NULL means "pass straight through". Pair with lw_leave(). Inline:
+ * it is on every lock and unlock. */
+static inline struct lw_thread *lw_enter(void)
+{
+    if (LW_UNLIKELY(atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING))
+        return NULL;
+    if (lw_tls_depth)
+        return NULL;
+    lw_tls_depth = 1;
+    struct lw_thread *t = lw_tls_thread;
+    return LW_LIKELY(t) ? t : lw_enter_slow();
+}
+
+static inline void lw_leave(void)
+{
+    lw_tls_depth = 0;
+}
+
 /* Writes THREAD_EXIT for t once. */
 void lw_thread_exit_record(struct lw_thread *t);
 /* Allocates a new thread id. */

@@ -14,8 +14,8 @@
 #include "real.h"
 #include "shim.h"
 
-static LW_TLS struct lw_thread *tls_thread;
-static LW_TLS int tls_depth;
+LW_TLS struct lw_thread *lw_tls_thread;
+LW_TLS int lw_tls_depth;
 static LW_TLS int tls_dead;
 
 static _Atomic uint32_t next_thread_id = 1;
@@ -158,7 +158,7 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
     t->os_tid = (uint64_t)syscall(SYS_gettid);
     t->pthread = (uint64_t)pthread_self();
     registry_add(t);
-    tls_thread = t;
+    lw_tls_thread = t;
     atomic_fetch_add_explicit(&threads_seen, 1, memory_order_relaxed);
     if (atomic_load(&state_key_ok))
         pthread_setspecific(state_key, t);
@@ -167,14 +167,17 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
     return t;
 }
 
-struct lw_thread *lw_thread_peek(void)
+struct lw_thread *lw_enter_slow(void)
 {
-    return tls_thread;
+    struct lw_thread *t = lw_thread_get();
+    if (!t)
+        lw_tls_depth = 0;
+    return t;
 }
 
 struct lw_thread *lw_thread_get(void)
 {
-    struct lw_thread *t = tls_thread;
+    struct lw_thread *t = lw_tls_thread;
     if (LW_LIKELY(t))
         return t;
     if (tls_dead)
@@ -185,36 +188,15 @@ struct lw_thread *lw_thread_get(void)
     return t;
 }
 
-struct lw_thread *lw_enter(void)
-{
-    if (LW_UNLIKELY(atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING))
-        return NULL;
-    if (tls_depth)
-        return NULL;
-    tls_depth = 1;
-    struct lw_thread *t = tls_thread;
-    if (LW_UNLIKELY(!t)) {
-        t = lw_thread_get();
-        if (!t)
-            tls_depth = 0;
-    }
-    return t;
-}
-
-void lw_leave(void)
-{
-    tls_depth = 0;
-}
-
 struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_seq,
                                   uint32_t create_stack)
 {
-    if (tls_thread || tls_dead)
-        return tls_thread;
+    if (lw_tls_thread || tls_dead)
+        return lw_tls_thread;
     int saved = errno;
-    tls_depth = 1;
+    lw_tls_depth = 1;
     struct lw_thread *t = thread_create(id, parent, parent_seq, create_stack);
-    tls_depth = 0;
+    lw_tls_depth = 0;
     errno = saved;
     return t;
 }
@@ -238,22 +220,22 @@ void lw_thread_exit_record(struct lw_thread *t)
 static void thread_state_release(void *p)
 {
     struct lw_thread *t = p;
-    if (!t || t != tls_thread)
+    if (!t || t != lw_tls_thread)
         return;
     int saved = errno;
-    tls_depth = 1;
+    lw_tls_depth = 1;
     if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
         lw_thread_exit_record(t);
         lw_log_release_chunk(t);
     }
-    tls_thread = NULL;
+    lw_tls_thread = NULL;
     tls_dead = 1;
     if (t->held != t->held_inline)
         lw_munmap(t->held, t->cap_held * sizeof *t->held);
     lw_munmap(t->ctx_keys, t->ctx_cap * sizeof(uint64_t));
     registry_remove(t);
     state_free(t);
-    tls_depth = 0;
+    lw_tls_depth = 0;
     errno = saved;
 }
 
