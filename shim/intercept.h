@@ -5,12 +5,108 @@
 #ifndef LOCKWATCH_INTERCEPT_H
 #define LOCKWATCH_INTERCEPT_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+
+#include "shim.h"
 
 /* Records a successful acquisition of m (enters the shim itself). */
 void lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame);
 /* Records a release of m (enters the shim itself). */
 void lw_after_mutex_release(pthread_mutex_t *m);
+
+/* Condvar wait halves, shared by pthread_cond_* and cnd_* (intercept_cond.c). */
+struct lw_thread *lw_cond_before_wait(void *cv, uintptr_t m, bool timed, void *ret);
+void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kind, void *ret,
+                        void *frame);
+/* The calling thread is ending (its start routine returned, or an exit call): misuse for each
+ * lock still held, then its exit record. */
+void lw_thread_ending(void);
+/* Records that the calling thread joined joinee (looked up before the wait). */
+void lw_after_join(uint32_t joinee);
+
+/* The calling thread's state if recording is on (no state is created here). */
+static inline struct lw_thread *lw_recording_thread(void)
+{
+    if (atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING)
+        return NULL;
+    return lw_thread_peek();
+}
+
+/* After a non-blocking attempt failed with `busy` (EBUSY/EAGAIN): publishes that the thread is
+ * about to block in `kind` on obj and returns its state for lw_block_end (NULL: nothing to end). */
+static inline struct lw_thread *lw_block_begin(bool busy, uint32_t kind, uintptr_t obj, bool timed)
+{
+    struct lw_thread *t = busy ? lw_recording_thread() : NULL;
+    if (t)
+        lw_wait_begin(t, kind, (uint64_t)obj, timed, 0);
+    return t;
+}
+
+static inline void lw_block_end(struct lw_thread *t)
+{
+    if (t)
+        lw_wait_end(t);
+}
+
+/* Records a successful acquisition of the lock at obj (enters the shim itself). */
+static inline void lw_after_acquire(uintptr_t obj, uint16_t kind, uint32_t type_flags,
+                                    uint32_t acq_flags, void *ret, void *frame)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    lw_on_acquire(t, obj, kind, type_flags, acq_flags, (uintptr_t)ret, (uintptr_t)frame);
+    lw_leave();
+}
+
+/* Records a release of the lock at obj. */
+static inline void lw_after_release(uintptr_t obj)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    lw_on_release(t, obj);
+    lw_leave();
+}
+
+/* Records a misuse of the object at obj by the calling thread. */
+static inline void lw_report_misuse(uint32_t misuse, uintptr_t obj, uint16_t kind,
+                                    uint32_t other_thread, void *ret)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    struct lw_misuse_info mi = {.misuse = misuse,
+                                .lock_id = kind ? lw_lock_id(obj, kind, 0) : 0,
+                                .lock_kind = kind,
+                                .other_thread = other_thread,
+                                .address = obj};
+    lw_misuse(t, &mi, (uintptr_t)ret);
+    lw_leave();
+}
+
+/* A lock init: starts a new lifetime at obj. */
+static inline void lw_after_init(uintptr_t obj, uint16_t kind, uint32_t type_flags)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    int saved = errno;
+    lw_lock_init(obj, kind, type_flags);
+    errno = saved;
+    lw_leave();
+}
+
+/* A lock destroy: ends the lifetime at obj. */
+static inline void lw_after_destroy(uintptr_t obj)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    lw_lock_destroy(obj);
+    lw_leave();
+}
 
 #endif /* LOCKWATCH_INTERCEPT_H */

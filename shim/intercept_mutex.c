@@ -51,9 +51,39 @@ LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
     return rc;
 }
 
+/* Reports a misuse of mutex m by the calling thread (which is recording). */
+static void mutex_misuse(uint32_t misuse, pthread_mutex_t *m, uint32_t other_thread, void *ret)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    struct lw_misuse_info mi = {.misuse = misuse,
+                                .lock_id =
+                                    lw_lock_id((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_fast(m)),
+                                .lock_kind = LW_LOCK_MUTEX,
+                                .other_thread = other_thread,
+                                .address = (uintptr_t)m};
+    lw_misuse(t, &mi, (uintptr_t)ret);
+    lw_leave();
+}
+
+/* After a failed lock call: EDEADLK is an errorcheck relock, EINVAL on a mutex whose type glibc
+ * set to -1 at destroy is a use after destroy. */
+static void check_lock_error(pthread_mutex_t *m, int rc, void *ret)
+{
+    if (rc == EDEADLK)
+        mutex_misuse(LW_MISUSE_RELOCK, m, 0, ret);
+    else if (rc == EINVAL && m->__data.__kind == -1)
+        mutex_misuse(LW_MISUSE_USE_AFTER_DESTROY, m, 0, ret);
+}
+
 LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     LW_REAL(pthread_mutex_destroy);
+    if (lw_mutex_owner(m) &&
+        atomic_load_explicit(&lw_state, memory_order_relaxed) == LW_STATE_RECORDING)
+        mutex_misuse(LW_MISUSE_DESTROY_LOCKED, m, lw_thread_id_by_tid(lw_mutex_owner(m)),
+                     __builtin_return_address(0));
     int rc = lw_real_pthread_mutex_destroy(m);
     if (rc == 0) {
         struct lw_thread *t = lw_enter();
@@ -75,9 +105,10 @@ static inline struct lw_thread *recording_thread(void)
 
 /* Before blocking on m (its trylock said EBUSY): publish the wait; report a certain
  * self-deadlock first. */
-static void before_block(struct lw_thread *t, pthread_mutex_t *m, bool timed)
+static void before_block(struct lw_thread *t, pthread_mutex_t *m)
 {
-    if (!timed && lw_mutex_relock_hangs(m) && lw_mutex_owner(m) == t->os_tid) {
+    lw_check_fork_held(t, (uintptr_t)m);
+    if (lw_mutex_relock_hangs(m) && lw_mutex_owner(m) == t->os_tid) {
         struct lw_thread *e = lw_enter();
         if (e) {
             int saved = errno;
@@ -87,16 +118,16 @@ static void before_block(struct lw_thread *t, pthread_mutex_t *m, bool timed)
             lw_leave();
         }
     }
-    lw_wait_begin(t, LW_WAIT_MUTEX, (uint64_t)(uintptr_t)m, timed, 0);
+    lw_wait_begin(t, LW_WAIT_MUTEX, (uint64_t)(uintptr_t)m, false, 0);
 }
 
 /* The blocking half of a lock call: `rc` is what trylock returned. Calls `blocking` itself, so
  * the result is exactly the program's (an errorcheck relock still gets EDEADLK). */
-#define LOCK_AFTER_TRY(rc, m, timed, call)                                                         \
+#define LOCK_AFTER_TRY(rc, m, call)                                                                \
     do {                                                                                           \
         struct lw_thread *t_ = (rc) == EBUSY ? recording_thread() : NULL;                          \
         if (t_)                                                                                    \
-            before_block(t_, m, timed);                                                            \
+            before_block(t_, m);                                                                   \
         rc = (call);                                                                               \
         if (t_)                                                                                    \
             lw_wait_end(t_);                                                                       \
@@ -108,7 +139,9 @@ LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     LW_REAL(pthread_mutex_lock);
     int rc = lw_real_pthread_mutex_trylock(m);
     if (!ACQUIRED(rc))
-        LOCK_AFTER_TRY(rc, m, false, lw_real_pthread_mutex_lock(m));
+        LOCK_AFTER_TRY(rc, m, lw_real_pthread_mutex_lock(m));
+    if (!ACQUIRED(rc) && rc != EBUSY && rc != ETIMEDOUT)
+        check_lock_error(m, rc, __builtin_return_address(0));
     if (ACQUIRED(rc))
         lw_after_mutex_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
     return rc;
@@ -124,38 +157,53 @@ LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     return rc;
 }
 
+/* Timed acquisitions call the real function directly: a timed wait ends by itself, so it never
+ * takes part in a deadlock and needs no published wait, and glibc validates the timeout and
+ * clock before trying the lock, which a try-first path would skip. */
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
-    LW_REAL(pthread_mutex_trylock);
     LW_REAL(pthread_mutex_timedlock);
-    int rc = lw_real_pthread_mutex_trylock(m);
-    if (!ACQUIRED(rc))
-        LOCK_AFTER_TRY(rc, m, true, lw_real_pthread_mutex_timedlock(m, abstime));
+    int rc = lw_real_pthread_mutex_timedlock(m, abstime);
     if (ACQUIRED(rc))
         lw_after_mutex_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0),
                                __builtin_frame_address(0));
+    else if (rc != ETIMEDOUT)
+        check_lock_error(m, rc, __builtin_return_address(0));
     return rc;
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
                                       const struct timespec *abstime)
 {
-    LW_REAL(pthread_mutex_trylock);
     LW_REAL(pthread_mutex_clocklock);
     if (!lw_real_pthread_mutex_clocklock)
         return ENOSYS;
-    int rc = lw_real_pthread_mutex_trylock(m);
-    if (!ACQUIRED(rc))
-        LOCK_AFTER_TRY(rc, m, true, lw_real_pthread_mutex_clocklock(m, clk, abstime));
+    int rc = lw_real_pthread_mutex_clocklock(m, clk, abstime);
     if (ACQUIRED(rc))
         lw_after_mutex_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0),
                                __builtin_frame_address(0));
+    else if (rc != ETIMEDOUT)
+        check_lock_error(m, rc, __builtin_return_address(0));
     return rc;
+}
+
+/* Before an unlock of m that the thread does not hold in its list: who holds it then? */
+static void check_unlock(pthread_mutex_t *m, void *ret)
+{
+    struct lw_thread *t = recording_thread();
+    if (!t || lw_held_find(t, (uintptr_t)m) >= 0)
+        return;
+    uint64_t owner = lw_mutex_owner(m);
+    if (owner == t->os_tid)
+        return; /* taken before recording started, or by a path we do not see */
+    mutex_misuse(owner ? LW_MISUSE_UNLOCK_OTHER : LW_MISUSE_UNLOCK_UNLOCKED, m,
+                 lw_thread_id_by_tid(owner), ret);
 }
 
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LW_REAL(pthread_mutex_unlock);
+    check_unlock(m, __builtin_return_address(0));
     int rc = lw_real_pthread_mutex_unlock(m);
     if (rc == 0)
         lw_after_mutex_release(m);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intercept.h"
 #include "real.h"
 #include "shim.h"
 
@@ -19,6 +20,19 @@ struct lw_start {
     uint32_t id, parent, parent_seq, create_stack;
 };
 
+void lw_thread_ending(void)
+{
+    struct lw_thread *t = lw_enter();
+    if (t) {
+        int saved = errno;
+        if (!t->exited)
+            lw_thread_report_held_at_exit(t);
+        lw_thread_exit_record(t);
+        errno = saved;
+        lw_leave();
+    }
+}
+
 static void *lw_trampoline(void *p)
 {
     struct lw_start s = *(struct lw_start *)p;
@@ -26,13 +40,7 @@ static void *lw_trampoline(void *p)
     if (atomic_load(&lw_state) == LW_STATE_RECORDING)
         lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
     void *ret = s.fn(s.arg);
-    struct lw_thread *t = lw_enter();
-    if (t) {
-        int saved = errno;
-        lw_thread_exit_record(t);
-        errno = saved;
-        lw_leave();
-    }
+    lw_thread_ending();
     return ret;
 }
 
@@ -73,7 +81,7 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 }
 
 /* Records that the calling thread waited for `th` (whose id was looked up before the wait). */
-static void after_join(uint32_t joinee)
+void lw_after_join(uint32_t joinee)
 {
     struct lw_thread *t = lw_enter();
     if (!t)
@@ -116,7 +124,7 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
         lw_wait_end(w);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
-        after_join(joinee);
+        lw_after_join(joinee);
     }
     return rc;
 }
@@ -128,7 +136,7 @@ LW_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
     int rc = lw_real_pthread_tryjoin_np(th, ret);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
-        after_join(joinee);
+        lw_after_join(joinee);
     }
     return rc;
 }
@@ -143,7 +151,7 @@ LW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
         lw_wait_end(w);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
-        after_join(joinee);
+        lw_after_join(joinee);
     }
     return rc;
 }
@@ -161,7 +169,7 @@ LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
         lw_wait_end(w);
     if (rc == 0 && joinee) {
         lw_tid_map_del((uint64_t)th);
-        after_join(joinee);
+        lw_after_join(joinee);
     }
     return rc;
 }
@@ -169,13 +177,7 @@ LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
 LW_EXPORT void pthread_exit(void *ret)
 {
     LW_REAL(pthread_exit);
-    struct lw_thread *t = lw_enter();
-    if (t) {
-        int saved = errno;
-        lw_thread_exit_record(t);
-        errno = saved;
-        lw_leave();
-    }
+    lw_thread_ending();
     lw_real_pthread_exit(ret);
     __builtin_unreachable();
 }

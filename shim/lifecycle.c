@@ -74,13 +74,18 @@ static void lw_atfork_child(void)
     int saved = errno;
     /* Only the forking thread exists in the child. Its held locks stay held (they are, in the
      * child too); everything else starts afresh in a log named with the child's pid. */
+    struct lw_thread *t = lw_thread_peek();
+    lw_fork_collect_held(t);
     lw_modules_new_log();
     lw_watchdog_after_fork();
     lw_log_reopen_in_child();
-    struct lw_thread *t = lw_thread_peek();
     if (t)
         lw_thread_reset_for_child(t);
     record_process_start();
+    if (t && lw_enter() == t) {
+        lw_fork_write_held(t);
+        lw_leave();
+    }
     errno = saved;
 }
 

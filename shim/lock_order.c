@@ -29,7 +29,7 @@ static inline uint64_t context_key(const struct lw_thread *t, uint32_t id, uint3
 }
 
 /* Returns true if key was already in the set; otherwise inserts it. */
-static bool ctx_test_and_set(struct lw_thread *t, uint64_t key)
+bool lw_ctx_test_and_set(struct lw_thread *t, uint64_t key)
 {
     uint32_t mask = t->ctx_cap - 1;
     uint32_t i = (uint32_t)key & mask;
@@ -138,7 +138,7 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
     }
     if (t->n_held) {
         uint64_t key = context_key(t, id, acq_flags);
-        if (!ctx_test_and_set(t, key))
+        if (!lw_ctx_test_and_set(t, key))
             record_context(t, addr, id, kind, acq_flags);
     }
     if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
@@ -153,6 +153,14 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
     h->frame = frame;
     h->stack_id = 0;
     t->held_hash ^= held_key(id, acq_flags);
+}
+
+int lw_held_find(const struct lw_thread *t, uintptr_t addr)
+{
+    for (uint32_t i = t->n_held; i-- > 0;)
+        if (t->held[i].addr == addr)
+            return (int)i;
+    return -1;
 }
 
 void lw_on_release(struct lw_thread *t, uintptr_t addr)

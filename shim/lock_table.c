@@ -118,6 +118,15 @@ void lw_lock_destroy(uintptr_t addr)
         atomic_store_explicit(&s->ident, 0, memory_order_release);
 }
 
+bool lw_lock_mark_lock_like(uintptr_t addr, uint32_t id)
+{
+    struct lt_slot *s = lt_find(addr, false);
+    if (!s || (uint32_t)atomic_load_explicit(&s->ident, memory_order_acquire) != id)
+        return false;
+    uint32_t bit = LW_LOCKF_LOCK_LIKE << 16;
+    return !(atomic_fetch_or(&s->meta, bit) & bit);
+}
+
 void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind)
 {
     struct lt_slot *s = lt_find(addr, false);

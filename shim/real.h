@@ -7,6 +7,8 @@
 #define LOCKWATCH_REAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <threads.h>
 #include <time.h>
 
 #define LW_REAL_FUNCTIONS(X)                                                                       \
@@ -23,7 +25,45 @@
     X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *))                    \
     X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *))         \
     X(void, pthread_exit, (void *))                                                                \
-    X(int, pthread_setname_np, (pthread_t, const char *))
+    X(int, pthread_setname_np, (pthread_t, const char *))                                          \
+    X(int, pthread_rwlock_init, (pthread_rwlock_t *, const pthread_rwlockattr_t *))                \
+    X(int, pthread_rwlock_destroy, (pthread_rwlock_t *))                                           \
+    X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))                                            \
+    X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *))                                         \
+    X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *))              \
+    X(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *, clockid_t, const struct timespec *))   \
+    X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *))                                            \
+    X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))                                         \
+    X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *))              \
+    X(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *, clockid_t, const struct timespec *))   \
+    X(int, pthread_rwlock_unlock, (pthread_rwlock_t *))                                            \
+    X(int, pthread_spin_init, (pthread_spinlock_t *, int))                                         \
+    X(int, pthread_spin_destroy, (pthread_spinlock_t *))                                           \
+    X(int, pthread_spin_lock, (pthread_spinlock_t *))                                              \
+    X(int, pthread_spin_trylock, (pthread_spinlock_t *))                                           \
+    X(int, pthread_spin_unlock, (pthread_spinlock_t *))                                            \
+    X(int, sem_init, (sem_t *, int, unsigned))                                                     \
+    X(int, sem_destroy, (sem_t *))                                                                 \
+    X(sem_t *, sem_open, (const char *, int, ...))                                                 \
+    X(int, sem_close, (sem_t *))                                                                   \
+    X(int, sem_wait, (sem_t *))                                                                    \
+    X(int, sem_trywait, (sem_t *))                                                                 \
+    X(int, sem_timedwait, (sem_t *, const struct timespec *))                                      \
+    X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                           \
+    X(int, sem_post, (sem_t *))                                                                    \
+    X(int, pthread_barrier_wait, (pthread_barrier_t *))                                            \
+    X(int, mtx_init, (mtx_t *, int))                                                               \
+    X(void, mtx_destroy, (mtx_t *))                                                                \
+    X(int, mtx_lock, (mtx_t *))                                                                    \
+    X(int, mtx_trylock, (mtx_t *))                                                                 \
+    X(int, mtx_timedlock, (mtx_t *__restrict, const struct timespec *__restrict))                  \
+    X(int, mtx_unlock, (mtx_t *))                                                                  \
+    X(int, cnd_wait, (cnd_t *, mtx_t *))                                                           \
+    X(int, cnd_timedwait,                                                                          \
+      (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict))                   \
+    X(int, thrd_create, (thrd_t *, thrd_start_t, void *))                                          \
+    X(int, thrd_join, (thrd_t, int *))                                                             \
+    X(void, thrd_exit, (int))
 
 #define LW_REAL_DECLARE(ret, name, params) extern ret(*lw_real_##name) params;
 LW_REAL_FUNCTIONS(LW_REAL_DECLARE)

@@ -90,6 +90,7 @@ struct lw_thread {
     _Atomic uint32_t blocked_stack; /* set by the watchdog's stack request */
     int registry_slot;
     uint64_t pthread;            /* pthread_self() of the thread */
+    uint32_t sync_bumps;         /* seq advances caused by semaphore handoffs (capped) */
     struct lw_thread *next_free; /* free list of recycled states (thread_state.c) */
     struct lw_held held_inline[32];
 };
@@ -127,6 +128,8 @@ static inline void lw_leave(void)
     lw_tls_depth = 0;
 }
 
+/* A thread is ending (return, pthread_exit, thrd_exit): one misuse per lock it still holds. */
+void lw_thread_report_held_at_exit(struct lw_thread *t);
 /* Writes THREAD_EXIT for t once. */
 void lw_thread_exit_record(struct lw_thread *t);
 /* Allocates a new thread id. */
@@ -154,6 +157,10 @@ int lw_registry_high(void);
 void lw_watchdog_start(void);
 /* The calling thread is about to relock a non-recursive mutex it owns: report it now. */
 void lw_report_self_relock(struct lw_thread *t, uintptr_t addr, uint32_t lock_id);
+/* Same for a spin lock the thread holds (not inside the shim on entry). */
+void lw_report_self_spin(struct lw_thread *t, uintptr_t addr);
+void lw_report_self_relock_kind(struct lw_thread *t, uintptr_t addr, uint32_t lock_id,
+                                uint16_t kind);
 /* After fork, in the child: the watchdog thread does not exist there. */
 void lw_watchdog_after_fork(void);
 
@@ -177,6 +184,8 @@ uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags);
 void lw_lock_destroy(uintptr_t addr);
 /* Writes the LOCK record for id (found at addr) into the log unless already written. */
 void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind);
+/* Marks the semaphore lifetime id at addr as used as a lock; true the first time. */
+bool lw_lock_mark_lock_like(uintptr_t addr, uint32_t id);
 /* Reserves the table (constructor). */
 void lw_lock_table_init(void);
 
@@ -235,6 +244,43 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
                    uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame);
 /* After a successful release. */
 void lw_on_release(struct lw_thread *t, uintptr_t addr);
+
+/* ---- misuse (misuse.c) ---- */
+struct lw_misuse_info {
+    uint32_t misuse; /* enum lw_misuse_kind */
+    uint32_t lock_id;
+    uint16_t lock_kind;
+    uint32_t other_thread;
+    uint32_t other_lock_id;
+    uintptr_t address;
+    uintptr_t other_address;
+};
+/* Records a misuse once per (misuse, object, call site) per thread; t is inside the shim. */
+void lw_misuse(struct lw_thread *t, const struct lw_misuse_info *m, uintptr_t ret_pc);
+/* lockwatch thread id of the thread with kernel tid os_tid, 0 if unknown. */
+uint32_t lw_thread_id_by_tid(uint64_t os_tid);
+/* Test-and-set on t's set of recorded keys (contexts, misuses). */
+bool lw_ctx_test_and_set(struct lw_thread *t, uint64_t key);
+/* Index of the held entry for addr (innermost first), or -1. */
+int lw_held_find(const struct lw_thread *t, uintptr_t addr);
+
+/* ---- address maps (addr_map.c) ---- */
+struct lw_addr_map;
+extern struct lw_addr_map *const lw_sem_posts;    /* sem -> (poster id << 32 | poster seq) */
+extern struct lw_addr_map *const lw_cond_mutexes; /* condvar -> (mutex addr) while waited */
+uint64_t lw_addr_map_get(struct lw_addr_map *m, uint64_t key);
+void lw_addr_map_set(struct lw_addr_map *m, uint64_t key, uint64_t value);
+uint64_t lw_addr_map_exchange(struct lw_addr_map *m, uint64_t key, uint64_t value);
+/* The value cell of key (inserted if new), for CAS updates; NULL when the map is full. */
+_Atomic uint64_t *lw_addr_map_cell(struct lw_addr_map *m, uint64_t key);
+
+/* ---- fork (fork_held.c) ---- */
+/* In the child's fork handler, before the registry is reset: locks other threads held. */
+void lw_fork_collect_held(struct lw_thread *self);
+/* Writes them into the child's new log. */
+void lw_fork_write_held(struct lw_thread *t);
+/* Before a blocking acquisition of addr by t: reports taking a lock held at fork. */
+void lw_check_fork_held(struct lw_thread *t, uintptr_t addr);
 
 /* ---- real functions (real.c) ---- */
 /* Resolves `name` in the next object after the shim; NULL if absent. */

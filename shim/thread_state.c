@@ -201,6 +201,18 @@ struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_
     return t;
 }
 
+void lw_thread_report_held_at_exit(struct lw_thread *t)
+{
+    for (uint32_t i = 0; i < t->n_held; i++) {
+        struct lw_held *h = &t->held[i];
+        struct lw_misuse_info mi = {.misuse = LW_MISUSE_EXIT_HOLDING,
+                                    .lock_id = h->lock_id,
+                                    .lock_kind = (uint16_t)h->kind,
+                                    .address = h->addr};
+        lw_misuse(t, &mi, h->ret_pc);
+    }
+}
+
 void lw_thread_exit_record(struct lw_thread *t)
 {
     if (t->exited)
@@ -225,6 +237,8 @@ static void thread_state_release(void *p)
     int saved = errno;
     lw_tls_depth = 1;
     if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
+        if (!t->exited)
+            lw_thread_report_held_at_exit(t);
         lw_thread_exit_record(t);
         lw_log_release_chunk(t);
     }

@@ -75,6 +75,24 @@ static int find_by(const struct wd_node *nodes, int n, uint64_t os_tid, uint32_t
     return -1;
 }
 
+/* A thread (other than node i) whose held list has obj: the holder of a lock with no owner
+ * field (spin lock, rwlock readers, semaphore used as a lock). Only the inline part of a held
+ * list is read; it stays mapped whatever the thread does. */
+static int holder_of(const struct wd_node *nodes, int n, int i, uint64_t obj)
+{
+    for (int j = 0; j < n; j++) {
+        if (j == i)
+            continue;
+        const struct lw_thread *t = nodes[j].t;
+        uint32_t held = t->n_held;
+        const uint32_t cap = sizeof t->held_inline / sizeof t->held_inline[0];
+        for (uint32_t k = 0; k < held && k < cap; k++)
+            if (t->held_inline[k].addr == obj)
+                return j;
+    }
+    return -1;
+}
+
 /* Wait-for successor of node i, or -1. */
 static int successor(const struct wd_node *nodes, int n, int i)
 {
@@ -88,6 +106,17 @@ static int successor(const struct wd_node *nodes, int n, int i)
     }
     if (w->kind == LW_WAIT_JOIN)
         return w->target ? find_by(nodes, n, 0, w->target) : -1;
+    if (w->kind == LW_WAIT_RWLOCK_RD || w->kind == LW_WAIT_RWLOCK_WR) {
+        const pthread_rwlock_t *rw = (const pthread_rwlock_t *)(uintptr_t)w->obj;
+        if (rw->__data.__shared)
+            return -1;
+        int writer = __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED);
+        if (writer)
+            return find_by(nodes, n, (uint64_t)(unsigned)writer, 0);
+        return w->kind == LW_WAIT_RWLOCK_WR ? holder_of(nodes, n, i, w->obj) : -1;
+    }
+    if (w->kind == LW_WAIT_SPIN || w->kind == LW_WAIT_SEM)
+        return holder_of(nodes, n, i, w->obj);
     return -1;
 }
 
@@ -134,14 +163,18 @@ static int all_blocked(const struct wd_node *nodes, int n, int *members)
     for (int i = 0; i < n; i++) {
         if (nodes[i].kind == LW_WAIT_NONE)
             return 0;
+        if (nodes[i].kind == LW_WAIT_SEM || nodes[i].kind == LW_WAIT_BARRIER)
+            cond = true; /* waits for a post / the other parties, which nobody is left to do */
         if (nodes[i].kind == LW_WAIT_COND) {
             const pthread_cond_t *cv = (const pthread_cond_t *)(uintptr_t)nodes[i].obj;
             if (__atomic_load_n(&cv->__data.__wrefs, __ATOMIC_RELAXED) & WD_COND_PSHARED)
                 return 0;
             cond = true;
         }
-        if (nodes[i].kind == LW_WAIT_MUTEX && nodes[i].succ < 0)
-            return 0; /* owner unknown (not a thread we know): it may still run */
+        if ((nodes[i].kind == LW_WAIT_MUTEX || nodes[i].kind == LW_WAIT_RWLOCK_RD ||
+             nodes[i].kind == LW_WAIT_RWLOCK_WR || nodes[i].kind == LW_WAIT_SPIN) &&
+            nodes[i].succ < 0)
+            return 0; /* holder unknown (not a thread we know): it may still run */
     }
     if (!cond)
         return 0;
@@ -397,16 +430,32 @@ void lw_watchdog_after_fork(void)
     }
 }
 
+void lw_report_self_spin(struct lw_thread *t, uintptr_t addr)
+{
+    if (lw_enter() != t)
+        return;
+    lw_report_self_relock_kind(t, addr, lw_lock_id(addr, LW_LOCK_SPIN, 0), LW_LOCK_SPIN);
+    lw_leave();
+}
+
 void lw_report_self_relock(struct lw_thread *t, uintptr_t addr, uint32_t lock_id)
+{
+    lw_report_self_relock_kind(t, addr, lock_id, LW_LOCK_MUTEX);
+}
+
+void lw_report_self_relock_kind(struct lw_thread *t, uintptr_t addr, uint32_t lock_id,
+                                uint16_t kind)
 {
     struct lw_deadlock_entry e;
     memset(&e, 0, sizeof e);
     e.thread_id = t->id;
-    e.wait_kind = LW_WAIT_MUTEX;
+    e.wait_kind = kind == LW_LOCK_SPIN ? LW_WAIT_SPIN : LW_WAIT_MUTEX;
     e.wait_addr = addr;
     e.target_thread = t->id;
     e.stack_id = lw_stack_capture();
     describe_entry(t, t, &e);
+    if (kind != LW_LOCK_MUTEX && lock_id)
+        lw_lock_describe(t, addr, lock_id, kind);
     e.lock_id = lock_id ? lock_id : e.lock_id;
     write_deadlock(t, LW_DETECT_SELF_RELOCK, &e, 1);
     lw_say("lockwatch: deadlock: a thread relocks a non-recursive mutex it already holds", "", "");

@@ -90,6 +90,10 @@ enum lw_record_type {
     LW_REC_DROPPED = 10,     /* struct lw_rec_dropped */
     LW_REC_END = 11,         /* struct lw_rec_end: the process ended cleanly */
     LW_REC_DEADLOCK = 12,    /* struct lw_rec_deadlock + n struct lw_deadlock_entry (v1.1) */
+    LW_REC_MISUSE = 13,      /* struct lw_rec_misuse: a pthread API misuse (v1.1) */
+    LW_REC_SYNC = 14,        /* struct lw_rec_sync: a cross-thread ordering, e.g. sem handoff */
+    LW_REC_LOCK_LIKE = 15,   /* struct lw_rec_lock_like: a semaphore proved to be used as a lock */
+    LW_REC_FORK_HELD = 16,   /* struct lw_rec_fork_held + n struct lw_fork_held_entry */
     LW_REC_TYPE_MAX
 };
 
@@ -188,6 +192,9 @@ enum lw_lock_kind {
 #define LW_LOCKF_STATIC 0x100u   /* first seen at a lock call, never initialised through init */
 #define LW_LOCKF_ROBUST 0x200u
 #define LW_LOCKF_PI 0x400u
+#define LW_LOCKF_LOCK_LIKE 0x800u /* a semaphore known to be used as a lock (see LW_REC_LOCK_LIKE) */
+/* For rwlocks, LW_LOCKF_TYPE_MASK holds glibc's kind + 1: 1 prefer-reader (default),
+ * 2 prefer-writer, 3 prefer-writer-nonrecursive. For semaphores: 1 process-private, 2 named. */
 
 /*
  * A lock identity. lock_id names one lifetime of one address: pthread_mutex_init gives a new
@@ -205,7 +212,9 @@ struct lw_rec_lock {
     uint64_t class_pc;   /* return address of the init (or first-use) call: the lock's class */
 };
 
-/* Acquisition flags, on a context and on each held entry. */
+/* Acquisition flags, on a context and on each held entry. A semaphore acquisition is a
+ * successful sem_wait: it only counts as a lock-order edge once the semaphore is known to be
+ * used as a lock (LW_REC_LOCK_LIKE). */
 #define LW_ACQ_TRY 0x1u     /* acquired by a try-lock: the acquisition could not block */
 #define LW_ACQ_READ 0x2u    /* shared (read) acquisition */
 #define LW_ACQ_TIMED 0x4u   /* timed acquisition (timedlock, clocklock) */
@@ -268,6 +277,11 @@ enum lw_wait_kind {
     LW_WAIT_MUTEX = 1,   /* pthread_mutex_lock and friends */
     LW_WAIT_JOIN = 2,    /* pthread_join: waits for target_thread to end */
     LW_WAIT_COND = 3,    /* pthread_cond_wait: waits for a signal (wait_addr = the condvar) */
+    LW_WAIT_RWLOCK_RD = 4, /* a read lock: waits for the writer */
+    LW_WAIT_RWLOCK_WR = 5, /* a write lock: waits for the writer or the readers */
+    LW_WAIT_SPIN = 6,    /* a spin lock */
+    LW_WAIT_SEM = 7,     /* sem_wait */
+    LW_WAIT_BARRIER = 8, /* pthread_barrier_wait */
 };
 
 /* How a deadlock was found (lw_rec_deadlock.detector). */
@@ -300,6 +314,74 @@ struct lw_rec_deadlock {
     uint64_t monotonic_ns;
     /* struct lw_deadlock_entry threads[n_threads]; each waits for the next one (cyclically)
        for LW_DETECT_WAIT_CYCLE */
+};
+
+/* Misuse of the pthread API (lw_rec_misuse.misuse). The call is passed through unchanged. */
+enum lw_misuse_kind {
+    LW_MISUSE_UNLOCK_UNLOCKED = 1,   /* unlock of a lock nobody holds */
+    LW_MISUSE_UNLOCK_OTHER = 2,      /* unlock of a lock another thread holds (other_thread) */
+    LW_MISUSE_RELOCK = 3,            /* relock of a non-recursive mutex by its owner */
+    LW_MISUSE_DESTROY_LOCKED = 4,    /* destroy of a locked mutex or rwlock */
+    LW_MISUSE_DESTROY_WAITERS = 5,   /* destroy of a semaphore or condvar with waiters */
+    LW_MISUSE_USE_AFTER_DESTROY = 6, /* lock operation on a destroyed lock */
+    LW_MISUSE_EXIT_HOLDING = 7,      /* a thread ended holding lock_id */
+    LW_MISUSE_COND_UNHELD = 8,       /* cond wait with a mutex the caller does not hold */
+    LW_MISUSE_COND_TWO_MUTEXES = 9,  /* one condvar waited on with two mutexes at once */
+    LW_MISUSE_SEM_OVERFLOW = 10,     /* sem_post beyond SEM_VALUE_MAX */
+    LW_MISUSE_FORK_HELD = 11,        /* child took a lock another thread held at fork */
+};
+
+struct lw_rec_misuse {
+    struct lw_record_header h;
+    uint32_t misuse;        /* enum lw_misuse_kind */
+    uint32_t thread_id;     /* the thread that made the call */
+    uint32_t lock_id;       /* the lock (or condvar/semaphore) concerned, 0 if unknown */
+    uint32_t stack_id;      /* the call */
+    uint32_t other_thread;  /* the owner, for UNLOCK_OTHER / FORK_HELD; else 0 */
+    uint32_t other_lock_id; /* the first mutex, for COND_TWO_MUTEXES; else 0 */
+    uint16_t lock_kind;     /* enum lw_lock_kind, or 0 for a condvar */
+    uint16_t reserved;
+    uint32_t reserved2;
+    uint64_t address;       /* of the lock / condvar / semaphore */
+    uint64_t other_address; /* the other mutex, for COND_TWO_MUTEXES */
+};
+
+/* Ordering between two threads other than create/join: everything thread from_thread did in
+ * its segments <= from_seq happened before to_thread's segment to_seq + 1 (to_thread's seq
+ * advances by one at this record, like a join's). */
+enum lw_sync_kind { LW_SYNC_SEM_HANDOFF = 1 };
+struct lw_rec_sync {
+    struct lw_record_header h;
+    uint32_t kind; /* enum lw_sync_kind */
+    uint32_t from_thread;
+    uint32_t from_seq;
+    uint32_t to_thread;
+    uint32_t to_seq;
+    uint32_t lock_id; /* the semaphore */
+    uint64_t object;  /* its address */
+};
+
+/* The semaphore lock_id was posted by a thread that had waited on it: it is used as a lock, so
+ * its waits are lock acquisitions (and its post->wait pairs are not orderings). */
+struct lw_rec_lock_like {
+    struct lw_record_header h;
+    uint32_t lock_id;
+    uint32_t reserved;
+};
+
+/* In a child's log: locks other threads of the parent held at fork(); they stay locked
+ * forever in the child. */
+struct lw_fork_held_entry {
+    uint32_t lock_id;
+    uint32_t holder_thread; /* thread id in the parent's log */
+    uint64_t address;
+};
+struct lw_rec_fork_held {
+    struct lw_record_header h;
+    uint64_t parent_pid;
+    uint32_t n;
+    uint32_t reserved;
+    /* struct lw_fork_held_entry entries[n] */
 };
 
 #endif /* LOCKWATCH_LOG_FORMAT_H */

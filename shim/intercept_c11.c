@@ -1,0 +1,205 @@
+/*
+ * Interceptors for C11 <threads.h>. glibc implements mtx_*, cnd_* and thrd_* on top of its
+ * internal pthread functions without going through the exported pthread symbols, so they are
+ * interposed here directly. An mtx_t has the layout of a pthread_mutex_t in glibc, so the mutex
+ * helpers (type, owner) apply to it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <threads.h>
+
+#include "glibc_mutex.h"
+#include "intercept.h"
+#include "real.h"
+#include "shim.h"
+
+static inline pthread_mutex_t *as_mutex(mtx_t *m)
+{
+    return (pthread_mutex_t *)(void *)m;
+}
+
+LW_EXPORT int mtx_init(mtx_t *m, int type)
+{
+    LW_REAL(mtx_init);
+    int rc = lw_real_mtx_init(m, type);
+    if (rc == thrd_success)
+        lw_after_init((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_flags(as_mutex(m)));
+    return rc;
+}
+
+LW_EXPORT void mtx_destroy(mtx_t *m)
+{
+    LW_REAL(mtx_destroy);
+    if (lw_recording_thread() && lw_mutex_owner(as_mutex(m)))
+        lw_report_misuse(LW_MISUSE_DESTROY_LOCKED, (uintptr_t)m, LW_LOCK_C11_MTX,
+                         lw_thread_id_by_tid(lw_mutex_owner(as_mutex(m))),
+                         __builtin_return_address(0));
+    lw_real_mtx_destroy(m);
+    lw_after_destroy((uintptr_t)m);
+}
+
+LW_EXPORT int mtx_lock(mtx_t *m)
+{
+    LW_REAL(mtx_trylock);
+    LW_REAL(mtx_lock);
+    int rc = lw_real_mtx_trylock(m);
+    if (rc != thrd_success) {
+        struct lw_thread *t = rc == thrd_busy ? lw_recording_thread() : NULL;
+        if (t && lw_mutex_relock_hangs(as_mutex(m)) && lw_mutex_owner(as_mutex(m)) == t->os_tid &&
+            lw_enter() == t) {
+            lw_report_self_relock_kind(
+                t, (uintptr_t)m, lw_lock_id((uintptr_t)m, LW_LOCK_C11_MTX, 0), LW_LOCK_C11_MTX);
+            lw_leave();
+        }
+        struct lw_thread *w = lw_block_begin(rc == thrd_busy, LW_WAIT_MUTEX, (uintptr_t)m, false);
+        rc = lw_real_mtx_lock(m);
+        lw_block_end(w);
+    }
+    if (rc == thrd_success)
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_fast(as_mutex(m)), 0,
+                         __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int mtx_trylock(mtx_t *m)
+{
+    LW_REAL(mtx_trylock);
+    int rc = lw_real_mtx_trylock(m);
+    if (rc == thrd_success)
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_fast(as_mutex(m)), LW_ACQ_TRY,
+                         __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict ts)
+{
+    LW_REAL(mtx_timedlock);
+    int rc = lw_real_mtx_timedlock(m, ts);
+    if (rc == thrd_success)
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_fast(as_mutex(m)),
+                         LW_ACQ_TIMED, __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int mtx_unlock(mtx_t *m)
+{
+    LW_REAL(mtx_unlock);
+    struct lw_thread *t = lw_recording_thread();
+    if (t && lw_held_find(t, (uintptr_t)m) < 0) {
+        uint64_t owner = lw_mutex_owner(as_mutex(m));
+        if (owner != t->os_tid)
+            lw_report_misuse(owner ? LW_MISUSE_UNLOCK_OTHER : LW_MISUSE_UNLOCK_UNLOCKED,
+                             (uintptr_t)m, LW_LOCK_C11_MTX, lw_thread_id_by_tid(owner),
+                             __builtin_return_address(0));
+    }
+    int rc = lw_real_mtx_unlock(m);
+    if (rc == thrd_success)
+        lw_after_release((uintptr_t)m);
+    return rc;
+}
+
+LW_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+    LW_REAL(cnd_wait);
+    struct lw_thread *t =
+        lw_cond_before_wait((void *)c, (uintptr_t)m, false, __builtin_return_address(0));
+    int rc = lw_real_cnd_wait(c, m);
+    int saved = errno;
+    lw_cond_after_wait(t, (void *)c, (uintptr_t)m, LW_LOCK_C11_MTX, __builtin_return_address(0),
+                       __builtin_frame_address(0));
+    errno = saved;
+    return rc;
+}
+
+LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
+                            const struct timespec *__restrict ts)
+{
+    LW_REAL(cnd_timedwait);
+    struct lw_thread *t =
+        lw_cond_before_wait((void *)c, (uintptr_t)m, true, __builtin_return_address(0));
+    int rc = lw_real_cnd_timedwait(c, m, ts);
+    int saved = errno;
+    lw_cond_after_wait(t, (void *)c, (uintptr_t)m, LW_LOCK_C11_MTX, __builtin_return_address(0),
+                       __builtin_frame_address(0));
+    errno = saved;
+    return rc;
+}
+
+/* thrd_create: the same trampoline idea as pthread_create, for an int-returning start. */
+struct lw_thrd_start {
+    thrd_start_t fn;
+    void *arg;
+    uint32_t id, parent, parent_seq, create_stack;
+};
+
+static int lw_thrd_trampoline(void *p)
+{
+    struct lw_thrd_start s = *(struct lw_thrd_start *)p;
+    free(p);
+    if (atomic_load(&lw_state) == LW_STATE_RECORDING)
+        lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
+    int ret = s.fn(s.arg);
+    lw_thread_ending();
+    return ret;
+}
+
+LW_EXPORT int thrd_create(thrd_t *th, thrd_start_t fn, void *arg)
+{
+    LW_REAL(thrd_create);
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return lw_real_thrd_create(th, fn, arg);
+    int saved = errno;
+    struct lw_thrd_start *s = malloc(sizeof *s);
+    if (!s) {
+        lw_leave();
+        errno = saved;
+        return lw_real_thrd_create(th, fn, arg);
+    }
+    s->fn = fn;
+    s->arg = arg;
+    s->id = lw_thread_new_id();
+    s->parent = t->id;
+    s->parent_seq = t->seq;
+    s->create_stack = lw_stack_capture();
+    uint32_t child = s->id;
+    lw_leave();
+    lw_watchdog_start();
+    errno = saved;
+    int rc = lw_real_thrd_create(th, lw_thrd_trampoline, s);
+    saved = errno;
+    if (rc == thrd_success) {
+        t->seq++;
+        lw_tid_map_put((uint64_t)*th, child);
+    } else {
+        free(s);
+    }
+    errno = saved;
+    return rc;
+}
+
+LW_EXPORT int thrd_join(thrd_t th, int *res)
+{
+    LW_REAL(thrd_join);
+    uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    struct lw_thread *w = lw_recording_thread();
+    if (w)
+        lw_wait_begin(w, LW_WAIT_JOIN, (uint64_t)th, false, joinee);
+    int rc = lw_real_thrd_join(th, res);
+    if (w)
+        lw_wait_end(w);
+    if (rc == thrd_success && joinee) {
+        lw_tid_map_del((uint64_t)th);
+        lw_after_join(joinee);
+    }
+    return rc;
+}
+
+LW_EXPORT _Noreturn void thrd_exit(int res)
+{
+    LW_REAL(thrd_exit);
+    lw_thread_ending();
+    lw_real_thrd_exit(res);
+    __builtin_unreachable();
+}

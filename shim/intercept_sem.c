@@ -1,0 +1,214 @@
+/*
+ * Interceptors for POSIX semaphores. A semaphore plays one of two roles, and lockwatch learns
+ * which from what the program does:
+ *  - a lock: a thread waits, then posts it itself. Every successful wait is recorded as an
+ *    acquisition (held until the same thread posts); the first time a thread posts a
+ *    semaphore it holds, an LW_REC_LOCK_LIKE record tells the analyzer that the semaphore's
+ *    waits are lock acquisitions, so inverted waits on two of them are an inversion.
+ *  - a signal: one thread posts, another waits. The post is remembered per semaphore; the wait
+ *    that consumes it writes a SYNC record (poster's segment happens before the waiter's next
+ *    one), so an "inversion" between threads handed off by a semaphore is not a deadlock.
+ *    Handoffs advance the threads' seq, which re-records contexts, so they are capped per thread
+ *    (LW_SYNC_CAP): past the cap, handoffs are simply not used as ordering (more reports, never
+ *    fewer).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "intercept.h"
+#include "real.h"
+#include "shim.h"
+
+#define LW_SYNC_CAP 64u
+#define LW_SEM_NAMED 2u /* type flags: 1 unnamed (sem_init), 2 named (sem_open) */
+
+/* glibc's sem_t on x86_64: value in the low 32 bits of the first word, waiters in the high. */
+static inline uint32_t sem_waiters(const sem_t *s)
+{
+    uint64_t data = __atomic_load_n((const uint64_t *)(const void *)s, __ATOMIC_RELAXED);
+    return (uint32_t)(data >> 32);
+}
+
+/* After a successful wait (trywait included): the acquisition and, maybe, a handoff. */
+static void after_wait(sem_t *s, uint32_t acq_flags, void *ret, void *frame)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    uint64_t post = lw_addr_map_exchange(lw_sem_posts, (uint64_t)(uintptr_t)s, 0);
+    uint32_t poster = (uint32_t)(post >> 32), poster_seq = (uint32_t)post;
+    if (post && poster != t->id && t->sync_bumps < LW_SYNC_CAP) {
+        int saved = errno;
+        uint32_t id = lw_lock_id((uintptr_t)s, LW_LOCK_SEMAPHORE, 1);
+        struct lw_rec_sync *r = lw_log_reserve(t, sizeof *r);
+        if (r) {
+            r->kind = LW_SYNC_SEM_HANDOFF;
+            r->from_thread = poster;
+            r->from_seq = poster_seq;
+            r->to_thread = t->id;
+            r->to_seq = t->seq;
+            r->lock_id = id;
+            r->object = (uint64_t)(uintptr_t)s;
+            lw_log_publish(t, r, LW_REC_SYNC, 0, sizeof *r);
+        }
+        t->seq++;
+        t->sync_bumps++;
+        errno = saved;
+    }
+    lw_on_acquire(t, (uintptr_t)s, LW_LOCK_SEMAPHORE, 1, acq_flags, (uintptr_t)ret,
+                  (uintptr_t)frame);
+    lw_leave();
+}
+
+/* Before a post: a release if the thread holds it (lock use), else a handoff to come. */
+static void before_post(sem_t *s)
+{
+    struct lw_thread *t = lw_enter();
+    if (!t)
+        return;
+    int i = lw_held_find(t, (uintptr_t)s);
+    if (i >= 0) {
+        struct lw_held *h = &t->held[i];
+        if (lw_lock_mark_lock_like((uintptr_t)s, h->lock_id)) {
+            int saved = errno;
+            struct lw_rec_lock_like *r = lw_log_reserve(t, sizeof *r);
+            if (r) {
+                r->lock_id = h->lock_id;
+                lw_log_publish(t, r, LW_REC_LOCK_LIKE, 0, sizeof *r);
+            }
+            lw_lock_describe(t, (uintptr_t)s, h->lock_id, LW_LOCK_SEMAPHORE);
+            errno = saved;
+        }
+        lw_on_release(t, (uintptr_t)s);
+    } else if (t->sync_bumps < LW_SYNC_CAP) {
+        lw_addr_map_set(lw_sem_posts, (uint64_t)(uintptr_t)s, ((uint64_t)t->id << 32) | t->seq);
+        t->seq++; /* what this thread does after the post is not ordered before the waiter */
+        t->sync_bumps++;
+    } else {
+        lw_addr_map_set(lw_sem_posts, (uint64_t)(uintptr_t)s, 0);
+    }
+    lw_leave();
+}
+
+LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+    LW_REAL(sem_init);
+    int rc = lw_real_sem_init(s, pshared, value);
+    if (rc == 0)
+        lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, 1);
+    return rc;
+}
+
+LW_EXPORT int sem_destroy(sem_t *s)
+{
+    LW_REAL(sem_destroy);
+    if (lw_recording_thread() && sem_waiters(s))
+        lw_report_misuse(LW_MISUSE_DESTROY_WAITERS, (uintptr_t)s, LW_LOCK_SEMAPHORE, 0,
+                         __builtin_return_address(0));
+    int rc = lw_real_sem_destroy(s);
+    if (rc == 0)
+        lw_after_destroy((uintptr_t)s);
+    return rc;
+}
+
+LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
+{
+    LW_REAL(sem_open);
+    mode_t mode = 0;
+    unsigned value = 0;
+    if (oflag & O_CREAT) {
+        va_list ap;
+        va_start(ap, oflag);
+        mode = (mode_t)va_arg(ap, int);
+        value = va_arg(ap, unsigned);
+        va_end(ap);
+    }
+    sem_t *s = lw_real_sem_open(name, oflag, mode, value);
+    if (s != SEM_FAILED)
+        lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, LW_SEM_NAMED);
+    return s;
+}
+
+LW_EXPORT int sem_close(sem_t *s)
+{
+    LW_REAL(sem_close);
+    int rc = lw_real_sem_close(s);
+    if (rc == 0)
+        lw_after_destroy((uintptr_t)s);
+    return rc;
+}
+
+LW_EXPORT int sem_wait(sem_t *s)
+{
+    LW_REAL(sem_trywait);
+    LW_REAL(sem_wait);
+    /* glibc's sem_wait acts on a pending cancellation even when it need not block: keep that. */
+    pthread_testcancel();
+    int saved = errno;
+    int rc = lw_real_sem_trywait(s);
+    if (rc != 0) {
+        bool busy = errno == EAGAIN;
+        errno = saved;
+        struct lw_thread *w = lw_block_begin(busy, LW_WAIT_SEM, (uintptr_t)s, false);
+        rc = lw_real_sem_wait(s);
+        saved = errno;
+        lw_block_end(w);
+        errno = saved;
+    } else {
+        errno = saved;
+    }
+    if (rc == 0)
+        after_wait(s, 0, __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int sem_trywait(sem_t *s)
+{
+    LW_REAL(sem_trywait);
+    int rc = lw_real_sem_trywait(s);
+    if (rc == 0)
+        after_wait(s, LW_ACQ_TRY, __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+    LW_REAL(sem_timedwait);
+    int rc = lw_real_sem_timedwait(s, abstime);
+    if (rc == 0)
+        after_wait(s, LW_ACQ_TIMED, __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
+{
+    LW_REAL(sem_clockwait);
+    if (!lw_real_sem_clockwait) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int rc = lw_real_sem_clockwait(s, clk, abstime);
+    if (rc == 0)
+        after_wait(s, LW_ACQ_TIMED, __builtin_return_address(0), __builtin_frame_address(0));
+    return rc;
+}
+
+LW_EXPORT int sem_post(sem_t *s)
+{
+    LW_REAL(sem_post);
+    int saved = errno;
+    before_post(s);
+    errno = saved;
+    int rc = lw_real_sem_post(s);
+    if (rc != 0 && errno == EOVERFLOW) {
+        saved = errno;
+        lw_report_misuse(LW_MISUSE_SEM_OVERFLOW, (uintptr_t)s, LW_LOCK_SEMAPHORE, 0,
+                         __builtin_return_address(0));
+        errno = saved;
+    }
+    return rc;
+}
