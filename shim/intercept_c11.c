@@ -11,6 +11,7 @@
 
 #include "glibc_mutex.h"
 #include "intercept.h"
+#include "race.h"
 #include "real.h"
 #include "shim.h"
 
@@ -137,8 +138,11 @@ static int lw_thrd_trampoline(void *p)
 {
     struct lw_thrd_start s = *(struct lw_thrd_start *)p;
     free(p);
-    if (atomic_load(&lw_state) == LW_STATE_RECORDING)
-        lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
+    if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
+        struct lw_thread *t = lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
+        if (t && lw_race_on())
+            lw_race_acquire(t, LW_RACE_KEY_CREATE(s.id), 0);
+    }
     int ret = s.fn(s.arg);
     lw_thread_ending();
     return ret;
@@ -164,6 +168,8 @@ LW_EXPORT int thrd_create(thrd_t *th, thrd_start_t fn, void *arg)
     s->parent_seq = t->seq;
     s->create_stack = lw_stack_capture();
     uint32_t child = s->id;
+    if (lw_race_on())
+        lw_race_release(t, LW_RACE_KEY_CREATE(child), 0);
     lw_leave();
     lw_watchdog_start();
     errno = saved;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "intercept.h"
+#include "race.h"
 #include "real.h"
 #include "shim.h"
 
@@ -83,8 +84,13 @@ static void before_post(sem_t *s)
             lw_lock_describe(t, (uintptr_t)s, h->lock_id, LW_LOCK_SEMAPHORE);
             errno = saved;
         }
-        lw_on_release(t, (uintptr_t)s);
-    } else if (t->sync_bumps < LW_SYNC_CAP) {
+        lw_on_release(t, (uintptr_t)s); /* a lock release (race mode: a release there too) */
+        lw_leave();
+        return;
+    }
+    if (lw_race_on())
+        lw_race_release(t, (uintptr_t)s, 0);
+    if (t->sync_bumps < LW_SYNC_CAP) {
         lw_addr_map_set(lw_sem_posts, (uint64_t)(uintptr_t)s, ((uint64_t)t->id << 32) | t->seq);
         t->seq++; /* what this thread does after the post is not ordered before the waiter */
         t->sync_bumps++;

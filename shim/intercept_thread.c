@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "intercept.h"
+#include "race.h"
 #include "real.h"
 #include "shim.h"
 
@@ -24,6 +25,8 @@ void lw_thread_ending(void)
 {
     struct lw_thread *t = lw_enter();
     if (t) {
+        if (lw_race_on())
+            lw_race_release(t, LW_RACE_KEY_EXIT(t->id), 0);
         int saved = errno;
         if (!t->exited)
             lw_thread_report_held_at_exit(t);
@@ -37,8 +40,11 @@ static void *lw_trampoline(void *p)
 {
     struct lw_start s = *(struct lw_start *)p;
     free(p);
-    if (atomic_load(&lw_state) == LW_STATE_RECORDING)
-        lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
+    if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
+        struct lw_thread *t = lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
+        if (t && lw_race_on())
+            lw_race_acquire(t, LW_RACE_KEY_CREATE(s.id), 0);
+    }
     void *ret = s.fn(s.arg);
     lw_thread_ending();
     return ret;
@@ -65,6 +71,8 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     s->parent_seq = t->seq;
     s->create_stack = lw_stack_capture();
     uint32_t child = s->id;
+    if (lw_race_on())
+        lw_race_release(t, LW_RACE_KEY_CREATE(child), 0);
     lw_leave();
     errno = saved;
     lw_watchdog_start(); /* the program is about to have two threads */
@@ -86,6 +94,8 @@ void lw_after_join(uint32_t joinee)
     struct lw_thread *t = lw_enter();
     if (!t)
         return;
+    if (lw_race_on())
+        lw_race_acquire(t, LW_RACE_KEY_EXIT(joinee), 0);
     int saved = errno;
     uint32_t stack = lw_stack_capture();
     lw_stack_ensure_written(t, stack);

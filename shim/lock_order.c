@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "race.h"
 #include "shim.h"
 
 #define LW_ACQ_HASHED (LW_ACQ_TRY | LW_ACQ_READ)
@@ -125,6 +126,8 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
                    uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame)
 {
     t->lock_ops++;
+    if (lw_race_on())
+        lw_race_acquire(t, addr, acq_flags);
     uint32_t id = lw_lock_id(addr, kind, type_flags);
     if (LW_UNLIKELY(!id))
         return;
@@ -169,6 +172,8 @@ void lw_on_release(struct lw_thread *t, uintptr_t addr)
         struct lw_held *h = &t->held[i];
         if (h->addr != addr)
             continue;
+        if (lw_race_on())
+            lw_race_release(t, addr, h->flags);
         if (h->recursion) {
             h->recursion--;
             return;

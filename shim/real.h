@@ -52,6 +52,7 @@
     X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                           \
     X(int, sem_post, (sem_t *))                                                                    \
     X(int, pthread_barrier_wait, (pthread_barrier_t *))                                            \
+    X(int, pthread_once, (pthread_once_t *, void (*)(void)))                                       \
     X(int, mtx_init, (mtx_t *, int))                                                               \
     X(void, mtx_destroy, (mtx_t *))                                                                \
     X(int, mtx_lock, (mtx_t *))                                                                    \

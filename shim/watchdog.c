@@ -192,19 +192,31 @@ static void stack_request_handler(int sig, siginfo_t *si, void *uc)
     (void)uc;
     int saved = errno;
     struct lw_thread *t = lw_thread_peek();
+    /* libunwind locks its own mutexes: they must pass straight through the shim. The thread
+     * is blocked in a wait outside the shim, so its depth is 0 here and restored after. */
+    int depth = lw_tls_depth;
+    lw_tls_depth = 1;
     if (t) {
         void *buf[LW_MAX_FRAMES + 32];
         int n = unw_backtrace(buf, LW_MAX_FRAMES + 32);
-        int last_internal = -1;
-        for (int i = 0; i < n; i++)
-            if (lw_stack_is_internal((uintptr_t)buf[i]))
-                last_internal = i;
+        /* [handler (shim)] [signal return, futex wait, ... (libc)] [our wrapper (shim)]
+         * [the program ... the thread trampoline (shim) ...]: start after the wrapper. */
+        int i = 0;
+        while (i < n && lw_stack_is_internal((uintptr_t)buf[i]))
+            i++;
+        int first_libc = i;
+        while (i < n && !lw_stack_is_internal((uintptr_t)buf[i]))
+            i++;
+        if (i == n)
+            i = first_libc; /* blocked somewhere we did not wrap: keep it all */
         uint64_t frames[LW_MAX_FRAMES];
         uint32_t m = 0;
-        for (int i = last_internal + 1; i < n && m < lw_opts.stack_depth; i++)
-            frames[m++] = (uint64_t)(uintptr_t)buf[i];
+        for (; i < n && m < lw_opts.stack_depth; i++)
+            if (!lw_stack_is_internal((uintptr_t)buf[i]))
+                frames[m++] = (uint64_t)(uintptr_t)buf[i];
         atomic_store(&t->blocked_stack, lw_stack_intern(frames, m, 0));
     }
+    lw_tls_depth = depth;
     errno = saved;
 }
 
@@ -385,6 +397,7 @@ static void scan(void)
 static void *watchdog_main(void *arg)
 {
     (void)arg;
+    lw_tls_depth = 1; /* nothing this thread does is the program's: never record it */
     unsigned period = lw_opts.deadlock_timeout_ms / 4;
     for (;;) {
         sleep_ms(period ? period : 25);

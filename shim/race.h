@@ -1,0 +1,34 @@
+/*
+ * Hooks from the synchronisation interceptors into race detection (race mode). Race mode is on
+ * only in programs built with -fsanitize=thread and linked against liblockwatch: their
+ * __tsan_init call sets lw_race_enabled. Every hook is called only when it is set, so in
+ * lock-order mode each costs one load and a not-taken branch.
+ *
+ * Synchronisation objects are named by address. Thread life uses reserved keys built with
+ * LW_RACE_KEY_CREATE / LW_RACE_KEY_EXIT, which cannot collide with user addresses.
+ */
+#ifndef LOCKWATCH_RACE_H
+#define LOCKWATCH_RACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct lw_thread;
+
+extern _Atomic int lw_race_enabled;
+
+#define LW_RACE_KEY_CREATE(child_id) (0xc000000000000000ull | (uint64_t)(child_id))
+#define LW_RACE_KEY_EXIT(thread_id) (0xd000000000000000ull | (uint64_t)(thread_id))
+
+/* t acquired the synchronisation object `key` (lock, semaphore wait, barrier exit, once, join,
+ * thread start); acq_flags are LW_ACQ_* (LW_ACQ_READ for a shared rwlock acquisition). */
+void lw_race_acquire(struct lw_thread *t, uint64_t key, uint32_t acq_flags);
+/* t released `key` (unlock, semaphore post, barrier entry, once done, thread exit, create). */
+void lw_race_release(struct lw_thread *t, uint64_t key, uint32_t acq_flags);
+
+static inline bool lw_race_on(void)
+{
+    return __builtin_expect(__atomic_load_n((int *)&lw_race_enabled, __ATOMIC_RELAXED), 0);
+}
+
+#endif /* LOCKWATCH_RACE_H */
