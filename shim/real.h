@@ -53,6 +53,10 @@
     X(int, sem_post, (sem_t *))                                                                    \
     X(int, pthread_barrier_wait, (pthread_barrier_t *))                                            \
     X(int, pthread_once, (pthread_once_t *, void (*)(void)))                                       \
+    X(int, pthread_key_create, (pthread_key_t *, void (*)(void *)))                                \
+    X(int, pthread_key_delete, (pthread_key_t))                                                    \
+    X(void *, pthread_getspecific, (pthread_key_t))                                                \
+    X(int, pthread_setspecific, (pthread_key_t, const void *))                                     \
     X(int, mtx_init, (mtx_t *, int))                                                               \
     X(void, mtx_destroy, (mtx_t *))                                                                \
     X(int, mtx_lock, (mtx_t *))                                                                    \

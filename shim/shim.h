@@ -19,6 +19,7 @@
 #define LW_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LW_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define LW_TLS __thread __attribute__((tls_model("initial-exec")))
+#define LW_KEYS_MAX 1024u /* PTHREAD_KEYS_MAX on glibc */
 
 /* ---- global state (lifecycle.c) ---- */
 
@@ -89,9 +90,11 @@ struct lw_thread {
     _Atomic uint32_t wait_target;   /* joinee thread id for LW_WAIT_JOIN */
     _Atomic uint32_t blocked_stack; /* set by the watchdog's stack request */
     int registry_slot;
-    uint64_t pthread;            /* pthread_self() of the thread */
-    uint32_t sync_bumps;         /* seq advances caused by semaphore handoffs (capped) */
-    struct lw_thread *next_free; /* free list of recycled states (thread_state.c) */
+    uint64_t pthread;                    /* pthread_self() of the thread */
+    uint32_t sync_bumps;                 /* seq advances caused by semaphore handoffs (capped) */
+    uint32_t dtor_rounds;                /* calls of the state key's destructor (thread_state.c) */
+    uint64_t key_bits[LW_KEYS_MAX / 64]; /* pthread keys this thread set non-NULL */
+    struct lw_thread *next_free;         /* free list of recycled states (thread_state.c) */
     struct lw_held held_inline[32];
 };
 
@@ -139,6 +142,10 @@ struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_
                                   uint32_t create_stack);
 /* Forget all contexts recorded (after fork: the child's log starts empty). */
 void lw_thread_reset_for_child(struct lw_thread *t);
+/* The shim's own pthread key (keys below it were created before lockwatch started). */
+unsigned lw_thread_own_key(void);
+/* Last destructor round of thread t: tls-misuse for values that will never be destroyed. */
+void lw_key_check_leaks(struct lw_thread *t);
 /* Creates the pthread key whose destructor releases a thread's state. */
 void lw_thread_init_key(void);
 uint32_t lw_threads_seen(void);

@@ -6,6 +6,7 @@
  * thread passes straight through (destructors of other keys may still lock).
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -161,7 +162,7 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
     lw_tls_thread = t;
     atomic_fetch_add_explicit(&threads_seen, 1, memory_order_relaxed);
     if (atomic_load(&state_key_ok))
-        pthread_setspecific(state_key, t);
+        lw_real_pthread_setspecific(state_key, t);
     lw_tid_map_put((uint64_t)pthread_self(), t->id);
     write_thread_start(t, parent, parent_seq, create_stack);
     return t;
@@ -235,8 +236,17 @@ static void thread_state_release(void *p)
     if (!t || t != lw_tls_thread)
         return;
     int saved = errno;
+    /* Stay until glibc's last destructor round, so the values other keys' destructors leave
+     * behind can be seen: re-arming only adds rounds in which no destructor of the program
+     * runs unless it has a value left. */
+    if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
+        lw_real_pthread_setspecific(state_key, t) == 0) {
+        errno = saved;
+        return;
+    }
     lw_tls_depth = 1;
     if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
+        lw_key_check_leaks(t);
         if (!t->exited)
             lw_thread_report_held_at_exit(t);
         lw_thread_exit_record(t);
@@ -253,9 +263,16 @@ static void thread_state_release(void *p)
     errno = saved;
 }
 
+unsigned lw_thread_own_key(void)
+{
+    return atomic_load(&state_key_ok) ? (unsigned)state_key : LW_KEYS_MAX;
+}
+
 void lw_thread_init_key(void)
 {
-    if (pthread_key_create(&state_key, thread_state_release) == 0)
+    LW_REAL(pthread_key_create);
+    LW_REAL(pthread_setspecific);
+    if (lw_real_pthread_key_create(&state_key, thread_state_release) == 0)
         atomic_store(&state_key_ok, 1);
 }
 

@@ -329,6 +329,11 @@ enum lw_misuse_kind {
     LW_MISUSE_COND_TWO_MUTEXES = 9,  /* one condvar waited on with two mutexes at once */
     LW_MISUSE_SEM_OVERFLOW = 10,     /* sem_post beyond SEM_VALUE_MAX */
     LW_MISUSE_FORK_HELD = 11,        /* child took a lock another thread held at fork */
+    /* Thread-local data (reported as tls-misuse); `address` holds the pthread key. */
+    LW_MISUSE_KEY_NEVER_CREATED = 12, /* get/setspecific with a key never created */
+    LW_MISUSE_KEY_DELETED = 13,       /* get/setspecific with a deleted key */
+    LW_MISUSE_KEY_DELETE_LIVE = 14,   /* key deleted while other_thread still has a value */
+    LW_MISUSE_KEY_LEAK = 15,          /* a value still set after the last destructor round */
 };
 
 struct lw_rec_misuse {
