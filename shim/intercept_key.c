@@ -18,7 +18,9 @@
 #include "real.h"
 #include "shim.h"
 
-enum { KEY_UNKNOWN = 0, KEY_LIVE = 1, KEY_DELETED = 2 };
+/* KEY_INTERNAL: created from inside the shim (libunwind's per-thread cache): not the program's,
+ * so never reported. */
+enum { KEY_UNKNOWN = 0, KEY_LIVE = 1, KEY_DELETED = 2, KEY_INTERNAL = 3 };
 
 static _Atomic uint8_t key_state[LW_KEYS_MAX];
 typedef void (*key_dtor_fn)(void *);
@@ -30,7 +32,7 @@ static uint32_t key_misuse(pthread_key_t key)
     if (key >= LW_KEYS_MAX)
         return LW_MISUSE_KEY_NEVER_CREATED;
     uint8_t st = atomic_load_explicit(&key_state[key], memory_order_relaxed);
-    if (LW_LIKELY(st == KEY_LIVE))
+    if (LW_LIKELY(st == KEY_LIVE || st == KEY_INTERNAL))
         return 0;
     if (st == KEY_DELETED)
         return LW_MISUSE_KEY_DELETED;
@@ -64,7 +66,7 @@ LW_EXPORT int pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
     int rc = lw_real_pthread_key_create(key, dtor);
     if (rc == 0 && *key < LW_KEYS_MAX) {
         atomic_store(&key_dtor[*key], dtor);
-        atomic_store(&key_state[*key], KEY_LIVE);
+        atomic_store(&key_state[*key], lw_tls_depth ? KEY_INTERNAL : KEY_LIVE);
         /* A reused key number: bits left by the deleted key of that number are stale. */
         int high = lw_registry_high();
         for (int i = 0; i < high; i++) {
@@ -122,7 +124,7 @@ LW_EXPORT int pthread_setspecific(pthread_key_t key, const void *value)
         errno = saved;
     }
     int rc = lw_real_pthread_setspecific(key, value);
-    if (rc == 0 && t)
+    if (rc == 0 && t && !lw_tls_depth)
         set_bit(t, key, value != NULL);
     return rc;
 }
