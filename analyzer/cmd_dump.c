@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log_iter.h"
+#include "misuse.h"
 
 static const char usage[] =
     "usage: lockwatch dump [--help] LOG...\n"
@@ -158,6 +159,33 @@ static void dump_deadlock(FILE *out, const lw_iter_item *it)
     }
 }
 
+static void dump_misuse(FILE *out, const lw_iter_item *it)
+{
+    struct lw_rec_misuse r;
+    lw_record_copy(it, &r, sizeof r);
+    fprintf(out,
+            "misuse=%s thread=%" PRIu32 " lock=%" PRIu32 " kind=%s stack=%" PRIu32
+            " other_thread=%" PRIu32 " other_lock=%" PRIu32 " addr=0x%" PRIx64
+            " other_addr=0x%" PRIx64,
+            lw_misuse_subkind(r.misuse), r.thread_id, r.lock_id,
+            r.lock_kind ? kind_name(r.lock_kind) : "condvar", r.stack_id, r.other_thread,
+            r.other_lock_id, r.address, r.other_address);
+}
+
+static void dump_fork_held(FILE *out, const lw_iter_item *it)
+{
+    struct lw_rec_fork_held r;
+    lw_record_copy(it, &r, sizeof r);
+    fprintf(out, "parent_pid=%" PRIu64 " n=%" PRIu32 " held=[", r.parent_pid, r.n);
+    for (uint32_t i = 0; i < r.n; i++) {
+        struct lw_fork_held_entry e;
+        memcpy(&e, it->data + sizeof r + (size_t)i * sizeof e, sizeof e);
+        fprintf(out, "%slock=%" PRIu32 "@thread=%" PRIu32 "@0x%" PRIx64, i ? " " : "", e.lock_id,
+                e.holder_thread, e.address);
+    }
+    fputc(']', out);
+}
+
 /* Prints the fields of one well-formed record (after its offset and type name). */
 static void dump_record(FILE *out, const lw_iter_item *it)
 {
@@ -237,6 +265,28 @@ static void dump_record(FILE *out, const lw_iter_item *it)
     }
     case LW_REC_DEADLOCK:
         dump_deadlock(out, it);
+        break;
+    case LW_REC_MISUSE:
+        dump_misuse(out, it);
+        break;
+    case LW_REC_SYNC: {
+        struct lw_rec_sync r;
+        lw_record_copy(it, &r, sizeof r);
+        fprintf(out,
+                "kind=%s from=%" PRIu32 "@%" PRIu32 " to=%" PRIu32 "@%" PRIu32 " lock=%" PRIu32
+                " addr=0x%" PRIx64,
+                r.kind == LW_SYNC_SEM_HANDOFF ? "sem-handoff" : "unknown", r.from_thread,
+                r.from_seq, r.to_thread, r.to_seq, r.lock_id, r.object);
+        break;
+    }
+    case LW_REC_LOCK_LIKE: {
+        struct lw_rec_lock_like r;
+        lw_record_copy(it, &r, sizeof r);
+        fprintf(out, "lock=%" PRIu32, r.lock_id);
+        break;
+    }
+    case LW_REC_FORK_HELD:
+        dump_fork_held(out, it);
         break;
     default:
         fprintf(out, "type=%u flags=0x%x size=%" PRIu32, it->type, it->flags, it->size);

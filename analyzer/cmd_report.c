@@ -12,11 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
+#include "deadlock.h"
 #include "finding.h"
+#include "gate.h"
 #include "lock_order.h"
 #include "log_reader.h"
 #include "model.h"
+#include "merge.h"
+#include "misuse.h"
 #include "naming.h"
+#include "progress.h"
+#include "report_args.h"
+#include "suppressions.h"
+#include "term.h"
 
 int lw_format_parse(const char *s, lw_format *out)
 {
@@ -24,6 +33,10 @@ int lw_format_parse(const char *s, lw_format *out)
         *out = LW_FORMAT_TEXT;
     else if (strcmp(s, "json") == 0)
         *out = LW_FORMAT_JSON;
+    else if (strcmp(s, "sarif") == 0)
+        *out = LW_FORMAT_SARIF;
+    else if (strcmp(s, "junit") == 0)
+        *out = LW_FORMAT_JUNIT;
     else
         return -1;
     return 0;
@@ -31,16 +44,16 @@ int lw_format_parse(const char *s, lw_format *out)
 
 void lw_cmd_report_usage(FILE *out)
 {
-    fputs("usage: lockwatch report [--format text|json] [--output FILE] [--all]\n"
-          "                        [--source-root DIR] LOG|DIR...\n"
+    fputs("usage: lockwatch report [--format text|json|sarif|junit] [--output FILE] [--all]\n"
+          "                        [--source-root DIR] [--suppressions FILE] [--baseline FILE]\n"
+          "                        [--print-suppressions] [--color WHEN] LOG|DIR...\n"
           "  Reads lockwatch logs (files, or directories holding lockwatch.*.log) and reports\n"
-          "  lock-order inversions (potential deadlocks) with symbolized stacks.\n"
-          "  --format text|json  text for people (default), json for programs\n"
-          "                      (docs/report-schema.md)\n"
-          "  --output FILE       write the report to FILE instead of stdout\n"
-          "  --all               also show cycles judged harmless, with the reason\n"
-          "  --source-root DIR   show source paths relative to DIR (default: the current\n"
-          "                      directory)\n",
+          "  lock-order inversions (potential deadlocks) with symbolized stacks. Findings seen\n"
+          "  in several logs are reported once, with the logs they were seen in.\n",
+          out);
+    lw_report_opts_usage(out, 0);
+    fputs("  Exit status: 0 no findings, 1 findings (not suppressed, not in the baseline),\n"
+          "  2 usage or input error.\n",
           out);
 }
 
@@ -49,9 +62,21 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
 {
     lw_model model = {0};
     char err[1024] = "";
-    if (lw_model_load(&model, paths, n, err, sizeof err) != 0) {
+    /* Read the filter files first: a typo there should fail before minutes of log reading. */
+    lw_suppressions supp = {0};
+    lw_baseline base = {0};
+    if ((o->suppressions && lw_suppressions_load(&supp, o->suppressions, err, sizeof err) != 0) ||
+        (o->baseline && lw_baseline_load(&base, o->baseline, err, sizeof err) != 0)) {
+        fprintf(stderr, "%s: %s\n", cmd, err);
+        lw_suppressions_free(&supp);
+        lw_baseline_free(&base);
+        return 2;
+    }
+    if (lw_model_load_progress(&model, paths, n, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", cmd, err[0] ? err : "cannot load the logs");
         lw_model_free(&model);
+        lw_suppressions_free(&supp);
+        lw_baseline_free(&base);
         return 2;
     }
     for (size_t i = 0; i < model.n_procs; i++) {
@@ -70,8 +95,20 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
     bool *truncated = calloc(model.n_procs ? model.n_procs : 1, sizeof *truncated);
     if (!truncated) abort();
     lw_lock_order_options lo = {0};
-    for (size_t i = 0; i < model.n_procs; i++)
+    for (size_t i = 0; i < model.n_procs; i++) {
+        /* Deadlocks that happened come first: they explain a hang or an abort. */
+        lw_analyze_deadlocks(&model.procs[i], &findings);
+        lw_analyze_misuse(&model.procs[i], &findings); /* API misuse that happened (misuse.h) */
         lw_analyze_lock_order(&model.procs[i], &lo, &findings, &truncated[i]);
+    }
+
+    /* Merge across logs, then filter: renderers see only what the user should see. */
+    lw_namer *namer = lw_namer_new(NULL, o->source_root);
+    lw_findings_merge(&findings, namer);
+    size_t n_suppressed = 0, n_baselined = 0;
+    lw_gate_filter(&findings, namer, o->suppressions ? &supp : NULL, o->baseline ? &base : NULL,
+                   &n_suppressed, &n_baselined);
+    unsigned fail_on = o->fail_on ? o->fail_on : LW_FAIL_ON_ALL;
 
     int status = 0;
     FILE *out = stdout;
@@ -88,11 +125,30 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
             .findings = &findings,
             .program = program,
             .show_all = o->all,
-            .namer = lw_namer_new(NULL, o->source_root),
+            .namer = namer,
             .analysis_truncated = truncated,
+            .color = o->format == LW_FORMAT_TEXT && lw_color_enabled(o->color, out),
+            .n_suppressed = n_suppressed,
+            .n_baselined = n_baselined,
         };
-        int rc = o->format == LW_FORMAT_JSON ? lw_render_json(out, &r) : lw_render_text(out, &r);
-        lw_namer_free(r.namer);
+        int rc;
+        switch (o->format) {
+        case LW_FORMAT_JSON:
+            rc = lw_render_json(out, &r);
+            break;
+        case LW_FORMAT_SARIF:
+            rc = lw_render_sarif(out, &r);
+            break;
+        case LW_FORMAT_JUNIT:
+            rc = lw_render_junit(out, &r);
+            break;
+        case LW_FORMAT_BASELINE:
+            rc = lw_baseline_write(out, namer, &findings);
+            break;
+        default:
+            rc = lw_render_text(out, &r);
+            break;
+        }
         if (out != stdout) {
             if (fclose(out) != 0) rc = -1;
         }
@@ -101,9 +157,21 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
                     o->output ? o->output : "stdout");
             status = 2;
         } else {
-            status = lw_findings_count_real(&findings) > 0 ? 1 : 0;
+            /* Writing a baseline is not a gate: it succeeds whatever it records. */
+            status = o->format != LW_FORMAT_BASELINE && lw_gate_count(&findings, fail_on) ? 1 : 0;
         }
     }
+    if (o->print_suppressions) {
+        fputs("# lockwatch: suppression entries for these findings (docs/ci.md)\n", stderr);
+        for (size_t i = 0; i < findings.n; i++)
+            if (!findings.items[i].harmless)
+                lw_suppressions_print_for(stderr, namer, &findings.items[i]);
+    }
+    if (o->verdict && status != 2)
+        lw_gate_print_verdict(stderr, cmd, &findings, fail_on, n_suppressed, n_baselined);
+    lw_namer_free(namer);
+    lw_suppressions_free(&supp);
+    lw_baseline_free(&base);
     free(truncated);
     lw_findings_free(&findings);
     lw_model_free(&model);
@@ -112,53 +180,10 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
 
 int lw_cmd_report(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
-        {"all", no_argument, NULL, 'a'},          {"source-root", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
     lw_report_opts o = {.format = LW_FORMAT_TEXT};
-    opterr = 0;
-    optind = 0; /* glibc: 0 fully re-initialises getopt */
-    int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (lw_format_parse(optarg, &o.format) != 0) {
-                fprintf(stderr,
-                        "lockwatch report: --format: expected text or json, got '%s'; try "
-                        "'lockwatch --help'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'o':
-            o.output = optarg;
-            break;
-        case 'a':
-            o.all = true;
-            break;
-        case 's':
-            o.source_root = optarg;
-            break;
-        case 'h':
-            lw_cmd_report_usage(stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "lockwatch report: option '%s' needs a value; try 'lockwatch --help'\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "lockwatch report: unknown option '%s'; try 'lockwatch --help'\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind >= argc) {
-        fputs("lockwatch report: no log given (expected LOG or DIR arguments); try 'lockwatch "
-              "--help'\n",
-              stderr);
-        return 2;
-    }
-    return lw_report_paths("lockwatch report", &o, argv + optind, (size_t)(argc - optind), NULL);
+    int first = 0;
+    int rc = lw_report_parse_cmdline("lockwatch report", argc, argv, 0, &o, lw_cmd_report_usage,
+                                     &first);
+    if (rc != 0) return rc < 0 ? 0 : rc;
+    return lw_report_paths("lockwatch report", &o, argv + first, (size_t)(argc - first), NULL);
 }

@@ -10,16 +10,29 @@
 
 #include "render.h"
 
-typedef enum lw_format { LW_FORMAT_TEXT, LW_FORMAT_JSON } lw_format;
+typedef enum lw_format {
+    LW_FORMAT_TEXT,
+    LW_FORMAT_JSON,
+    LW_FORMAT_SARIF,
+    LW_FORMAT_JUNIT,
+    LW_FORMAT_BASELINE /* `lockwatch baseline` only: a baseline file (baseline.h) */
+} lw_format;
 
 typedef struct lw_report_opts {
     lw_format format;
     const char *output;      /* file for the report; NULL: stdout */
     bool all;                /* also show findings judged harmless */
     const char *source_root; /* paths are shown relative to it; NULL: current directory */
+    /* The CI gate and presentation (report_args.h, gate.h, term.h). */
+    const char *suppressions; /* suppressions file, or NULL */
+    const char *baseline;     /* baseline file, or NULL */
+    unsigned fail_on;         /* kinds (1u << kind) that make the exit status 1; 0: every kind */
+    bool print_suppressions;  /* write suppression entries for the findings on stderr */
+    bool verdict;             /* print the gate verdict on stderr (check, run --check) */
+    int color;                /* lw_color_mode */
 } lw_report_opts;
 
-/* Parses a --format value ("text" or "json"); returns 0, or -1 if unknown. */
+/* Parses a --format value (text, json, sarif or junit); returns 0, or -1 if unknown. */
 int lw_format_parse(const char *s, lw_format *out);
 
 /*

@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include "cmd_report.h"
+#include "deadlock.h"
 #include "options.h"
+#include "report_args.h"
 
 static const char CMD[] = "lockwatch run";
 
@@ -41,12 +43,16 @@ static void forward_signal(int sig)
 
 void lw_cmd_run_usage(FILE *out)
 {
-    fputs("usage: lockwatch run [--format text|json] [--output FILE] [--all] [--source-root DIR]\n"
-          "                     [--log-dir DIR] [RECORDER OPTIONS] [--] PROGRAM [ARGS...]\n"
+    fputs("usage: lockwatch run [--format text|json|sarif|junit] [--output FILE] [--all]\n"
+          "                     [--source-root DIR] [--check [--fail-on KINDS]]\n"
+          "                     [--suppressions FILE] [--baseline FILE] [--print-suppressions]\n"
+          "                     [--color WHEN] [--log-dir DIR] [RECORDER OPTIONS]\n"
+          "                     [--] PROGRAM [ARGS...]\n"
           "  Runs PROGRAM with liblockwatch.so preloaded (its child processes are watched too),\n"
-          "  then reports on the logs it wrote, after the program's own output.\n"
-          "  --format, --output, --all, --source-root   as for `lockwatch report`\n"
-          "  --log-dir DIR       where logs go (created if missing; default\n"
+          "  then reports on the logs it wrote, after the program's own output.\n",
+          out);
+    lw_report_opts_usage(out, LW_RA_WITH_FAIL_ON | LW_RA_WITH_CHECK);
+    fputs("  --log-dir DIR       where logs go (created if missing; default\n"
           "                      ./lockwatch-logs/<program>-<yyyymmdd-hhmmss>-<pid>/)\n",
           out);
     lw_options_print_flags(out, "log_dir");
@@ -223,6 +229,28 @@ static void print_program_end(const char *program, const lw_program_info *pi)
     }
 }
 
+/* When a log holds a live deadlock, says on stderr that the shim's on_deadlock action (not a
+ * crash of the program) is what ended it, so an abort is not taken for the program's own. */
+static void print_deadlock_cause(const char *program, const lw_program_info *pi,
+                                 char *const *paths, size_t n)
+{
+    if (!lw_logs_have_deadlock(paths, n)) return;
+    if (!pi->exited && pi->signal == SIGABRT)
+        fprintf(stderr,
+                "lockwatch: %s was killed by SIGABRT because lockwatch found a deadlock: its "
+                "threads were blocked for good (on_deadlock=abort; the report shows where)\n",
+                program);
+    else if (pi->exited)
+        fprintf(stderr,
+                "lockwatch: lockwatch found a deadlock in %s (the report shows where); with "
+                "on_deadlock=exit it exits with deadlock_exit_code\n",
+                program);
+    else
+        fprintf(stderr,
+                "lockwatch: %s was deadlocked (the report shows where) when a signal ended it\n",
+                program);
+}
+
 typedef struct run_args {
     lw_report_opts report;
     const char *log_dir;
@@ -234,16 +262,13 @@ typedef struct run_args {
 /* Parses the command line; returns -1 (exit 0, help shown), 0 (run), or 2 (error printed). */
 static int parse_args(int argc, char **argv, run_args *a)
 {
-    enum { OPT_FORMAT = 1000, OPT_OUTPUT, OPT_ALL, OPT_SOURCE_ROOT, OPT_HELP, OPT_TABLE };
+    enum { OPT_HELP = 1000, OPT_TABLE };
     size_t n_table = lw_option_count();
-    struct option *longopts = calloc(n_table + 6, sizeof *longopts);
+    struct option *longopts = calloc(n_table + LW_RA_MAX_OPTS + 2, sizeof *longopts);
     char(*flags)[64] = calloc(n_table ? n_table : 1, sizeof *flags);
     if (!longopts || !flags) abort();
-    size_t k = 0;
-    longopts[k++] = (struct option){"format", required_argument, NULL, OPT_FORMAT};
-    longopts[k++] = (struct option){"output", required_argument, NULL, OPT_OUTPUT};
-    longopts[k++] = (struct option){"all", no_argument, NULL, OPT_ALL};
-    longopts[k++] = (struct option){"source-root", required_argument, NULL, OPT_SOURCE_ROOT};
+    /* The report options are shared with report and check (report_args.h). */
+    size_t k = lw_report_longopts(longopts, LW_RA_WITH_FAIL_ON | LW_RA_WITH_CHECK);
     longopts[k++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     /* Every option of the table is a flag: stack_depth -> --stack-depth. */
     for (size_t i = 0; i < n_table; i++) {
@@ -263,25 +288,11 @@ static int parse_args(int argc, char **argv, run_args *a)
     char err[512];
     /* '+': options end at PROGRAM, so the program's own options are left alone. */
     while (rc == 0 && (c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+        if (lw_report_is_opt(c)) {
+            rc = lw_report_opt(CMD, c, optarg, &a->report);
+            continue;
+        }
         switch (c) {
-        case OPT_FORMAT:
-            if (lw_format_parse(optarg, &a->report.format) != 0) {
-                fprintf(stderr,
-                        "%s: --format: expected text or json, got '%s'; try 'lockwatch "
-                        "--help'\n",
-                        CMD, optarg);
-                rc = 2;
-            }
-            break;
-        case OPT_OUTPUT:
-            a->report.output = optarg;
-            break;
-        case OPT_ALL:
-            a->report.all = true;
-            break;
-        case OPT_SOURCE_ROOT:
-            a->report.source_root = optarg;
-            break;
         case OPT_HELP:
             lw_cmd_run_usage(stdout);
             rc = -1;
@@ -317,6 +328,8 @@ static int parse_args(int argc, char **argv, run_args *a)
         }
         }
     }
+    if (rc == 0)
+        rc = lw_report_opts_finish(CMD, &a->report, LW_RA_WITH_FAIL_ON | LW_RA_WITH_CHECK);
     if (rc == 0 && optind >= argc) {
         fprintf(stderr,
                 "%s: no program given (expected [--] PROGRAM [ARGS...]); try 'lockwatch "
@@ -442,6 +455,8 @@ int lw_cmd_run(int argc, char **argv)
         goto out;
     }
     int prc = parse_args(argc, argv, &a);
+    /* A bad suppressions or baseline file must fail before the program runs, not after. */
+    if (prc == 0) prc = lw_report_opts_check_files(CMD, &a.report);
     if (prc != 0) {
         status = prc < 0 ? 0 : prc;
         goto out;
@@ -522,6 +537,7 @@ int lw_cmd_run(int argc, char **argv)
     status = lw_report_paths(CMD, &a.report, paths, n_paths, &pi);
     fprintf(stderr, "lockwatch: logs kept in %s\n", dir);
     print_program_end(program, &pi);
+    print_deadlock_cause(program, &pi, paths, n_paths);
 
 out:
     for (size_t i = 0; i < n_paths; i++)

@@ -64,6 +64,10 @@ void lw_finding_free(lw_finding *f)
         free(f->edges[i].gates);
     free(f->edges);
     free(f->threads);
+    for (size_t i = 0; f->waits && i < f->n_waits; i++)
+        free(f->waits[i].held);
+    free(f->waits);
+    free(f->logs);
     memset(f, 0, sizeof *f);
 }
 

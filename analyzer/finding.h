@@ -41,6 +41,25 @@ typedef struct lw_finding_edge {
     size_t n_gates;
 } lw_finding_edge;
 
+/*
+ * One blocked thread of a deadlock finding: thread_id waits (wait_kind, enum lw_wait_kind) for
+ * lock_id (lock waits) or for target_thread (the lock's owner, or the joinee), blocked at
+ * stack_id, holding held[0..n_held). wait_addr is the object waited on (the condvar for a
+ * condition wait).
+ */
+typedef struct lw_finding_wait {
+    uint32_t thread_id;
+    uint32_t wait_kind;
+    uint32_t lock_id;       /* 0 when not a lock wait */
+    uint32_t target_thread; /* 0 if unknown */
+    uint32_t stack_id;      /* 0 if not captured */
+    uint64_t wait_addr;
+    uint64_t wait_ns;
+    uint32_t *held; /* lock ids, outermost first (at most LW_DEADLOCK_MAX_HELD listed) */
+    size_t n_held;
+    uint32_t n_held_total; /* locks held in all, listed or not */
+} lw_finding_wait;
+
 typedef struct lw_finding {
     lw_finding_kind kind;
     char *subkind;   /* NULL when the kind has none; "single-thread" for a one-thread cycle */
@@ -54,6 +73,17 @@ typedef struct lw_finding {
     uint32_t *threads; /* distinct threads involved */
     size_t n_threads;
     unsigned occurrences; /* how many times merged logs/contexts reproduced this finding */
+    lw_finding_wait *waits; /* LW_KIND_DEADLOCK: the blocked threads (deadlock.h) */
+    size_t n_waits;
+    /* Filled by lw_findings_merge (merge.h); empty before. */
+    char fingerprint[17]; /* fingerprint.h: 16 hex digits, stable across runs; "" if unset */
+    const char **logs;    /* log paths (borrowed from the model) the finding was seen in */
+    size_t n_logs;
+    /* Single-site findings (LW_KIND_API_MISUSE, misuse.h): threads[0] made the call at
+     * stack_id; other_thread is the lock's owner or holder involved (0 if none). */
+    uint32_t stack_id;
+    uint32_t other_thread;
+    uint64_t address; /* the object concerned (a condvar has no lock id), 0 if none */
 } lw_finding;
 
 typedef struct lw_findings {

@@ -8,7 +8,11 @@
  *   (a) the threads are pairwise distinct (one thread cannot wait on itself this way);
  *   (b) no acquisition is a try-lock (it would fail instead of blocking: lockdep's rule);
  *   (c) no lock is held as a gate in every chosen occurrence (that gate serialises them);
- *   (d) no two occurrences lie in segments ordered by create/join (thread_order.h).
+ *   (d) no two occurrences lie in segments ordered by create/join or a semaphore handoff
+ *       (thread_order.h);
+ *   (e) each acquisition can block on the hold of the next thread in the cycle: a read
+ *       acquisition of a reader-preferring rwlock cannot block on a read hold (lock_rules.h).
+ * Semaphores not proved lock-like give no edges, and read holds are never gates (lock_rules.h).
  * The witness search is a bounded backtracking over *classes* of occurrences: occurrences
  * with the same thread, seq, try flag and gate set are interchangeable for (a)-(d), so a
  * million identical contexts cost one candidate. Candidates are tried ungated and non-try
@@ -29,6 +33,7 @@
 #include <string.h>
 
 #include "cycles.h"
+#include "lock_rules.h"
 #include "thread_order.h"
 
 #define DEFAULT_MAX_CYCLES 10000
@@ -68,6 +73,9 @@ typedef struct occ {
     uint32_t thread, seq;
     uint32_t is_try;
     uint32_t n_gates;
+    uint32_t from_read;     /* the held lock was taken for reading (LW_ACQ_READ) */
+    uint32_t to_read;       /* the lock was acquired for reading */
+    uint32_t readers_share; /* lock_rules.h: `to` is a reader-preferring rwlock */
     size_t ctx;
     uint32_t held;
     uint32_t set_n; /* the context's distinct held locks: pool[set_off .. set_off + set_n) */
@@ -177,6 +185,8 @@ static int class_cmp(const lo_graph *g, const occ *a, const occ *b)
     CMP(a->n_gates, b->n_gates); /* fewer gates first: less likely to share one */
     CMP(a->thread, b->thread);
     CMP(a->seq, b->seq);
+    CMP(a->from_read, b->from_read);
+    CMP(a->to_read, b->to_read);
     return gate_cmp(g, a, b);
 }
 
@@ -207,32 +217,47 @@ static void add_context(lo_graph *g, const lw_context *c, size_t ci, struct held
                         size_t *tmp_cap)
 {
     if (c->n_held == 0 || !c->held) return;
+    /* A signalling semaphore gives no edges, neither acquired nor held (lock_rules.h). */
+    if (!lw_lock_counts_for_order(g->p, c->lock_id)) return;
     if (c->n_held > *tmp_cap) {
         *tmp_cap = c->n_held;
         *tmp = xreallocarray(*tmp, *tmp_cap, sizeof **tmp);
     }
     struct held_ref *r = *tmp;
+    uint32_t n_r = 0;
     for (uint32_t i = 0; i < c->n_held; i++)
-        r[i] = (struct held_ref){c->held[i].lock_id, i};
-    qsort(r, c->n_held, sizeof *r, held_ref_cmp);
+        if (lw_lock_counts_for_order(g->p, c->held[i].lock_id))
+            r[n_r++] = (struct held_ref){c->held[i].lock_id, i};
+    qsort(r, n_r, sizeof *r, held_ref_cmp);
 
+    /* The gate set: distinct held locks some entry of which holds them exclusively (a read
+     * hold excludes no other reader, so it serialises nothing). */
     size_t off = g->pool_n;
     uint32_t set_n = 0;
     bool to_held = false;
-    for (uint32_t i = 0; i < c->n_held; i++) {
-        if (i > 0 && r[i].lock == r[i - 1].lock) continue;
-        if (g->pool_n == g->pool_cap) {
-            g->pool_cap = g->pool_cap ? g->pool_cap * 2 : 1024;
-            g->pool = xreallocarray(g->pool, g->pool_cap, sizeof *g->pool);
+    for (uint32_t i = 0; i < n_r;) {
+        uint32_t j = i;
+        bool gates = false;
+        for (; j < n_r && r[j].lock == r[i].lock; j++)
+            gates = gates || lw_held_can_gate(c->held[r[j].idx].flags);
+        if (gates) {
+            if (g->pool_n == g->pool_cap) {
+                g->pool_cap = g->pool_cap ? g->pool_cap * 2 : 1024;
+                g->pool = xreallocarray(g->pool, g->pool_cap, sizeof *g->pool);
+            }
+            g->pool[g->pool_n++] = r[i].lock;
+            set_n++;
+            if (r[i].lock == c->lock_id) to_held = true;
         }
-        g->pool[g->pool_n++] = r[i].lock;
-        set_n++;
-        if (r[i].lock == c->lock_id) to_held = true;
+        i = j;
     }
+    uint32_t to_read = (c->acq_flags & LW_ACQ_READ) != 0;
+    uint32_t share = lw_rwlock_readers_share(lw_process_lock(g->p, c->lock_id));
     /* One occurrence per distinct held lock, from its outermost (first) acquisition. */
-    for (uint32_t i = 0; i < c->n_held; i++) {
+    for (uint32_t i = 0; i < n_r; i++) {
         if (i > 0 && r[i].lock == r[i - 1].lock) continue;
         if (r[i].lock == c->lock_id) continue; /* recursion: a self-loop, not an order */
+        bool from_gates = set_has(g->pool + off, set_n, r[i].lock);
         if (g->n_occs == g->occs_cap) {
             g->occs_cap = g->occs_cap ? g->occs_cap * 2 : 1024;
             g->occs = xreallocarray(g->occs, g->occs_cap, sizeof *g->occs);
@@ -243,7 +268,10 @@ static void add_context(lo_graph *g, const lw_context *c, size_t ci, struct held
             .thread = c->thread_id,
             .seq = c->seq,
             .is_try = (c->acq_flags & LW_ACQ_TRY) != 0,
-            .n_gates = set_n - 1 - (to_held ? 1 : 0),
+            .n_gates = set_n - (from_gates ? 1 : 0) - (to_held ? 1 : 0),
+            .from_read = (c->held[r[i].idx].flags & LW_ACQ_READ) != 0,
+            .to_read = to_read,
+            .readers_share = share,
             .ctx = ci,
             .held = r[i].idx,
             .set_n = set_n,
@@ -386,6 +414,7 @@ typedef struct rules {
     bool no_try;     /* (b) */
     bool no_gate;    /* (c) */
     bool unordered;  /* (d) */
+    bool can_block;  /* (e) each acquisition can block on the next thread's hold (rwlock modes) */
     bool one_thread; /* only occurrences of `thread` (the single-thread check) */
     uint32_t thread;
 } rules;
@@ -510,6 +539,25 @@ enum verdict {
     REJECT_REST,   /* every later class of the edge (they are all try-locks) */
 };
 
+/*
+ * Rule (e): in a cycle the thread of position i waits for locks[i+1], held by the thread of
+ * position i+1 (its held entry). Can occurrence `acq` (position i) block on `holder`'s hold
+ * (position i+1)? Only readers of a reader-preferring rwlock fail this (lock_rules.h).
+ */
+static bool blocks_on(const occ *acq, const occ *holder)
+{
+    return lw_acq_blocks_on_hold(acq->readers_share, acq->to_read ? LW_ACQ_READ : 0,
+                                 holder->from_read ? LW_ACQ_READ : 0);
+}
+
+/* Rule (e) between c at cycle position pc and o at position po (either order). */
+static bool modes_ok(size_t k, size_t pc, const occ *c, size_t po, const occ *o)
+{
+    if ((pc + 1) % k == po && !blocks_on(c, o)) return false;
+    if ((po + 1) % k == pc && !blocks_on(o, c)) return false;
+    return true;
+}
+
 /* Can c be chosen at depth d, given the choices at depths < d? */
 static enum verdict candidate_ok(wsearch *w, size_t d, const occ *c)
 {
@@ -519,6 +567,7 @@ static enum verdict candidate_ok(wsearch *w, size_t d, const occ *c)
     for (size_t j = 0; j < d; j++) {
         const occ *o = w->at[j];
         w->steps++;
+        if (r->can_block && !modes_ok(w->k, w->perm[d], c, w->perm[j], o)) return REJECT;
         if (o->thread == c->thread) {
             if (r->distinct) return REJECT_THREAD;
         } else if (r->unordered &&
@@ -658,13 +707,28 @@ static char *ordered_reason(wsearch *w)
             if (!why) continue;
             uint32_t x = a->thread < b->thread ? a->thread : b->thread;
             uint32_t y = a->thread < b->thread ? b->thread : a->thread;
+            /* A chain with a handoff says so itself ("a semaphore handoff (...)"). */
+            const char *by = strstr(why, "semaphore handoff") ? "" : "create/join: ";
             char *s = xasprintf("threads #%u and #%u never run at the same time (ordered by "
-                                "create/join: %s)",
-                                x, y, why);
+                                "%s%s)",
+                                x, y, by, why);
             free(why);
             return s;
         }
     return xasprintf("the threads never run at the same time (ordered by create/join)");
+}
+
+/* Reason text for a relaxed witness that breaks only rule (e): readers meet on an rwlock. */
+static char *readers_reason(const wsearch *w)
+{
+    for (size_t i = 0; i < w->k; i++)
+        if (!blocks_on(w->chosen[i], w->chosen[(i + 1) % w->k]))
+            return xasprintf("only readers of reader-preferring rwlock #%u meet in this cycle "
+                             "(thread #%u takes it for reading while thread #%u holds it for "
+                             "reading; readers never wait for readers)",
+                             w->chosen[i]->to, w->chosen[i]->thread,
+                             w->chosen[(i + 1) % w->k]->thread);
+    return xasprintf("only readers of a reader-preferring rwlock meet in this cycle");
 }
 
 /* Reason text for a relaxed witness whose threads are not distinct. */
@@ -720,7 +784,8 @@ static void classify_cycle(const lo_graph *g, lw_thread_order *order, const ledg
     for (size_t i = 0; i < k; i++)
         reps[i] = class_occ(g, edges[i], 0);
 
-    rules all = {.distinct = true, .no_try = true, .no_gate = true, .unordered = true};
+    rules all = {
+        .distinct = true, .no_try = true, .no_gate = true, .unordered = true, .can_block = true};
     if (run_charged(&w, &all, budget_of(spent), spent) || w.exhausted) {
         /* Exhausted: nothing proven either way; report rather than risk hiding a deadlock. */
         fill_finding(f, g, edges, w.exhausted ? reps : w.chosen, k);
@@ -732,7 +797,11 @@ static void classify_cycle(const lo_graph *g, lw_thread_order *order, const ledg
     uint32_t *ts = common_threads(g, edges, k, &n_ts);
     size_t shared = budget_of(spent);
     for (size_t i = 0; i < n_ts && shared > 0; i++) {
-        rules one = {.no_try = true, .no_gate = true, .one_thread = true, .thread = ts[i]};
+        rules one = {.no_try = true,
+                     .no_gate = true,
+                     .can_block = true,
+                     .one_thread = true,
+                     .thread = ts[i]};
         bool ok = run_charged(&w, &one, shared, spent);
         shared = w.steps >= shared ? 0 : shared - w.steps;
         if (ok) {
@@ -768,12 +837,16 @@ static void classify_cycle(const lo_graph *g, lw_thread_order *order, const ledg
         }
     }
 
-    rules no_gate = all, no_try = all, no_order = all, no_distinct = all;
+    rules no_gate = all, no_try = all, no_order = all, no_distinct = all, no_block = all;
+    no_block.can_block = false;
     no_gate.no_gate = false;
     no_try.no_try = false;
     no_order.unordered = false;
     no_distinct.distinct = false;
-    if (run_charged(&w, &no_gate, budget_of(spent), spent)) {
+    if (run_charged(&w, &no_block, budget_of(spent), spent)) {
+        fill_finding(f, g, edges, w.chosen, k);
+        f->reason = readers_reason(&w);
+    } else if (run_charged(&w, &no_gate, budget_of(spent), spent)) {
         fill_finding(f, g, edges, w.chosen, k);
         uint32_t gate = 0;
         for (size_t i = 0; i < f->edges[0].n_gates && gate == 0; i++) {

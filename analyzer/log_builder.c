@@ -286,6 +286,40 @@ void lw_lb_deadlock(lw_log_builder *b, uint32_t detector, const struct lw_deadlo
     emit(b, b->writer, LW_REC_DEADLOCK, 0, &r, sizeof r, e, n * sizeof *e, NULL, 0);
 }
 
+void lw_lb_misuse(lw_log_builder *b, const struct lw_rec_misuse *m)
+{
+    struct lw_rec_misuse r = *m;
+    emit(b, r.thread_id, LW_REC_MISUSE, 0, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
+void lw_lb_sync(lw_log_builder *b, uint32_t kind, uint32_t from_thread, uint32_t from_seq,
+                uint32_t to_thread, uint32_t to_seq, uint32_t lock, uint64_t object)
+{
+    struct lw_rec_sync r = {
+        .kind = kind,
+        .from_thread = from_thread,
+        .from_seq = from_seq,
+        .to_thread = to_thread,
+        .to_seq = to_seq,
+        .lock_id = lock,
+        .object = object,
+    };
+    emit(b, to_thread, LW_REC_SYNC, 0, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
+void lw_lb_lock_like(lw_log_builder *b, uint32_t lock)
+{
+    struct lw_rec_lock_like r = {.lock_id = lock};
+    emit(b, b->writer, LW_REC_LOCK_LIKE, 0, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
+void lw_lb_fork_held(lw_log_builder *b, uint64_t parent_pid, const struct lw_fork_held_entry *e,
+                     uint32_t n)
+{
+    struct lw_rec_fork_held r = {.parent_pid = parent_pid, .n = n};
+    emit(b, b->writer, LW_REC_FORK_HELD, 0, &r, sizeof r, e, n * sizeof *e, NULL, 0);
+}
+
 void lw_lb_end(lw_log_builder *b, int32_t status)
 {
     struct lw_rec_end r = {

@@ -111,6 +111,21 @@ void lw_lb_dropped(lw_log_builder *b, uint32_t reason, uint64_t count);
 void lw_lb_deadlock(lw_log_builder *b, uint32_t detector, const struct lw_deadlock_entry *e,
                     uint32_t n);
 
+/* Writes a MISUSE record (v1.1) in the chunk of m->thread_id; m's header is filled here. */
+void lw_lb_misuse(lw_log_builder *b, const struct lw_rec_misuse *m);
+
+/* Writes a SYNC record (v1.1) in to_thread's chunk: from_thread's segments <= from_seq happen
+ * before to_thread's segment to_seq + 1 (kind: enum lw_sync_kind; lock: the semaphore). */
+void lw_lb_sync(lw_log_builder *b, uint32_t kind, uint32_t from_thread, uint32_t from_seq,
+                uint32_t to_thread, uint32_t to_seq, uint32_t lock, uint64_t object);
+
+/* Writes a LOCK_LIKE record (v1.1): semaphore lock is used as a lock. */
+void lw_lb_lock_like(lw_log_builder *b, uint32_t lock);
+
+/* Writes a FORK_HELD record (v1.1): e[0..n) were held by the parent's other threads at fork. */
+void lw_lb_fork_held(lw_log_builder *b, uint64_t parent_pid, const struct lw_fork_held_entry *e,
+                     uint32_t n);
+
 /* Writes the END record with exit status and record counts, and sets LW_FILE_CLEAN_END. */
 void lw_lb_end(lw_log_builder *b, int32_t status);
 

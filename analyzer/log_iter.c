@@ -119,6 +119,14 @@ size_t lw_record_fixed_size(uint16_t type)
         return sizeof(struct lw_rec_end);
     case LW_REC_DEADLOCK:
         return sizeof(struct lw_rec_deadlock);
+    case LW_REC_MISUSE:
+        return sizeof(struct lw_rec_misuse);
+    case LW_REC_SYNC:
+        return sizeof(struct lw_rec_sync);
+    case LW_REC_LOCK_LIKE:
+        return sizeof(struct lw_rec_lock_like);
+    case LW_REC_FORK_HELD:
+        return sizeof(struct lw_rec_fork_held);
     default:
         return 0;
     }
@@ -151,6 +159,14 @@ const char *lw_record_type_name(uint16_t type)
         return "END";
     case LW_REC_DEADLOCK:
         return "DEADLOCK";
+    case LW_REC_MISUSE:
+        return "MISUSE";
+    case LW_REC_SYNC:
+        return "SYNC";
+    case LW_REC_LOCK_LIKE:
+        return "LOCK_LIKE";
+    case LW_REC_FORK_HELD:
+        return "FORK_HELD";
     default:
         return NULL;
     }
@@ -186,6 +202,11 @@ const char *lw_record_check_body(uint16_t type, const uint8_t *data, uint32_t si
     case LW_REC_DEADLOCK: {
         uint64_t n = load_u32(data + offsetof(struct lw_rec_deadlock, n_threads));
         if (n * sizeof(struct lw_deadlock_entry) > rest) return "thread count exceeds the record";
+        return NULL;
+    }
+    case LW_REC_FORK_HELD: {
+        uint64_t n = load_u32(data + offsetof(struct lw_rec_fork_held, n));
+        if (n * sizeof(struct lw_fork_held_entry) > rest) return "entry count exceeds the record";
         return NULL;
     }
     default:

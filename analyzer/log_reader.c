@@ -22,6 +22,8 @@
 typedef struct reader {
     lw_process *p;
     size_t cap_modules, cap_stacks, cap_threads, cap_joins, cap_locks, cap_contexts;
+    size_t cap_deadlocks;
+    size_t cap_misuses, cap_syncs, cap_lock_like, cap_fork_held;
     struct lw_rec_thread_exit *exits;
     size_t n_exits, cap_exits;
     struct lw_rec_thread_name *names;
@@ -170,6 +172,100 @@ static void read_context(reader *r, const lw_iter_item *it)
     }
 }
 
+static void read_deadlock(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_deadlock rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_deadlock *d = push(&p->deadlocks, &p->n_deadlocks, &r->cap_deadlocks, sizeof *d);
+    d->detector = rec.detector;
+    d->monotonic_ns = rec.monotonic_ns;
+    d->n_waits = rec.n_threads;
+    if (!rec.n_threads) return;
+    /* lw_record_check_body proved n_threads entries fit in the record. */
+    d->waits = xrealloc(NULL, (size_t)rec.n_threads * sizeof *d->waits);
+    const uint8_t *src = it->data + sizeof rec;
+    for (uint32_t i = 0; i < rec.n_threads; i++) {
+        struct lw_deadlock_entry e;
+        memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
+        lw_deadlock_wait *w = &d->waits[i];
+        memset(w, 0, sizeof *w);
+        w->thread_id = e.thread_id;
+        w->wait_kind = e.wait_kind;
+        w->lock_id = e.lock_id;
+        w->target_thread = e.target_thread;
+        w->stack_id = e.stack_id;
+        w->n_held = e.n_held;
+        w->n_listed = e.n_held < LW_DEADLOCK_MAX_HELD ? e.n_held : LW_DEADLOCK_MAX_HELD;
+        memcpy(w->held, e.held, w->n_listed * sizeof w->held[0]);
+        w->wait_addr = e.wait_addr;
+        w->wait_ns = e.wait_ns;
+    }
+}
+
+static void read_misuse(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_misuse rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_misuse_rec *m = push(&p->misuses, &p->n_misuses, &r->cap_misuses, sizeof *m);
+    m->misuse = rec.misuse;
+    m->thread_id = rec.thread_id;
+    m->lock_id = rec.lock_id;
+    m->stack_id = rec.stack_id;
+    m->other_thread = rec.other_thread;
+    m->other_lock_id = rec.other_lock_id;
+    m->lock_kind = rec.lock_kind;
+    m->address = rec.address;
+    m->other_address = rec.other_address;
+}
+
+static void read_sync(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_sync rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_sync *y = push(&p->syncs, &p->n_syncs, &r->cap_syncs, sizeof *y);
+    *y = (lw_sync){rec.kind,    rec.from_thread, rec.from_seq, rec.to_thread,
+                   rec.to_seq, rec.lock_id,     rec.object};
+}
+
+static void read_fork_held(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_fork_held rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_fork_held *f = push(&p->fork_held, &p->n_fork_held, &r->cap_fork_held, sizeof *f);
+    f->parent_pid = rec.parent_pid;
+    f->n = rec.n;
+    if (rec.n) {
+        /* lw_record_check_body proved n entries fit in the record. */
+        f->entries = xrealloc(NULL, (size_t)rec.n * sizeof *f->entries);
+        memcpy(f->entries, it->data + sizeof rec, (size_t)rec.n * sizeof *f->entries);
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the lock-like ids and marks their locks: a LOCK_LIKE record may come before or after
+ * the semaphore's LOCK record (chunks are not in time order), so this waits for both. */
+static void resolve_lock_like(lw_process *p)
+{
+    if (!p->n_lock_like) return;
+    qsort(p->lock_like, p->n_lock_like, sizeof *p->lock_like, cmp_u32);
+    size_t m = 0;
+    for (size_t i = 0; i < p->n_lock_like; i++)
+        if (m == 0 || p->lock_like[i] != p->lock_like[m - 1]) p->lock_like[m++] = p->lock_like[i];
+    p->n_lock_like = m;
+    for (size_t i = 0; i < p->n_locks; i++)
+        if (bsearch(&p->locks[i].id, p->lock_like, m, sizeof *p->lock_like, cmp_u32))
+            p->locks[i].flags |= LW_LOCKF_LOCK_LIKE;
+}
+
 static void read_record(reader *r, const lw_iter_item *it)
 {
     switch (it->type) {
@@ -222,7 +318,25 @@ static void read_record(reader *r, const lw_iter_item *it)
         break;
     }
     case LW_REC_DEADLOCK:
-        break; /* validated by the iterator; the model has no place for it yet */
+        read_deadlock(r, it);
+        break;
+    case LW_REC_MISUSE:
+        read_misuse(r, it);
+        break;
+    case LW_REC_SYNC:
+        read_sync(r, it);
+        break;
+    case LW_REC_LOCK_LIKE: {
+        struct lw_rec_lock_like rec;
+        lw_record_copy(it, &rec, sizeof rec);
+        if (rec.lock_id == 0) break;
+        uint32_t *id = push(&r->p->lock_like, &r->p->n_lock_like, &r->cap_lock_like, sizeof *id);
+        *id = rec.lock_id;
+        break;
+    }
+    case LW_REC_FORK_HELD:
+        read_fork_held(r, it);
+        break;
     default:
         break; /* a newer record type: skipped by design */
     }
@@ -308,6 +422,7 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
             note_damage(out, name, &it);
     }
     resolve_threads(&r);
+    resolve_lock_like(out);
     free(r.exits);
     free(r.names);
     return 0;

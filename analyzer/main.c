@@ -1,16 +1,20 @@
 /*
  * The lockwatch command: dispatches `lockwatch <command> [options]` to the subcommands
- * (report, run, dump, help) and owns the top-level help, version and usage errors. Exit
- * statuses are the same for every command: 0 no findings, 1 findings, 2 usage or input error.
+ * (report, check, baseline, graph, run, dump, help) and owns the top-level help, version and
+ * usage errors. Exit statuses are the same for every command: 0 no findings (check: the gate
+ * passed), 1 findings, 2 usage or input error.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_check.h"
 #include "cmd_dump.h"
+#include "cmd_graph.h"
 #include "cmd_report.h"
 #include "cmd_run.h"
 #include "lockwatch/log_format.h"
 #include "options.h"
+#include "report_args.h"
 
 static void print_help(FILE *out)
 {
@@ -19,22 +23,32 @@ static void print_help(FILE *out)
           "lockwatch finds lock-order inversions (potential deadlocks) in programs that use POSIX\n"
           "threads. liblockwatch.so records what a program does (LD_PRELOAD, one log per\n"
           "process); this command analyses the logs offline.\n"
+          "A program that really deadlocks does not hang under lockwatch: its watchdog finds\n"
+          "the blocked threads, records where they wait and aborts it (see --on-deadlock);\n"
+          "run and report then explain the deadlock.\n"
           "\n"
           "Commands:\n"
           "  run [options] [--] PROGRAM [ARGS...]\n"
           "      Run PROGRAM under liblockwatch.so, then report on its logs.\n"
           "  report [options] LOG|DIR...\n"
           "      Report on existing logs (files, or directories holding lockwatch.*.log).\n"
+          "  check [--fail-on KINDS] [--suppressions FILE] [--baseline FILE] [options] LOG|DIR...\n"
+          "      The CI gate: exit 1 only for new, unsuppressed findings of the given kinds.\n"
+          "  baseline --output FILE LOG|DIR...\n"
+          "      Record the current findings, so that `check --baseline FILE` fails only on new\n"
+          "      ones.\n"
+          "  graph [--format dot|svg|png] [--cycles-only] [--output FILE] LOG|DIR...\n"
+          "      Draw the lock-order graph (Graphviz), reported cycles in red.\n"
           "  dump [options] LOG\n"
           "      Print a log's records as text (see `lockwatch dump --help`).\n"
           "  help [options]\n"
-          "      This text; `help options` lists the recorder options.\n"
+          "      This text; `help COMMAND` describes a command, `help options` lists the\n"
+          "      recorder options.\n"
           "\n"
-          "Report options (report and run):\n"
-          "  --format text|json  text for people (default), or JSON (docs/report-schema.md)\n"
-          "  --output FILE       write the report to FILE instead of stdout\n"
-          "  --all               also show cycles judged harmless, with the reason\n"
-          "  --source-root DIR   show source paths relative to DIR (default: current directory)\n"
+          "Report options (report, check and run):\n",
+          out);
+    lw_report_opts_usage(out, LW_RA_WITH_FAIL_ON | LW_RA_WITH_CHECK);
+    fputs("  (--fail-on: check, and run with --check; --check: run only)\n"
           "\n"
           "Run options:\n"
           "  --log-dir DIR       where the logs go, created if missing (default\n"
@@ -85,14 +99,26 @@ static int cmd_help(int argc, char **argv)
         lw_cmd_run_usage(stdout);
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "check") == 0) {
+        lw_cmd_check_usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "baseline") == 0) {
+        lw_cmd_baseline_usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "graph") == 0) {
+        lw_cmd_graph_usage(stdout);
+        return 0;
+    }
     return usage_error("unknown help topic", argv[1]);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs("lockwatch: no command given (expected run, report, dump or help); try 'lockwatch "
-              "--help'\n",
+        fputs("lockwatch: no command given (expected run, report, check, baseline, graph, dump or "
+              "help); try 'lockwatch --help'\n",
               stderr);
         return 2;
     }
@@ -109,6 +135,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "report") == 0) return lw_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return lw_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "dump") == 0) return lw_cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0) return lw_cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "baseline") == 0) return lw_cmd_baseline(argc - 1, argv + 1);
+    if (strcmp(cmd, "graph") == 0) return lw_cmd_graph(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0) return cmd_help(argc - 1, argv + 1);
     if (cmd[0] == '-') return usage_error("unknown option", cmd);
     return usage_error("unknown command", cmd);

@@ -203,6 +203,23 @@ const lw_lock *lw_process_lock(const lw_process *p, uint32_t id)
     return s ? &p->locks[s->pos] : NULL;
 }
 
+bool lw_process_lock_like(const lw_process *p, uint32_t lock_id)
+{
+    if (!p || lock_id == 0) return false;
+    const lw_lock *l = lw_process_lock(p, lock_id);
+    if (l && (l->flags & LW_LOCKF_LOCK_LIKE)) return true;
+    size_t lo = 0, hi = p->lock_like ? p->n_lock_like : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->lock_like[mid] == lock_id) return true;
+        if (p->lock_like[mid] < lock_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 const lw_module *lw_process_module_for(const lw_process *p, uint64_t pc)
 {
     if (!p || !p->index || p->index->n_mods == 0) return NULL;
@@ -242,6 +259,15 @@ void lw_process_free(lw_process *p)
     for (size_t i = 0; i < p->n_contexts; i++)
         free(p->contexts[i].held);
     free(p->contexts);
+    for (size_t i = 0; i < p->n_deadlocks; i++)
+        free(p->deadlocks[i].waits);
+    free(p->deadlocks);
+    free(p->misuses);
+    free(p->syncs);
+    free(p->lock_like);
+    for (size_t i = 0; i < p->n_fork_held; i++)
+        free(p->fork_held[i].entries);
+    free(p->fork_held);
     free_index(p->index);
     memset(p, 0, sizeof *p);
 }

@@ -73,6 +73,57 @@ typedef struct lw_context {
     lw_held *held; /* outermost first */
 } lw_context;
 
+/* One blocked thread of a deadlock record (struct lw_deadlock_entry, decoded). */
+typedef struct lw_deadlock_wait {
+    uint32_t thread_id;
+    uint32_t wait_kind;     /* enum lw_wait_kind; a value this analyzer does not know is kept */
+    uint32_t lock_id;       /* the lock waited for, 0 if none */
+    uint32_t target_thread; /* the thread it waits for (lock owner, joinee), 0 if unknown */
+    uint32_t stack_id;      /* the blocking call, 0 if not captured */
+    uint32_t n_held;        /* locks held in all; only the first n_listed are in held[] */
+    uint32_t n_listed;      /* min(n_held, LW_DEADLOCK_MAX_HELD) */
+    uint32_t held[LW_DEADLOCK_MAX_HELD];
+    uint64_t wait_addr; /* the mutex or condvar waited on; the pthread_t for a join */
+    uint64_t wait_ns;   /* how long it had been waiting when reported */
+} lw_deadlock_wait;
+
+/* A deadlock the recorder saw happen (LW_REC_DEADLOCK). */
+typedef struct lw_deadlock {
+    uint32_t detector; /* enum lw_deadlock_detector */
+    uint64_t monotonic_ns;
+    lw_deadlock_wait *waits; /* for LW_DETECT_WAIT_CYCLE each waits for the next, cyclically */
+    size_t n_waits;
+} lw_deadlock;
+
+/* A pthread API misuse the recorder saw (LW_REC_MISUSE, decoded; see analyzer/misuse.h). */
+typedef struct lw_misuse_rec {
+    uint32_t misuse;        /* enum lw_misuse_kind; a value this analyzer does not know is kept */
+    uint32_t thread_id;     /* the thread that made the call */
+    uint32_t lock_id;       /* the lock, condvar or semaphore concerned, 0 if unknown */
+    uint32_t stack_id;      /* the call */
+    uint32_t other_thread;  /* the owner (unlock by non-owner, fork-held), else 0 */
+    uint32_t other_lock_id; /* the first mutex (condvar with two mutexes), else 0 */
+    uint16_t lock_kind;     /* enum lw_lock_kind, 0 for a condvar */
+    uint64_t address, other_address;
+} lw_misuse_rec;
+
+/* A cross-thread ordering other than create/join (LW_REC_SYNC): from_thread's segments
+ * <= from_seq happen before to_thread's segment to_seq + 1. */
+typedef struct lw_sync {
+    uint32_t kind; /* enum lw_sync_kind */
+    uint32_t from_thread, from_seq;
+    uint32_t to_thread, to_seq;
+    uint32_t lock_id; /* the semaphore */
+    uint64_t object;
+} lw_sync;
+
+/* Locks other threads held when this (child) process was forked (LW_REC_FORK_HELD). */
+typedef struct lw_fork_held {
+    uint64_t parent_pid;
+    struct lw_fork_held_entry *entries;
+    size_t n;
+} lw_fork_held;
+
 /*
  * Everything one log file said about one process. Arrays are in log order; the *_by_id lookups
  * below are the way to resolve ids (they return NULL for an id the log never defined, which a
@@ -101,6 +152,16 @@ typedef struct lw_process {
     lw_context *contexts;
     size_t n_contexts;
     uint64_t dropped[8]; /* indexed by enum lw_drop_reason */
+    lw_deadlock *deadlocks; /* live deadlocks the recorder reported, in log order */
+    size_t n_deadlocks;
+    lw_misuse_rec *misuses; /* API misuses, in log order */
+    size_t n_misuses;
+    lw_sync *syncs; /* semaphore handoffs and other orderings, in log order */
+    size_t n_syncs;
+    uint32_t *lock_like; /* semaphores proved to be used as locks (LW_REC_LOCK_LIKE), sorted */
+    size_t n_lock_like;
+    lw_fork_held *fork_held; /* FORK_HELD records (a forked child's log), in log order */
+    size_t n_fork_held;
 
     struct lw_index *index; /* private: id -> element lookups */
 } lw_process;
@@ -121,6 +182,9 @@ void lw_process_build_index(lw_process *p);
 const lw_stack *lw_process_stack(const lw_process *p, uint32_t id);
 const lw_thread *lw_process_thread(const lw_process *p, uint32_t id);
 const lw_lock *lw_process_lock(const lw_process *p, uint32_t id);
+/* True if semaphore lock_id is known to be used as a lock: its lw_lock has LW_LOCKF_LOCK_LIKE
+ * or the log had an LW_REC_LOCK_LIKE record for it (p->lock_like must be sorted). */
+bool lw_process_lock_like(const lw_process *p, uint32_t lock_id);
 /* The module containing pc, or NULL. */
 const lw_module *lw_process_module_for(const lw_process *p, uint64_t pc);
 

@@ -177,6 +177,11 @@ const char *lw_lock_kind_name(uint16_t kind)
     }
 }
 
+const char *lw_namer_root(const lw_namer *n)
+{
+    return n ? n->root : NULL;
+}
+
 const char *lw_namer_path(const lw_namer *n, const char *path, char *buf, size_t len)
 {
     return lw_display_path(path, n ? n->root : NULL, buf, len);

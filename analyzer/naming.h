@@ -77,6 +77,9 @@ typedef struct lw_thread_name {
 } lw_thread_name;
 void lw_namer_thread(lw_namer *n, const lw_process *p, uint32_t thread_id, lw_thread_name *out);
 
+/* The namer's source root (absolute, no trailing '/'), or NULL when unknown. */
+const char *lw_namer_root(const lw_namer *n);
+
 /* The display form of a source path: relative to the namer's root when under it. */
 const char *lw_namer_path(const lw_namer *n, const char *path, char *buf, size_t len);
 

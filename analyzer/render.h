@@ -35,12 +35,21 @@ typedef struct lw_report {
     lw_namer *namer;                /* names locks, threads and frames */
     const bool *analysis_truncated; /* per model->procs entry: cycle enumeration hit its limit;
                                        NULL if never */
+    bool color;          /* text: colour escapes (term.h) */
+    size_t n_suppressed; /* findings removed by --suppressions (gate.h) */
+    size_t n_baselined;  /* findings removed by --baseline */
 } lw_report;
 
 /* Writes the text report. Returns 0, or -1 if writing failed. */
 int lw_render_text(FILE *out, const lw_report *r);
 /* Writes the JSON report (one document). Returns 0, or -1 if writing failed. */
 int lw_render_json(FILE *out, const lw_report *r);
+/* Writes a SARIF 2.1.0 log (render_sarif.c). Returns 0, or -1 if writing failed. */
+int lw_render_sarif(FILE *out, const lw_report *r);
+/* Writes a JUnit XML report (render_junit.c). Returns 0, or -1 if writing failed. */
+int lw_render_junit(FILE *out, const lw_report *r);
+/* Writes the text report of one finding (what JUnit puts in a failure). */
+void lw_render_text_finding(FILE *out, const lw_report *r, const lw_finding *f);
 
 /* Number of findings judged harmless. */
 static inline size_t lw_report_count_harmless(const lw_report *r)

@@ -4,6 +4,7 @@
  * ignore fields they do not know), anything else needs a new version. Unknown values are null,
  * never omitted, so every documented field is always present.
  */
+#include "deadlock.h"
 #include "json_writer.h"
 #include "render.h"
 
@@ -140,6 +141,43 @@ static void edge_json(lw_json *w, const lw_report *r, const lw_process *p, const
     lw_json_end_object(w);
 }
 
+/* One blocked thread of a deadlock finding (docs/report-schema.md, "wait"). */
+static void wait_json(lw_json *w, const lw_report *r, const lw_process *p, const lw_finding_wait *x)
+{
+    lw_json_begin_object(w);
+    lw_json_key(w, "thread");
+    lw_json_uint(w, x->thread_id);
+    lw_json_key(w, "wait");
+    lw_json_string(w, lw_wait_kind_name(x->wait_kind));
+    lw_json_key(w, "lock");
+    if (x->lock_id)
+        lw_json_uint(w, x->lock_id);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "target_thread");
+    if (x->target_thread)
+        lw_json_uint(w, x->target_thread);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "address");
+    if (x->wait_addr)
+        lw_json_hex(w, x->wait_addr);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "stack");
+    stack_json(w, r, p, x->stack_id);
+    lw_json_key(w, "held");
+    lw_json_begin_array(w);
+    for (size_t i = 0; i < x->n_held; i++)
+        lw_json_uint(w, x->held[i]);
+    lw_json_end_array(w);
+    lw_json_key(w, "held_count");
+    lw_json_uint(w, x->n_held_total);
+    lw_json_key(w, "waited_ms");
+    lw_json_uint(w, x->wait_ns / 1000000u);
+    lw_json_end_object(w);
+}
+
 static void finding_json(lw_json *w, const lw_report *r, const lw_finding *f)
 {
     const lw_process *p = f->proc;
@@ -161,6 +199,15 @@ static void finding_json(lw_json *w, const lw_report *r, const lw_finding *f)
     lw_json_string(w, p ? p->log_path : NULL);
     lw_json_key(w, "occurrences");
     lw_json_uint(w, f->occurrences ? f->occurrences : 1);
+    /* Added with cross-log merging (merge.h): where the finding was seen, and its identity. */
+    lw_json_key(w, "logs");
+    lw_json_begin_array(w);
+    if (f->n_logs == 0 && p) lw_json_string(w, p->log_path);
+    for (size_t i = 0; i < f->n_logs; i++)
+        lw_json_string(w, f->logs[i]);
+    lw_json_end_array(w);
+    lw_json_key(w, "fingerprint");
+    lw_json_string(w, f->fingerprint[0] ? f->fingerprint : NULL);
     lw_json_key(w, "locks");
     lw_json_begin_array(w);
     for (size_t i = 0; p && i < f->n_locks; i++)
@@ -176,6 +223,29 @@ static void finding_json(lw_json *w, const lw_report *r, const lw_finding *f)
     for (size_t i = 0; p && i < f->n_edges; i++)
         edge_json(w, r, p, &f->edges[i]);
     lw_json_end_array(w);
+    lw_json_key(w, "waits"); /* deadlock findings: the blocked threads; [] for other kinds */
+    lw_json_begin_array(w);
+    for (size_t i = 0; p && i < f->n_waits; i++)
+        wait_json(w, r, p, &f->waits[i]);
+    lw_json_end_array(w);
+    /* Single-site findings (api-misuse): the call, the other thread, the object's address. */
+    lw_json_key(w, "stack");
+    if (p) {
+        stack_json(w, r, p, f->stack_id);
+    } else {
+        lw_json_begin_array(w);
+        lw_json_end_array(w);
+    }
+    lw_json_key(w, "other_thread");
+    if (f->other_thread)
+        lw_json_uint(w, f->other_thread);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "address");
+    if (f->address)
+        lw_json_hex(w, f->address);
+    else
+        lw_json_null(w);
     lw_json_end_object(w);
 }
 
@@ -285,6 +355,10 @@ int lw_render_json(FILE *out, const lw_report *r)
     lw_json_uint(&w, lw_report_count_harmless(r));
     lw_json_key(&w, "harmless_shown");
     lw_json_bool(&w, r->show_all);
+    lw_json_key(&w, "suppressed");
+    lw_json_uint(&w, r->n_suppressed);
+    lw_json_key(&w, "baselined");
+    lw_json_uint(&w, r->n_baselined);
     lw_json_end_object(&w);
     lw_json_end_object(&w);
     return lw_json_finish(&w);

@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_text_deadlock.h"
+#include "render_text_misuse.h"
+#include "source_line.h"
+#include "term.h"
+
 static const char rule_heavy[] =
     "==================================================================";
 static const char rule_light[] =
@@ -29,6 +34,12 @@ static const char *clean(const char *s)
     snprintf(b, sizeof bufs[0], "%s", s ? s : "?");
     lw_text_sanitize(b);
     return b;
+}
+
+/* Starts (or, with LW_SGR_RESET, ends) a colour span when the report is coloured. */
+static void sgr(FILE *out, const lw_report *r, const char *seq)
+{
+    if (r->color) fputs(seq, out);
 }
 
 /* "threads #2 and #3", "threads #2, #3 and #4", "thread #2". */
@@ -74,6 +85,16 @@ static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint
         char line[3 * LW_NAME_MAX];
         lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
         fprintf(out, "    %s\n", line);
+        /* The code of the top frame, when the source is readable here. */
+        char src[160];
+        if (i == 0 && lw_source_line(frames[0].file, lw_namer_root(r->namer), frames[0].line, src,
+                                     sizeof src)) {
+            fputs("        | ", out);
+            sgr(out, r, LW_SGR_CYAN);
+            fputs(src, out);
+            sgr(out, r, LW_SGR_RESET);
+            fputc('\n', out);
+        }
     }
     const lw_stack *st = stack_id ? lw_process_stack(p, stack_id) : NULL;
     if (st && (st->flags & LW_STACK_TRUNCATED))
@@ -100,8 +121,12 @@ static void print_edges(FILE *out, const lw_report *r, const lw_finding *f)
         lw_lock_name from, to;
         lw_namer_lock(r->namer, f->proc, e->from_lock, &from);
         lw_namer_lock(r->namer, f->proc, e->to_lock, &to);
-        fprintf(out, "\n%s -> %s by thread #%" PRIu32 ":\n", from.short_name, to.short_name,
+        fputc('\n', out);
+        sgr(out, r, LW_SGR_BOLD);
+        fprintf(out, "%s -> %s by thread #%" PRIu32 ":", from.short_name, to.short_name,
                 e->thread_id);
+        sgr(out, r, LW_SGR_RESET);
+        fputc('\n', out);
         fprintf(out, "  holding %s, acquired at:\n", from.short_name);
         print_stack(out, r, f->proc, e->from_stack);
         fprintf(out, "  then acquired %s at:\n", to.short_name);
@@ -225,7 +250,9 @@ static void print_scenario(FILE *out, const lw_report *r, const lw_finding *f)
  * of the first edge is where the cycle was seen to close. */
 static void print_summary_line(FILE *out, const lw_report *r, const lw_finding *f)
 {
-    fprintf(out, "\nSUMMARY: lockwatch: %s", lw_kind_name(f->kind));
+    fputc('\n', out);
+    sgr(out, r, LW_SGR_BOLD);
+    fprintf(out, "SUMMARY: lockwatch: %s", lw_kind_name(f->kind));
     lw_frame site;
     if (f->n_edges > 0 && lw_namer_site(r->namer, f->proc, f->edges[0].to_stack, &site)) {
         char path[LW_NAME_MAX];
@@ -243,19 +270,42 @@ static void print_summary_line(FILE *out, const lw_report *r, const lw_finding *
     } else if (f->proc) {
         fprintf(out, " in process %" PRIu64, f->proc->pid);
     }
+    sgr(out, r, LW_SGR_RESET);
     fputc('\n', out);
 }
 
 static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
 {
     fprintf(out, "\n%s\n", rule_heavy);
-    headline(out, f);
+    sgr(out, r, f->harmless ? LW_SGR_DIM : LW_SGR_RED);
+    if (f->kind == LW_KIND_DEADLOCK)
+        lw_render_text_deadlock_headline(out, r, f);
+    else if (f->kind == LW_KIND_API_MISUSE)
+        lw_render_text_misuse_headline(out, r, f);
+    else
+        headline(out, f);
+    sgr(out, r, LW_SGR_RESET);
     fprintf(out, "%s\n", rule_light);
     if (f->proc)
         fprintf(out, "process %" PRIu64 " (%s), log %s\n", f->proc->pid, clean(f->proc->exe),
                 clean(f->proc->log_path));
     if (f->occurrences > 1) fprintf(out, "seen %u times\n", f->occurrences);
+    if (f->n_logs > 1) {
+        /* Merged across processes or runs (merge.h): say where, so each can be looked at. */
+        fprintf(out, "seen in %zu logs:", f->n_logs);
+        for (size_t i = 0; i < f->n_logs; i++)
+            fprintf(out, " %s", clean(f->logs[i]));
+        fputc('\n', out);
+    }
     fputc('\n', out);
+    if (f->kind == LW_KIND_DEADLOCK) { /* threads blocked for good: render_text_deadlock.c */
+        lw_render_text_deadlock_body(out, r, f);
+        return;
+    }
+    if (f->kind == LW_KIND_API_MISUSE) { /* one call that broke the API: render_text_misuse.c */
+        lw_render_text_misuse_body(out, r, f);
+        return;
+    }
     print_chain(out, r, f);
     print_edges(out, r, f);
     print_locks_and_threads(out, r, f);
@@ -263,6 +313,72 @@ static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
         print_scenario(out, r, f);
         print_summary_line(out, r, f);
     }
+}
+
+void lw_render_text_finding(FILE *out, const lw_report *r, const lw_finding *f)
+{
+    print_finding(out, r, f);
+}
+
+/* Distinct (process, id) pairs among the shown findings' threads or locks. */
+static size_t count_distinct(const lw_report *r, bool threads)
+{
+    size_t n = 0, cap = 0;
+    struct {
+        const lw_process *p;
+        uint32_t id;
+    } *seen = NULL;
+    for (size_t i = 0; i < r->findings->n; i++) {
+        const lw_finding *f = &r->findings->items[i];
+        if (f->harmless) continue;
+        size_t k = threads ? f->n_threads : f->n_locks;
+        for (size_t j = 0; j < k; j++) {
+            uint32_t id = threads ? f->threads[j] : f->locks[j];
+            bool dup = false;
+            for (size_t m = 0; m < n && !dup; m++)
+                dup = seen[m].p == f->proc && seen[m].id == id;
+            if (dup) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                void *grown = reallocarray(seen, cap, sizeof *seen);
+                if (!grown) abort();
+                seen = grown;
+            }
+            seen[n].p = f->proc;
+            seen[n++].id = id;
+        }
+    }
+    free(seen);
+    return n;
+}
+
+/* The closing summary: what was found, how much of the program it involves, what was read. */
+static void print_summary_block(FILE *out, const lw_report *r)
+{
+    size_t real = lw_findings_count_real(r->findings);
+    size_t procs = 0;
+    for (size_t i = 0; i < r->model->n_procs; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = r->model->procs[j].pid == r->model->procs[i].pid;
+        procs += !dup;
+    }
+    fputc('\n', out);
+    sgr(out, r, LW_SGR_BOLD);
+    fputs("Summary:", out);
+    sgr(out, r, LW_SGR_RESET);
+    fputc('\n', out);
+    for (int k = 0; k < LW_KIND_COUNT; k++) {
+        size_t c = lw_report_count_kind(r, (lw_finding_kind)k);
+        if (c) fprintf(out, "  %-24s %zu\n", lw_kind_name((lw_finding_kind)k), c);
+    }
+    if (real == 0) fputs("  no findings\n", out);
+    fprintf(out, "  %-24s %zu\n", "threads involved", count_distinct(r, true));
+    fprintf(out, "  %-24s %zu\n", "locks involved", count_distinct(r, false));
+    fprintf(out, "  %-24s %zu (%zu log%s)\n", "processes", procs, r->model->n_procs,
+            r->model->n_procs == 1 ? "" : "s");
+    if (r->n_suppressed) fprintf(out, "  %-24s %zu\n", "suppressed", r->n_suppressed);
+    if (r->n_baselined) fprintf(out, "  %-24s %zu\n", "in the baseline", r->n_baselined);
 }
 
 static void print_banner(FILE *out, const lw_report *r)
@@ -341,6 +457,7 @@ int lw_render_text(FILE *out, const lw_report *r)
         if (f->harmless && !r->show_all) continue;
         print_finding(out, r, f);
     }
+    print_summary_block(out, r);
     print_footer(out, r);
     if (fflush(out) != 0 || ferror(out)) return -1;
     return 0;

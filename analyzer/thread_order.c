@@ -43,13 +43,16 @@ typedef struct tnode {
     size_t joins_first, joins_n; /* this thread's joins, in o->joins, sorted by `at` */
 } tnode;
 
+/* A join, or a sync record used like one: joinee's segments 0..upto precede joiner's `at`. */
 typedef struct tjoin {
     uint32_t joiner; /* node index */
     uint32_t at;     /* first joiner segment after the join: joiner_seq + 1 */
     uint32_t joinee; /* node index */
+    uint32_t upto;   /* SEQ_ALL for a join (the joinee ended); from_seq for a sync */
+    uint32_t lock;   /* a sync's semaphore (for the explanation); 0 for a join */
 } tjoin;
 
-enum via { VIA_START, VIA_CREATED, VIA_JOINED };
+enum via { VIA_START, VIA_CREATED, VIA_JOINED, VIA_SYNC };
 
 /* One improvement found by a walk: thread reached with value, and from which record. */
 typedef struct walk_rec {
@@ -57,6 +60,7 @@ typedef struct walk_rec {
     uint32_t from; /* record index, or NONE for the start */
     enum via
         via; /* VIA_CREATED: node created from's thread; VIA_JOINED: from's thread joined node */
+    uint32_t lock; /* VIA_SYNC: the semaphore node posted and from's thread waited for */
 } walk_rec;
 
 typedef struct memo_key {
@@ -98,7 +102,8 @@ static int join_cmp(const void *a, const void *b)
     const tjoin *x = a, *y = b;
     if (x->joiner != y->joiner) return x->joiner < y->joiner ? -1 : 1;
     if (x->at != y->at) return x->at < y->at ? -1 : 1;
-    return u32_cmp(&x->joinee, &y->joinee);
+    if (x->joinee != y->joinee) return x->joinee < y->joinee ? -1 : 1;
+    return u32_cmp(&x->upto, &y->upto);
 }
 
 /* Node index of thread id, or NONE. */
@@ -122,7 +127,7 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
     lw_thread_order *o = xreallocarray(NULL, 1, sizeof *o);
     memset(o, 0, sizeof *o);
 
-    size_t n_ids = p->n_threads * 2 + p->n_joins * 2;
+    size_t n_ids = p->n_threads * 2 + p->n_joins * 2 + p->n_syncs * 2;
     uint32_t *ids = xreallocarray(NULL, n_ids, sizeof *ids);
     size_t k = 0;
     for (size_t i = 0; i < p->n_threads; i++) {
@@ -132,6 +137,10 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
     for (size_t i = 0; i < p->n_joins; i++) {
         ids[k++] = p->joins[i].joiner_id;
         ids[k++] = p->joins[i].joinee_id;
+    }
+    for (size_t i = 0; p->syncs && i < p->n_syncs; i++) {
+        ids[k++] = p->syncs[i].from_thread;
+        ids[k++] = p->syncs[i].to_thread;
     }
     qsort(ids, k, sizeof *ids, u32_cmp);
     o->nodes = xreallocarray(NULL, k, sizeof *o->nodes);
@@ -150,12 +159,25 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
         o->nodes[x].parent_seq = t->parent_seq;
     }
 
-    o->joins = xreallocarray(NULL, p->n_joins, sizeof *o->joins);
+    o->joins = xreallocarray(NULL, p->n_joins + p->n_syncs, sizeof *o->joins);
     for (size_t i = 0; i < p->n_joins; i++) {
         const lw_join *j = &p->joins[i];
         if (j->joiner_id == j->joinee_id) continue;
         uint32_t at = j->joiner_seq == UINT32_MAX ? UINT32_MAX : j->joiner_seq + 1;
-        o->joins[o->n_joins++] = (tjoin){node_of(o, j->joiner_id), at, node_of(o, j->joinee_id)};
+        o->joins[o->n_joins++] =
+            (tjoin){node_of(o, j->joiner_id), at, node_of(o, j->joinee_id), SEQ_ALL, 0};
+    }
+    for (size_t i = 0; p->syncs && i < p->n_syncs; i++) {
+        const lw_sync *y = &p->syncs[i];
+        if (y->from_thread == y->to_thread || y->from_thread == 0 || y->to_thread == 0) continue;
+        /* A lock-like semaphore's post -> wait is one thread releasing a lock and another
+         * taking it: that orders nothing a deadlock needs to care about, so it is ignored. */
+        if (lw_process_lock_like(p, y->lock_id)) continue;
+        uint32_t at = y->to_seq == UINT32_MAX ? UINT32_MAX : y->to_seq + 1;
+        /* from_seq is capped below SEQ_ALL: a sync never claims the poster's whole life. */
+        uint32_t upto = y->from_seq == SEQ_ALL ? SEQ_ALL - 1 : y->from_seq;
+        o->joins[o->n_joins++] = (tjoin){node_of(o, y->to_thread), at, node_of(o, y->from_thread),
+                                         upto, y->lock_id};
     }
     qsort(o->joins, o->n_joins, sizeof *o->joins, join_cmp);
     for (size_t i = 0; i < o->n_joins; i++) {
@@ -204,7 +226,7 @@ void lw_thread_order_free(lw_thread_order *o)
 
 /* Records that node x precedes the target up to segment v (if that is news) and queues it. */
 static void reach(lw_thread_order *o, uint32_t x, uint32_t v, uint32_t from, enum via via,
-                  size_t *qn)
+                  uint32_t lock, size_t *qn)
 {
     if (o->stamp_of[x] != o->stamp) { /* first time this walk reaches x */
         o->stamp_of[x] = o->stamp;
@@ -217,7 +239,7 @@ static void reach(lw_thread_order *o, uint32_t x, uint32_t v, uint32_t from, enu
         o->cap_recs = o->cap_recs ? o->cap_recs * 2 : 64;
         o->recs = xreallocarray(o->recs, o->cap_recs, sizeof *o->recs);
     }
-    o->recs[o->n_recs] = (walk_rec){x, v, from, via};
+    o->recs[o->n_recs] = (walk_rec){x, v, from, via, lock};
     o->best[x] = v;
     o->best_rec[x] = (uint32_t)o->n_recs;
     if (*qn == o->cap_queue) {
@@ -237,7 +259,7 @@ static void walk(lw_thread_order *o, uint32_t target, uint32_t seq)
     }
     o->n_recs = 0;
     size_t qn = 0;
-    reach(o, target, seq, NONE, VIA_START, &qn);
+    reach(o, target, seq, NONE, VIA_START, 0, &qn);
     while (qn > 0) {
         uint32_t r = o->queue[--qn];
         walk_rec rec = o->recs[r];
@@ -246,13 +268,14 @@ static void walk(lw_thread_order *o, uint32_t target, uint32_t seq)
         const tnode *t = &o->nodes[x];
         if (!o->parent_done[x] && t->parent != NONE) {
             o->parent_done[x] = true;
-            reach(o, t->parent, t->parent_seq, r, VIA_CREATED, &qn);
+            reach(o, t->parent, t->parent_seq, r, VIA_CREATED, 0, &qn);
         }
         while (o->joins_done[x] < t->joins_n) {
             const tjoin *j = &o->joins[t->joins_first + o->joins_done[x]];
             if (j->at > rec.value) break;
             o->joins_done[x]++;
-            reach(o, j->joinee, SEQ_ALL, r, VIA_JOINED, &qn);
+            reach(o, j->joinee, j->upto, r, j->upto == SEQ_ALL ? VIA_JOINED : VIA_SYNC, j->lock,
+                  &qn);
         }
     }
 }
@@ -327,6 +350,11 @@ static char *explain_one(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t 
         if (sb.n > 0) sb_printf(&sb, " before ");
         if (rec->via == VIA_CREATED)
             sb_printf(&sb, "thread #%u created thread #%u", x, y);
+        else if (rec->via == VIA_SYNC)
+            sb_printf(&sb,
+                      "a semaphore handoff (semaphore #%u posted by thread #%u, waited for by "
+                      "thread #%u)",
+                      rec->lock, x, y);
         else
             sb_printf(&sb, "thread #%u was joined by thread #%u", x, y);
     }

@@ -6,6 +6,9 @@
  *   - (T, s) precedes (T, s') for s < s';
  *   - the parent's segments 0 .. parent_seq precede every segment of the child;
  *   - every segment of a joined thread precedes the joiner's segments joiner_seq + 1 onward.
+ *   - a semaphore handoff (LW_REC_SYNC: a post consumed by another thread's wait) orders the
+ *     poster's segments 0 .. from_seq before the waiter's segments to_seq + 1 onward; handoffs
+ *     on a semaphore proved lock-like are ignored (a lock's release -> acquire is no order).
  * Lock-order analysis uses this to discard cycles whose edges can never run at the same time.
  *
  * Queries search backward from the later segment on demand and memoize their answers, so

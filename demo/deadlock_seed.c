@@ -27,7 +27,7 @@ static void *thread_0(void *arg)
     pthread_mutex_lock(&a);
     sleep_ms(100);
     printf("Thread 0 locking b\n");
-    pthread_mutex_lock(&b);
+    pthread_mutex_lock(&b); /* LINE:seed_t0_wait */
     printf("Thread 0 everything locked\n");
     pthread_mutex_unlock(&b);
     pthread_mutex_unlock(&a);
@@ -41,7 +41,7 @@ static void *thread_1(void *arg)
     pthread_mutex_lock(&b);
     sleep_ms(100);
     printf("Thread 1 locking a\n");
-    pthread_mutex_lock(&a);
+    pthread_mutex_lock(&a); /* LINE:seed_t1_wait */
     printf("Thread 1 everything locked\n");
     pthread_mutex_unlock(&a);
     pthread_mutex_unlock(&b);
