@@ -23,6 +23,18 @@ void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kin
 /* The calling thread is ending (its start routine returned, or an exit call): misuse for each
  * lock still held, then its exit record. */
 void lw_thread_ending(void);
+/* Thread creation, shared by pthread_create and thrd_create. The start argument of a trampoline
+ * begins with this. */
+struct lw_start_common {
+    uint32_t id, parent, parent_seq, create_stack;
+};
+/* Parent side, t inside the shim: allocates a start argument of `size` bytes (malloc, like
+ * glibc on this path) with its common part filled; leaves the shim. NULL: create unwatched. */
+void *lw_create_prepare(struct lw_thread *t, size_t size);
+/* Parent side, after the real create: advances the parent's seq or frees the argument. */
+void lw_create_finish(struct lw_thread *t, bool created, uint64_t handle, void *start);
+/* Child side, first thing in a trampoline. */
+void lw_child_begin(const struct lw_start_common *c);
 /* Records that the calling thread joined joinee (looked up before the wait). */
 void lw_after_join(uint32_t joinee);
 

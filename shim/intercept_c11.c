@@ -129,20 +129,16 @@ LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
 
 /* thrd_create: the same trampoline idea as pthread_create, for an int-returning start. */
 struct lw_thrd_start {
+    struct lw_start_common c;
     thrd_start_t fn;
     void *arg;
-    uint32_t id, parent, parent_seq, create_stack;
 };
 
 static int lw_thrd_trampoline(void *p)
 {
     struct lw_thrd_start s = *(struct lw_thrd_start *)p;
     free(p);
-    if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
-        struct lw_thread *t = lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
-        if (t && lw_race_on())
-            lw_race_acquire(t, LW_RACE_KEY_CREATE(s.id), 0);
-    }
+    lw_child_begin(&s.c);
     int ret = s.fn(s.arg);
     lw_thread_ending();
     return ret;
@@ -152,36 +148,13 @@ LW_EXPORT int thrd_create(thrd_t *th, thrd_start_t fn, void *arg)
 {
     LW_REAL(thrd_create);
     struct lw_thread *t = lw_enter();
-    if (!t)
+    struct lw_thrd_start *s = t ? lw_create_prepare(t, sizeof *s) : NULL;
+    if (!s)
         return lw_real_thrd_create(th, fn, arg);
-    int saved = errno;
-    struct lw_thrd_start *s = malloc(sizeof *s);
-    if (!s) {
-        lw_leave();
-        errno = saved;
-        return lw_real_thrd_create(th, fn, arg);
-    }
     s->fn = fn;
     s->arg = arg;
-    s->id = lw_thread_new_id();
-    s->parent = t->id;
-    s->parent_seq = t->seq;
-    s->create_stack = lw_stack_capture();
-    uint32_t child = s->id;
-    if (lw_race_on())
-        lw_race_release(t, LW_RACE_KEY_CREATE(child), 0);
-    lw_leave();
-    lw_watchdog_start();
-    errno = saved;
     int rc = lw_real_thrd_create(th, lw_thrd_trampoline, s);
-    saved = errno;
-    if (rc == thrd_success) {
-        t->seq++;
-        lw_tid_map_put((uint64_t)*th, child);
-    } else {
-        free(s);
-    }
-    errno = saved;
+    lw_create_finish(t, rc == thrd_success, rc == thrd_success ? (uint64_t)*th : 0, s);
     return rc;
 }
 

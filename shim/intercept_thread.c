@@ -16,10 +16,50 @@
 #include "shim.h"
 
 struct lw_start {
+    struct lw_start_common c;
     void *(*fn)(void *);
     void *arg;
-    uint32_t id, parent, parent_seq, create_stack;
 };
+
+void *lw_create_prepare(struct lw_thread *t, size_t size)
+{
+    int saved = errno;
+    struct lw_start_common *c = malloc(size);
+    if (c) {
+        c->id = lw_thread_new_id();
+        c->parent = t->id;
+        c->parent_seq = t->seq;
+        c->create_stack = lw_stack_capture();
+        if (lw_race_on())
+            lw_race_release(t, LW_RACE_KEY_CREATE(c->id), 0);
+    }
+    lw_leave();
+    lw_watchdog_start(); /* the program is about to have two threads */
+    errno = saved;
+    return c;
+}
+
+void lw_create_finish(struct lw_thread *t, bool created, uint64_t handle, void *start)
+{
+    int saved = errno;
+    if (created) {
+        /* The child's life comes after this thread's segment parent_seq. */
+        t->seq++;
+        lw_tid_map_put(handle, ((struct lw_start_common *)start)->id);
+    } else {
+        free(start); /* the child never ran: the trampoline did not free it */
+    }
+    errno = saved;
+}
+
+void lw_child_begin(const struct lw_start_common *c)
+{
+    if (atomic_load(&lw_state) != LW_STATE_RECORDING)
+        return;
+    struct lw_thread *t = lw_thread_start(c->id, c->parent, c->parent_seq, c->create_stack);
+    if (t && lw_race_on())
+        lw_race_acquire(t, LW_RACE_KEY_CREATE(c->id), 0);
+}
 
 void lw_thread_ending(void)
 {
@@ -40,11 +80,7 @@ static void *lw_trampoline(void *p)
 {
     struct lw_start s = *(struct lw_start *)p;
     free(p);
-    if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
-        struct lw_thread *t = lw_thread_start(s.id, s.parent, s.parent_seq, s.create_stack);
-        if (t && lw_race_on())
-            lw_race_acquire(t, LW_RACE_KEY_CREATE(s.id), 0);
-    }
+    lw_child_begin(&s.c);
     void *ret = s.fn(s.arg);
     lw_thread_ending();
     return ret;
@@ -55,36 +91,13 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 {
     LW_REAL(pthread_create);
     struct lw_thread *t = lw_enter();
-    if (!t)
+    struct lw_start *s = t ? lw_create_prepare(t, sizeof *s) : NULL;
+    if (!s)
         return lw_real_pthread_create(th, attr, fn, arg);
-    int saved = errno;
-    struct lw_start *s = malloc(sizeof *s);
-    if (!s) {
-        lw_leave();
-        errno = saved;
-        return lw_real_pthread_create(th, attr, fn, arg);
-    }
     s->fn = fn;
     s->arg = arg;
-    s->id = lw_thread_new_id();
-    s->parent = t->id;
-    s->parent_seq = t->seq;
-    s->create_stack = lw_stack_capture();
-    uint32_t child = s->id;
-    if (lw_race_on())
-        lw_race_release(t, LW_RACE_KEY_CREATE(child), 0);
-    lw_leave();
-    errno = saved;
-    lw_watchdog_start(); /* the program is about to have two threads */
     int rc = lw_real_pthread_create(th, attr, lw_trampoline, s);
-    saved = errno;
-    if (rc == 0) {
-        t->seq++; /* the child's life comes after this thread's segment parent_seq */
-        lw_tid_map_put((uint64_t)*th, child);
-    } else {
-        free(s);
-    }
-    errno = saved;
+    lw_create_finish(t, rc == 0, rc == 0 ? (uint64_t)*th : 0, s);
     return rc;
 }
 
