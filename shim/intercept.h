@@ -32,7 +32,8 @@ struct lw_start_common {
  * glibc on this path) with its common part filled; leaves the shim. NULL: create unwatched. */
 void *lw_create_prepare(struct lw_thread *t, size_t size);
 /* Parent side, after the real create: advances the parent's seq or frees the argument. */
-void lw_create_finish(struct lw_thread *t, bool created, uint64_t handle, void *start);
+void lw_create_finish(struct lw_thread *t, bool created, uint64_t handle, uint32_t child,
+                      void *start);
 /* Child side, first thing in a trampoline. */
 void lw_child_begin(const struct lw_start_common *c);
 /* Records that the calling thread joined joinee (looked up before the wait). */

@@ -153,8 +153,9 @@ LW_EXPORT int thrd_create(thrd_t *th, thrd_start_t fn, void *arg)
         return lw_real_thrd_create(th, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    uint32_t child = s->c.id;
     int rc = lw_real_thrd_create(th, lw_thrd_trampoline, s);
-    lw_create_finish(t, rc == thrd_success, rc == thrd_success ? (uint64_t)*th : 0, s);
+    lw_create_finish(t, rc == thrd_success, rc == thrd_success ? (uint64_t)*th : 0, child, s);
     return rc;
 }
 

@@ -39,13 +39,15 @@ void *lw_create_prepare(struct lw_thread *t, size_t size)
     return c;
 }
 
-void lw_create_finish(struct lw_thread *t, bool created, uint64_t handle, void *start)
+void lw_create_finish(struct lw_thread *t, bool created, uint64_t handle, uint32_t child,
+                      void *start)
 {
     int saved = errno;
     if (created) {
-        /* The child's life comes after this thread's segment parent_seq. */
+        /* The child's life comes after this thread's segment parent_seq. `start` may already
+         * be freed by the child: only `child`, read before the create, is used. */
         t->seq++;
-        lw_tid_map_put(handle, ((struct lw_start_common *)start)->id);
+        lw_tid_map_put(handle, child);
     } else {
         free(start); /* the child never ran: the trampoline did not free it */
     }
@@ -96,8 +98,9 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
         return lw_real_pthread_create(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    uint32_t child = s->c.id;
     int rc = lw_real_pthread_create(th, attr, lw_trampoline, s);
-    lw_create_finish(t, rc == 0, rc == 0 ? (uint64_t)*th : 0, s);
+    lw_create_finish(t, rc == 0, rc == 0 ? (uint64_t)*th : 0, child, s);
     return rc;
 }
 
