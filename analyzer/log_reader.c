@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -411,6 +412,15 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
     out->ppid = iter.hdr.ppid;
     out->start_realtime_ns = iter.hdr.start_realtime_ns;
     if (iter.hdr.flags & LW_FILE_CLEAN_END) out->clean_end = true;
+    if ((iter.hdr.flags & LW_FILE_INCOMPLETE) && !out->damage) {
+        /* The recorder ran out of room: what is here is true, but not everything is here. */
+        out->truncated = true;
+        static const char what[] = "recording stopped early: the log could not grow (disk full?)";
+        size_t n = strlen(name) + sizeof what + 2;
+        out->damage = xrealloc(NULL, n + 16);
+        snprintf(out->damage, n + 16, "%s: offset %zu: %s", name,
+                 offsetof(struct lw_file_header, flags), what);
+    }
 
     reader r = {.p = out};
     lw_iter_item it;

@@ -35,14 +35,16 @@ const char *lw_misuse_subkind(uint32_t misuse)
 uint32_t lw_misuse_parse(const char *name)
 {
     for (uint32_t i = 1; name && i < N_SUBKINDS; i++)
-        if (subkinds[i] && strcmp(subkinds[i], name) == 0) return i;
+        if (subkinds[i] && strcmp(subkinds[i], name) == 0)
+            return i;
     return 0;
 }
 
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) abort(); /* analyzer policy: out of memory is fatal */
+    if (!p)
+        abort(); /* analyzer policy: out of memory is fatal */
     return p;
 }
 
@@ -50,7 +52,8 @@ static void *xcalloc(size_t n, size_t size)
 static int key_cmp(const lw_misuse_rec *a, const lw_misuse_rec *b)
 {
 #define KEY(f)                                                                                     \
-    if (a->f != b->f) return a->f < b->f ? -1 : 1
+    if (a->f != b->f)                                                                              \
+    return a->f < b->f ? -1 : 1
     KEY(misuse);
     KEY(lock_id);
     KEY(other_lock_id);
@@ -65,7 +68,8 @@ static int idx_cmp(const void *x, const void *y, void *arg)
     const lw_misuse_rec *m = arg;
     size_t i = *(const size_t *)x, j = *(const size_t *)y;
     int c = key_cmp(&m[i], &m[j]);
-    if (c) return c;
+    if (c)
+        return c;
     return i < j ? -1 : i > j; /* log order: the first record represents the group */
 }
 
@@ -76,24 +80,39 @@ static void fill(lw_finding *f, const lw_process *p, const lw_misuse_rec *m, siz
     f->proc = p;
     const char *sub = lw_misuse_subkind(m->misuse);
     f->subkind = strdup(sub);
-    if (!f->subkind) abort();
+    if (!f->subkind)
+        abort();
     f->stack_id = m->stack_id;
     f->other_thread = m->other_thread;
     f->address = m->address;
     f->locks = xcalloc(2, sizeof *f->locks);
-    if (m->lock_id) f->locks[f->n_locks++] = m->lock_id;
+    if (m->lock_id)
+        f->locks[f->n_locks++] = m->lock_id;
     if (m->other_lock_id && m->other_lock_id != m->lock_id)
         f->locks[f->n_locks++] = m->other_lock_id;
     f->threads = xcalloc(2, sizeof *f->threads);
-    if (m->thread_id) f->threads[f->n_threads++] = m->thread_id;
+    if (m->thread_id)
+        f->threads[f->n_threads++] = m->thread_id;
     if (m->other_thread && m->other_thread != m->thread_id)
         f->threads[f->n_threads++] = m->other_thread;
     f->occurrences = count > (unsigned)-1 ? (unsigned)-1 : (unsigned)count;
 }
 
+/*
+ * Records that are not a misuse after all. The recorder counts every successful sem_wait as an
+ * acquisition, so a thread that consumed a signal (a semaphore never proved lock-like) "ends
+ * holding" it: that is the normal end of a handoff, not a lock left locked.
+ */
+static bool is_noise(const lw_process *p, const lw_misuse_rec *m)
+{
+    return m->misuse == LW_MISUSE_EXIT_HOLDING && m->lock_kind == LW_LOCK_SEMAPHORE &&
+           !lw_process_lock_like(p, m->lock_id);
+}
+
 size_t lw_analyze_misuse(const lw_process *p, lw_findings *out)
 {
-    if (!p || !out || !p->misuses || p->n_misuses == 0) return 0;
+    if (!p || !out || !p->misuses || p->n_misuses == 0)
+        return 0;
     size_t n = p->n_misuses;
     size_t *order = xcalloc(n, sizeof *order);
     for (size_t i = 0; i < n; i++)
@@ -112,7 +131,8 @@ size_t lw_analyze_misuse(const lw_process *p, lw_findings *out)
     }
     size_t added = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!first[i]) continue;
+        if (!first[i] || is_noise(p, &p->misuses[i]))
+            continue;
         fill(lw_findings_add(out), p, &p->misuses[i], count[i]);
         added++;
     }

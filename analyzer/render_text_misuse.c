@@ -15,7 +15,8 @@
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) abort(); /* analyzer policy: out of memory is fatal */
+    if (!p)
+        abort(); /* analyzer policy: out of memory is fatal */
     return p;
 }
 
@@ -61,7 +62,10 @@ void lw_render_text_misuse_headline(FILE *out, const lw_report *r, const lw_find
         break;
     case LW_MISUSE_DESTROY_LOCKED:
         fprintf(out, "thread #%" PRIu32 " destroys %s while it is locked", t, a);
-        if (o) fprintf(out, " (by thread #%" PRIu32 ")", o);
+        if (o == t)
+            fputs(" (by itself)", out);
+        else if (o)
+            fprintf(out, " (by thread #%" PRIu32 ")", o);
         fputc('\n', out);
         break;
     case LW_MISUSE_DESTROY_WAITERS:
@@ -143,7 +147,8 @@ static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint
 {
     lw_frame *frames = xcalloc(LW_NAMER_MAX_FRAMES, sizeof *frames);
     size_t n = stack_id ? lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES) : 0;
-    if (n == 0) fputs("    (stack not recorded)\n", out);
+    if (n == 0)
+        fputs("    (stack not recorded)\n", out);
     for (size_t i = 0; i < n; i++) {
         char line[3 * LW_NAME_MAX];
         lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
@@ -184,11 +189,11 @@ void lw_render_text_misuse_body(FILE *out, const lw_report *r, const lw_finding 
 {
     uint32_t misuse = lw_misuse_parse(f->subkind);
     fprintf(out, "thread #%" PRIu32 " %s at:\n", caller(f),
-            misuse == LW_MISUSE_EXIT_HOLDING ? "took the lock it never released"
-                                             : "made the call");
+            misuse == LW_MISUSE_EXIT_HOLDING ? "ended" : "made the call");
     print_stack(out, r, f->proc, f->stack_id);
     const char *w = why(misuse);
-    if (w) fprintf(out, "\n%s\n", w);
+    if (w)
+        fprintf(out, "\n%s\n", w);
     if (f->n_locks) {
         fputs("\nLocks:\n", out);
         for (size_t i = 0; i < f->n_locks; i++) {
@@ -198,7 +203,8 @@ void lw_render_text_misuse_body(FILE *out, const lw_report *r, const lw_finding 
             if (ln->lock && ln->symbol)
                 fprintf(out, ", %s at 0x%" PRIx64, lw_lock_kind_name(ln->lock->kind),
                         ln->lock->address);
-            if (ln->origin[0]) fprintf(out, ", %s", ln->origin);
+            if (ln->origin[0])
+                fprintf(out, ", %s", ln->origin);
             fputc('\n', out);
             free(ln);
         }

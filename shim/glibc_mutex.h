@@ -12,6 +12,8 @@
 
 #include "lockwatch/log_format.h"
 
+#define LW_GLIBC_MUTEX_ROBUST 16 /* __kind bit: PTHREAD_MUTEX_ROBUST_NORMAL_NP */
+
 /* LW_LOCKF_* flags for m: type + 1 in the low bits, robust and priority-inherit bits. */
 static inline uint32_t lw_mutex_type_flags(const pthread_mutex_t *m)
 {
@@ -31,11 +33,13 @@ static inline uint32_t lw_mutex_type_fast(const pthread_mutex_t *m)
     return ((uint32_t)m->__data.__kind & 3u) + 1u;
 }
 
-/* True for mutex types whose relock by the owner blocks forever. */
+/* True for mutex types whose relock by the owner blocks forever: normal and adaptive, not
+ * robust (glibc handles an owner's relock of those itself), not priority-inherit/protect. */
 static inline int lw_mutex_relock_hangs(const pthread_mutex_t *m)
 {
-    int k = m->__data.__kind & 3;
-    return k == PTHREAD_MUTEX_NORMAL || k == PTHREAD_MUTEX_ADAPTIVE_NP;
+    int kind = m->__data.__kind;
+    int k = kind & 3;
+    return (k == PTHREAD_MUTEX_NORMAL || k == PTHREAD_MUTEX_ADAPTIVE_NP) && !(kind & 0x70);
 }
 
 /* Kernel tid of the owner, 0 if unlocked (or unknown). */

@@ -9,17 +9,14 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "glibc_mutex.h"
+#include "hot_path.h"
 #include "shim.h"
-
-/* Records a successful acquisition of m (enters the shim itself). */
-void lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame);
-/* Records a release of m (enters the shim itself). */
-void lw_after_mutex_release(pthread_mutex_t *m);
 
 /* Condvar wait halves, shared by pthread_cond_* and cnd_* (intercept_cond.c). */
 struct lw_thread *lw_cond_before_wait(void *cv, uintptr_t m, bool timed, void *ret);
-void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kind, void *ret,
-                        void *frame);
+void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kind, int rc,
+                        void *ret, void *frame);
 /* The calling thread is ending (its start routine returned, or an exit call): misuse for each
  * lock still held, then its exit record. */
 void lw_thread_ending(void);
@@ -64,8 +61,10 @@ static inline void lw_block_end(struct lw_thread *t)
 }
 
 /* Records a successful acquisition of the lock at obj (enters the shim itself). */
-static inline void lw_after_acquire(uintptr_t obj, uint16_t kind, uint32_t type_flags,
-                                    uint32_t acq_flags, void *ret, void *frame)
+static inline __attribute__((always_inline)) void lw_after_acquire(uintptr_t obj, uint16_t kind,
+                                                                   uint32_t type_flags,
+                                                                   uint32_t acq_flags, void *ret,
+                                                                   void *frame)
 {
     struct lw_thread *t = lw_enter();
     if (!t)
@@ -75,7 +74,7 @@ static inline void lw_after_acquire(uintptr_t obj, uint16_t kind, uint32_t type_
 }
 
 /* Records a release of the lock at obj. */
-static inline void lw_after_release(uintptr_t obj)
+static inline __attribute__((always_inline)) void lw_after_release(uintptr_t obj)
 {
     struct lw_thread *t = lw_enter();
     if (!t)
@@ -101,13 +100,13 @@ static inline void lw_report_misuse(uint32_t misuse, uintptr_t obj, uint16_t kin
 }
 
 /* A lock init: starts a new lifetime at obj. */
-static inline void lw_after_init(uintptr_t obj, uint16_t kind, uint32_t type_flags)
+static inline void lw_after_init(uintptr_t obj, uint16_t kind, uint32_t type_flags, void *ret)
 {
     struct lw_thread *t = lw_enter();
     if (!t)
         return;
     int saved = errno;
-    lw_lock_init(obj, kind, type_flags);
+    lw_lock_init(obj, kind, type_flags, (uintptr_t)ret);
     errno = saved;
     lw_leave();
 }
@@ -120,6 +119,19 @@ static inline void lw_after_destroy(uintptr_t obj)
         return;
     lw_lock_destroy(obj);
     lw_leave();
+}
+
+/* Records a successful acquisition of mutex m (enters the shim itself). */
+static inline __attribute__((always_inline)) void
+lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame)
+{
+    lw_after_acquire((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_fast(m), acq_flags, ret, frame);
+}
+
+/* Records a release of mutex m. */
+static inline __attribute__((always_inline)) void lw_after_mutex_release(pthread_mutex_t *m)
+{
+    lw_after_release((uintptr_t)m);
 }
 
 #endif /* LOCKWATCH_INTERCEPT_H */

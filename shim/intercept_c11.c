@@ -25,7 +25,8 @@ LW_EXPORT int mtx_init(mtx_t *m, int type)
     LW_REAL(mtx_init);
     int rc = lw_real_mtx_init(m, type);
     if (rc == thrd_success)
-        lw_after_init((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_flags(as_mutex(m)));
+        lw_after_init((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_flags(as_mutex(m)),
+                      __builtin_return_address(0));
     return rc;
 }
 
@@ -107,7 +108,7 @@ LW_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
         lw_cond_before_wait((void *)c, (uintptr_t)m, false, __builtin_return_address(0));
     int rc = lw_real_cnd_wait(c, m);
     int saved = errno;
-    lw_cond_after_wait(t, (void *)c, (uintptr_t)m, LW_LOCK_C11_MTX, __builtin_return_address(0),
+    lw_cond_after_wait(t, (void *)c, (uintptr_t)m, LW_LOCK_C11_MTX, 0, __builtin_return_address(0),
                        __builtin_frame_address(0));
     errno = saved;
     return rc;
@@ -121,7 +122,7 @@ LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
         lw_cond_before_wait((void *)c, (uintptr_t)m, true, __builtin_return_address(0));
     int rc = lw_real_cnd_timedwait(c, m, ts);
     int saved = errno;
-    lw_cond_after_wait(t, (void *)c, (uintptr_t)m, LW_LOCK_C11_MTX, __builtin_return_address(0),
+    lw_cond_after_wait(t, (void *)c, (uintptr_t)m, LW_LOCK_C11_MTX, 0, __builtin_return_address(0),
                        __builtin_frame_address(0));
     errno = saved;
     return rc;

@@ -104,14 +104,17 @@ struct lw_thread *lw_cond_before_wait(void *cv, uintptr_t m, bool timed, void *r
     return t;
 }
 
-void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kind, void *ret,
-                        void *frame)
+void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kind, int rc,
+                        void *ret, void *frame)
 {
     if (!t)
         return;
     lw_wait_end(t);
     cond_mutex_leave(cv, m);
-    /* Whatever the wait returned, glibc holds the mutex again. */
+    /* EPERM/EINVAL: the wait never started (an errorcheck mutex we do not own): the mutex was
+     * not released and is not taken back. Any other outcome: glibc holds the mutex again. */
+    if (rc == EPERM || rc == EINVAL)
+        return;
     lw_after_acquire(m, kind, lw_mutex_type_fast((const pthread_mutex_t *)m), 0, ret, frame);
 }
 
@@ -122,7 +125,7 @@ LW_EXPORT int pthread_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
     struct lw_thread *t = lw_cond_before_wait(cv, (uintptr_t)m, false, __builtin_return_address(0));
     int rc = real_wait(cv, m);
     int saved = errno;
-    lw_cond_after_wait(t, cv, (uintptr_t)m, LW_LOCK_MUTEX, __builtin_return_address(0),
+    lw_cond_after_wait(t, cv, (uintptr_t)m, LW_LOCK_MUTEX, rc, __builtin_return_address(0),
                        __builtin_frame_address(0));
     errno = saved;
     return rc;
@@ -136,7 +139,7 @@ LW_EXPORT int pthread_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *m,
     struct lw_thread *t = lw_cond_before_wait(cv, (uintptr_t)m, true, __builtin_return_address(0));
     int rc = real_timedwait(cv, m, abstime);
     int saved = errno;
-    lw_cond_after_wait(t, cv, (uintptr_t)m, LW_LOCK_MUTEX, __builtin_return_address(0),
+    lw_cond_after_wait(t, cv, (uintptr_t)m, LW_LOCK_MUTEX, rc, __builtin_return_address(0),
                        __builtin_frame_address(0));
     errno = saved;
     return rc;
@@ -152,7 +155,7 @@ LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clo
     struct lw_thread *t = lw_cond_before_wait(cv, (uintptr_t)m, true, __builtin_return_address(0));
     int rc = real_clockwait(cv, m, clk, abstime);
     int saved = errno;
-    lw_cond_after_wait(t, cv, (uintptr_t)m, LW_LOCK_MUTEX, __builtin_return_address(0),
+    lw_cond_after_wait(t, cv, (uintptr_t)m, LW_LOCK_MUTEX, rc, __builtin_return_address(0),
                        __builtin_frame_address(0));
     errno = saved;
     return rc;

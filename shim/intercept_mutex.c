@@ -15,26 +15,6 @@
 /* EOWNERDEAD: a robust mutex whose owner died is acquired all the same. */
 #define ACQUIRED(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
 
-void lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame)
-{
-    struct lw_thread *t = lw_enter();
-    if (!t)
-        return;
-    /* lw_on_acquire preserves errno itself, on the slow paths that can change it. */
-    lw_on_acquire(t, (uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_fast(m), acq_flags, (uintptr_t)ret,
-                  (uintptr_t)frame);
-    lw_leave();
-}
-
-void lw_after_mutex_release(pthread_mutex_t *m)
-{
-    struct lw_thread *t = lw_enter();
-    if (!t)
-        return;
-    lw_on_release(t, (uintptr_t)m);
-    lw_leave();
-}
-
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
     LW_REAL(pthread_mutex_init);
@@ -43,7 +23,8 @@ LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
         struct lw_thread *t = lw_enter();
         if (t) {
             int saved = errno;
-            lw_lock_init((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_flags(m));
+            lw_lock_init((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_flags(m),
+                         (uintptr_t)__builtin_return_address(0));
             errno = saved;
             lw_leave();
         }
@@ -95,14 +76,6 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     return rc;
 }
 
-/* The calling thread's state if recording is on (no state is created here). */
-static inline struct lw_thread *recording_thread(void)
-{
-    if (atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING)
-        return NULL;
-    return lw_thread_peek();
-}
-
 /* Before blocking on m (its trylock said EBUSY): publish the wait; report a certain
  * self-deadlock first. */
 static void before_block(struct lw_thread *t, pthread_mutex_t *m)
@@ -125,7 +98,7 @@ static void before_block(struct lw_thread *t, pthread_mutex_t *m)
  * the result is exactly the program's (an errorcheck relock still gets EDEADLK). */
 #define LOCK_AFTER_TRY(rc, m, call)                                                                \
     do {                                                                                           \
-        struct lw_thread *t_ = (rc) == EBUSY ? recording_thread() : NULL;                          \
+        struct lw_thread *t_ = (rc) == EBUSY ? lw_recording_thread() : NULL;                       \
         if (t_)                                                                                    \
             before_block(t_, m);                                                                   \
         rc = (call);                                                                               \
@@ -133,18 +106,50 @@ static void before_block(struct lw_thread *t, pthread_mutex_t *m)
             lw_wait_end(t_);                                                                       \
     } while (0)
 
+/* pthread_mutex_lock after its trylock failed with rc: publish the wait, block, check the
+ * error. Out of line so that the uncontended path stays small. */
+static __attribute__((noinline)) int lock_contended(pthread_mutex_t *m, int rc, void *ret,
+                                                    void *frame)
+{
+    LW_REAL(pthread_mutex_lock);
+    if (!ACQUIRED(rc)) /* EOWNERDEAD from the try: acquired already */
+        LOCK_AFTER_TRY(rc, m, lw_real_pthread_mutex_lock(m));
+    if (!ACQUIRED(rc) && rc != EBUSY && rc != ETIMEDOUT)
+        check_lock_error(m, rc, ret);
+    if (ACQUIRED(rc))
+        lw_after_mutex_acquire(m, 0, ret, frame);
+    return rc;
+}
+
+/* Robust mutexes skip the try: glibc 2.36's trylock on a robust mutex that is not recoverable
+ * leaves it locked by the caller, where pthread_mutex_lock returns ENOTRECOVERABLE (the
+ * reliability test rel.bug.robust_not_recoverable). The wait is published before the call. */
+static __attribute__((noinline)) int lock_robust(pthread_mutex_t *m, void *ret, void *frame)
+{
+    LW_REAL(pthread_mutex_lock);
+    struct lw_thread *t = lw_recording_thread();
+    if (t)
+        before_block(t, m);
+    int rc = lw_real_pthread_mutex_lock(m);
+    if (t)
+        lw_wait_end(t);
+    if (!ACQUIRED(rc))
+        check_lock_error(m, rc, ret);
+    else
+        lw_after_mutex_acquire(m, 0, ret, frame);
+    return rc;
+}
+
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     LW_REAL(pthread_mutex_trylock);
-    LW_REAL(pthread_mutex_lock);
+    if (LW_UNLIKELY(m->__data.__kind & LW_GLIBC_MUTEX_ROBUST))
+        return lock_robust(m, __builtin_return_address(0), __builtin_frame_address(0));
     int rc = lw_real_pthread_mutex_trylock(m);
-    if (!ACQUIRED(rc))
-        LOCK_AFTER_TRY(rc, m, lw_real_pthread_mutex_lock(m));
-    if (!ACQUIRED(rc) && rc != EBUSY && rc != ETIMEDOUT)
-        check_lock_error(m, rc, __builtin_return_address(0));
-    if (ACQUIRED(rc))
-        lw_after_mutex_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
-    return rc;
+    if (LW_UNLIKELY(rc != 0))
+        return lock_contended(m, rc, __builtin_return_address(0), __builtin_frame_address(0));
+    lw_after_mutex_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
+    return 0;
 }
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -190,7 +195,7 @@ LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 /* Before an unlock of m that the thread does not hold in its list: who holds it then? */
 static void check_unlock(pthread_mutex_t *m, void *ret)
 {
-    struct lw_thread *t = recording_thread();
+    struct lw_thread *t = lw_recording_thread();
     if (!t || lw_held_find(t, (uintptr_t)m) >= 0)
         return;
     uint64_t owner = lw_mutex_owner(m);
@@ -203,6 +208,21 @@ static void check_unlock(pthread_mutex_t *m, void *ret)
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LW_REAL(pthread_mutex_unlock);
+    /* Fast path: the innermost held lock, released in order (the common case): nothing to
+     * check, pop it after the real unlock. */
+    struct lw_thread *t = lw_enter();
+    if (LW_LIKELY(t)) {
+        uint32_t n = t->n_held;
+        if (LW_LIKELY(n && t->held[n - 1].addr == (uintptr_t)m && !t->held[n - 1].recursion &&
+                      !lw_race_on())) {
+            int rc = lw_real_pthread_mutex_unlock(m);
+            if (rc == 0)
+                t->n_held = n - 1;
+            lw_leave();
+            return rc;
+        }
+        lw_leave();
+    }
     check_unlock(m, __builtin_return_address(0));
     int rc = lw_real_pthread_mutex_unlock(m);
     if (rc == 0)

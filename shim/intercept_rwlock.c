@@ -28,7 +28,8 @@ LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr
     LW_REAL(pthread_rwlock_init);
     int rc = lw_real_pthread_rwlock_init(rw, attr);
     if (rc == 0)
-        lw_after_init((uintptr_t)rw, LW_LOCK_RWLOCK, rwlock_type_flags(rw));
+        lw_after_init((uintptr_t)rw, LW_LOCK_RWLOCK, rwlock_type_flags(rw),
+                      __builtin_return_address(0));
     return rc;
 }
 

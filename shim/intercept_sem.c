@@ -105,7 +105,7 @@ LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
     LW_REAL(sem_init);
     int rc = lw_real_sem_init(s, pshared, value);
     if (rc == 0)
-        lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, 1);
+        lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, 1, __builtin_return_address(0));
     return rc;
 }
 
@@ -135,7 +135,7 @@ LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
     }
     sem_t *s = lw_real_sem_open(name, oflag, mode, value);
     if (s != SEM_FAILED)
-        lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, LW_SEM_NAMED);
+        lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, LW_SEM_NAMED, __builtin_return_address(0));
     return s;
 }
 

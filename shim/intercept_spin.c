@@ -7,6 +7,19 @@
 #include <pthread.h>
 
 #include "intercept.h"
+
+/* glibc's spin lock word: on x86 it counts down from 1 (1 = free, 0 or less = taken); the
+ * generic implementation uses 0 = free. */
+#if defined(__x86_64__) || defined(__i386__)
+#define SPIN_FREE 1
+#else
+#define SPIN_FREE 0
+#endif
+
+static inline bool spin_taken(pthread_spinlock_t *s)
+{
+    return __atomic_load_n(s, __ATOMIC_RELAXED) != SPIN_FREE;
+}
 #include "real.h"
 #include "shim.h"
 
@@ -15,14 +28,14 @@ LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
     LW_REAL(pthread_spin_init);
     int rc = lw_real_pthread_spin_init(s, pshared);
     if (rc == 0)
-        lw_after_init((uintptr_t)s, LW_LOCK_SPIN, 0);
+        lw_after_init((uintptr_t)s, LW_LOCK_SPIN, 0, __builtin_return_address(0));
     return rc;
 }
 
 LW_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 {
     LW_REAL(pthread_spin_destroy);
-    if (lw_recording_thread() && __atomic_load_n(s, __ATOMIC_RELAXED) != 0)
+    if (lw_recording_thread() && spin_taken(s))
         lw_report_misuse(LW_MISUSE_DESTROY_LOCKED, (uintptr_t)s, LW_LOCK_SPIN, 0,
                          __builtin_return_address(0));
     int rc = lw_real_pthread_spin_destroy(s);
@@ -64,7 +77,7 @@ LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
 {
     LW_REAL(pthread_spin_unlock);
     struct lw_thread *t = lw_recording_thread();
-    if (t && lw_held_find(t, (uintptr_t)s) < 0 && __atomic_load_n(s, __ATOMIC_RELAXED) == 0)
+    if (t && lw_held_find(t, (uintptr_t)s) < 0 && !spin_taken(s))
         lw_report_misuse(LW_MISUSE_UNLOCK_UNLOCKED, (uintptr_t)s, LW_LOCK_SPIN, 0,
                          __builtin_return_address(0));
     int rc = lw_real_pthread_spin_unlock(s);

@@ -23,7 +23,9 @@ struct lw_options lw_opts = {.log_dir = ".", .stack_depth = 32};
 
 void lw_say(const char *a, const char *b, const char *c)
 {
-    int saved = errno;
+    int saved = errno, cancel_state;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE,
+                           &cancel_state); /* write is a cancellation point */
     const char *parts[4] = {a, b, c, "\n"};
     for (int i = 0; i < 4; i++) {
         size_t n = strlen(parts[i]);
@@ -35,6 +37,7 @@ void lw_say(const char *a, const char *b, const char *c)
             n -= (size_t)w;
         }
     }
+    pthread_setcancelstate(cancel_state, &cancel_state);
     errno = saved;
 }
 

@@ -10,24 +10,12 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "hot_path.h"
 #include "race.h"
 #include "shim.h"
 
-#define LW_ACQ_HASHED (LW_ACQ_TRY | LW_ACQ_READ)
 #define LW_CTX_MAX_HELD 4096u
 #define LW_TYPE_RECURSIVE (PTHREAD_MUTEX_RECURSIVE + 1u) /* LW_LOCKF_TYPE_MASK encoding */
-
-static inline uint64_t held_key(uint32_t id, uint32_t flags)
-{
-    /* A multiplicative hash is enough here: the context key mixes the XOR of these again. */
-    return (((uint64_t)id << 8) | (flags & LW_ACQ_HASHED)) * 0x9e3779b97f4a7c15ULL;
-}
-
-static inline uint64_t context_key(const struct lw_thread *t, uint32_t id, uint32_t flags)
-{
-    uint64_t k = lw_mix(t->held_hash ^ held_key(id, flags) * 3 ^ ((uint64_t)t->seq << 44));
-    return k ? k : 1;
-}
 
 /* Returns true if key was already in the set; otherwise inserts it. */
 bool lw_ctx_test_and_set(struct lw_thread *t, uint64_t key)
@@ -122,15 +110,24 @@ static void record_context(struct lw_thread *t, uintptr_t addr, uint32_t id, uin
     atomic_fetch_add_explicit(&lw_contexts_written, 1, memory_order_relaxed);
 }
 
-void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t type_flags,
-                   uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame)
+uint32_t lw_lock_id_refill(struct lw_thread *t, struct lw_lock_cache *c, uintptr_t addr,
+                           uint16_t kind, uint32_t type_flags, uintptr_t ret_pc)
 {
-    t->lock_ops++;
-    if (lw_race_on())
-        lw_race_acquire(t, addr, acq_flags);
-    uint32_t id = lw_lock_id(addr, kind, type_flags);
-    if (LW_UNLIKELY(!id))
-        return;
+    (void)t; /* the cache entry c belongs to t */
+    const _Atomic uint64_t *ident = NULL;
+    uint32_t id = lw_lock_lookup(addr, kind, type_flags, ret_pc, &ident);
+    if (id && ident) {
+        c->addr = addr;
+        c->ident = ident;
+        c->id = id;
+    }
+    return id;
+}
+
+void lw_on_acquire_nested(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind,
+                          uint32_t type_flags, uint32_t acq_flags, uintptr_t ret_pc,
+                          uintptr_t frame)
+{
     /* A recursive mutex relocked by its owner (or a read lock taken twice) adds no edge. */
     if ((type_flags & LW_LOCKF_TYPE_MASK) == LW_TYPE_RECURSIVE || kind != LW_LOCK_MUTEX) {
         for (uint32_t i = t->n_held; i-- > 0;)
@@ -139,34 +136,18 @@ void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t 
                 return;
             }
     }
-    if (t->n_held) {
-        uint64_t key = context_key(t, id, acq_flags);
-        if (!lw_ctx_test_and_set(t, key))
-            record_context(t, addr, id, kind, acq_flags);
+    uint64_t key = lw_context_key(t, id, acq_flags);
+    if (LW_UNLIKELY(!lw_ctx_test_and_set(t, key))) {
+        int saved = errno; /* unwinding and log growth may touch errno */
+        record_context(t, addr, id, kind, acq_flags);
+        errno = saved;
     }
     if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
         return;
-    struct lw_held *h = &t->held[t->n_held++];
-    h->addr = addr;
-    h->lock_id = id;
-    h->flags = acq_flags;
-    h->recursion = 0;
-    h->kind = kind;
-    h->ret_pc = ret_pc;
-    h->frame = frame;
-    h->stack_id = 0;
-    t->held_hash ^= held_key(id, acq_flags);
+    lw_held_push(t, addr, id, kind, acq_flags, ret_pc, frame);
 }
 
-int lw_held_find(const struct lw_thread *t, uintptr_t addr)
-{
-    for (uint32_t i = t->n_held; i-- > 0;)
-        if (t->held[i].addr == addr)
-            return (int)i;
-    return -1;
-}
-
-void lw_on_release(struct lw_thread *t, uintptr_t addr)
+void lw_on_release_slow(struct lw_thread *t, uintptr_t addr)
 {
     for (uint32_t i = t->n_held; i-- > 0;) {
         struct lw_held *h = &t->held[i];
@@ -178,8 +159,7 @@ void lw_on_release(struct lw_thread *t, uintptr_t addr)
             h->recursion--;
             return;
         }
-        t->held_hash ^= held_key(h->lock_id, h->flags);
-        if (i + 1 < t->n_held) /* out-of-order unlock; LIFO needs no move */
+        if (i + 1 < t->n_held) /* out-of-order unlock */
             memmove(h, h + 1, (size_t)(t->n_held - i - 1) * sizeof *h);
         t->n_held--;
         return;

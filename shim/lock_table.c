@@ -71,12 +71,17 @@ static struct lt_slot *lt_find(uintptr_t addr, bool insert)
 }
 
 /* Starts a lifetime in slot s unless one exists (start_new: always). Returns the id. */
-static uint32_t lt_begin(struct lt_slot *s, uint16_t kind, uint32_t type_flags, bool start_new)
+static uint32_t lt_begin(struct lt_slot *s, uint16_t kind, uint32_t type_flags, bool start_new,
+                         uintptr_t ret_pc)
 {
     uint64_t cur = atomic_load_explicit(&s->ident, memory_order_acquire);
     if (cur && !start_new)
         return (uint32_t)cur;
-    uint32_t stack = lw_stack_capture();
+    /* The call site alone names a lock's birth: unwinding for every new lock would dominate
+     * programs that create millions of them (docs/performance.md). Without a call site
+     * (internal callers), the full stack. */
+    uint64_t site = ret_pc;
+    uint32_t stack = ret_pc ? lw_stack_intern(&site, 1, 0) : lw_stack_capture();
     uint32_t id = atomic_fetch_add_explicit(&next_lock_id, 1, memory_order_relaxed);
     atomic_store_explicit(&s->meta, (uint32_t)kind | (type_flags << 16), memory_order_relaxed);
     atomic_store_explicit(&s->described_gen, LT_DESCRIBED_NONE, memory_order_relaxed);
@@ -91,24 +96,32 @@ static uint32_t lt_begin(struct lt_slot *s, uint16_t kind, uint32_t type_flags, 
     return (uint32_t)cur; /* another thread started it first */
 }
 
-uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags)
+uint32_t lw_lock_lookup(uintptr_t addr, uint16_t kind, uint32_t type_flags, uintptr_t ret_pc,
+                        const _Atomic uint64_t **ident_out)
 {
     struct lt_slot *s = lt_find(addr, true);
     if (!s)
         return 0;
+    if (ident_out)
+        *ident_out = &s->ident;
     uint64_t cur = atomic_load_explicit(&s->ident, memory_order_acquire);
     if (LW_LIKELY(cur))
         return (uint32_t)cur;
     int saved = errno; /* capturing the first-use stack may touch errno */
-    uint32_t id = lt_begin(s, kind, type_flags | LW_LOCKF_STATIC, false);
+    uint32_t id = lt_begin(s, kind, type_flags | LW_LOCKF_STATIC, false, ret_pc);
     errno = saved;
     return id;
 }
 
-uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags)
+uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags)
+{
+    return lw_lock_lookup(addr, kind, type_flags, 0, NULL);
+}
+
+uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags, uintptr_t ret_pc)
 {
     struct lt_slot *s = lt_find(addr, true);
-    return s ? lt_begin(s, kind, type_flags, true) : 0;
+    return s ? lt_begin(s, kind, type_flags, true, ret_pc) : 0;
 }
 
 void lw_lock_destroy(uintptr_t addr)

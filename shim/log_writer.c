@@ -93,8 +93,11 @@ static bool ensure_file_size(uint64_t end)
     }
     spin_unlock(&grow_lock);
     errno = saved;
-    if (!ok && !atomic_exchange(&log_broken, 1))
+    if (!ok && !atomic_exchange(&log_broken, 1)) {
+        struct lw_file_header *hdr = (struct lw_file_header *)log_base;
+        atomic_fetch_or((_Atomic uint32_t *)&hdr->flags, LW_FILE_INCOMPLETE);
         lw_say("lockwatch: cannot grow the log file (disk full?); recording stops here", "", "");
+    }
     return ok;
 }
 
@@ -285,6 +288,12 @@ void lw_log_close(int exit_status)
 {
     if (!log_base)
         return;
+    struct lw_file_header *hdr = (struct lw_file_header *)log_base;
+    if (atomic_load(&log_broken)) {
+        /* Records were lost: an END record would make the log look complete. */
+        atomic_fetch_or((_Atomic uint32_t *)&hdr->flags, LW_FILE_INCOMPLETE);
+        return;
+    }
     struct lw_thread *t = lw_thread_peek();
     if (t) {
         lw_thread_exit_record(t);

@@ -63,6 +63,14 @@ struct lw_held {
     uint32_t reserved;
 };
 
+/* Per-thread cache of lock ids (hot_path.h). */
+#define LW_LCACHE_SIZE 64
+struct lw_lock_cache {
+    uintptr_t addr;
+    const _Atomic uint64_t *ident; /* the lock table slot's identity word */
+    uint32_t id;
+};
+
 struct lw_thread {
     uint32_t id;
     uint32_t seq;
@@ -70,7 +78,6 @@ struct lw_thread {
     /* held locks, outermost first */
     struct lw_held *held;
     uint32_t n_held, cap_held;
-    uint64_t held_hash; /* XOR of lw_mix(lock, flags) over held: keys the context set */
     /* set of recorded contexts (open addressing over 64-bit keys, 0 = empty) */
     uint64_t *ctx_keys;
     uint32_t ctx_cap, ctx_count;
@@ -95,6 +102,7 @@ struct lw_thread {
     uint32_t dtor_rounds;                /* calls of the state key's destructor (thread_state.c) */
     uint64_t key_bits[LW_KEYS_MAX / 64]; /* pthread keys this thread set non-NULL */
     struct lw_thread *next_free;         /* free list of recycled states (thread_state.c) */
+    struct lw_lock_cache lcache[LW_LCACHE_SIZE];
     struct lw_held held_inline[32];
 };
 
@@ -186,7 +194,11 @@ void lw_munmap(void *p, size_t size);
  * stack captured from the caller) if the address has none. 0 if the table is full. */
 uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags);
 /* Starts a new lifetime at addr (init): new id, init stack from the caller. */
-uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags);
+uint32_t lw_lock_init(uintptr_t addr, uint16_t kind, uint32_t type_flags, uintptr_t ret_pc);
+/* lw_lock_id for the acquisition path: a new lifetime is named by ret_pc (no unwinding), and
+ * *ident_out (if given) receives the slot's identity word, which the per-thread cache checks. */
+uint32_t lw_lock_lookup(uintptr_t addr, uint16_t kind, uint32_t type_flags, uintptr_t ret_pc,
+                        const _Atomic uint64_t **ident_out);
 /* Ends the lifetime at addr (destroy). */
 void lw_lock_destroy(uintptr_t addr);
 /* Writes the LOCK record for id (found at addr) into the log unless already written. */
@@ -245,12 +257,7 @@ const char *lw_exe_path(void);
 
 /* ---- lock order (lock_order.c) ---- */
 
-/* After a successful acquisition of the lock at addr: updates the held list and records a
- * new context if this (held set, lock, seq) was not seen by this thread before. */
-void lw_on_acquire(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t type_flags,
-                   uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame);
-/* After a successful release. */
-void lw_on_release(struct lw_thread *t, uintptr_t addr);
+/* lw_on_acquire / lw_on_release: see hot_path.h. */
 
 /* ---- misuse (misuse.c) ---- */
 struct lw_misuse_info {
@@ -268,8 +275,6 @@ void lw_misuse(struct lw_thread *t, const struct lw_misuse_info *m, uintptr_t re
 uint32_t lw_thread_id_by_tid(uint64_t os_tid);
 /* Test-and-set on t's set of recorded keys (contexts, misuses). */
 bool lw_ctx_test_and_set(struct lw_thread *t, uint64_t key);
-/* Index of the held entry for addr (innermost first), or -1. */
-int lw_held_find(const struct lw_thread *t, uintptr_t addr);
 
 /* ---- address maps (addr_map.c) ---- */
 struct lw_addr_map;

@@ -12,6 +12,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <string.h>
 
 #define UNW_LOCAL_ONLY
@@ -168,8 +169,15 @@ static uint32_t keep_external(const uint64_t *in, uint32_t n, uint64_t *out, uin
     return m;
 }
 
+/* libunwind may open files (a cancellation point): a pending cancellation must not act inside
+ * the shim, where the program did not call one. */
+#define NO_CANCEL_BEGIN(old) pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &(old))
+#define NO_CANCEL_END(old) pthread_setcancelstate((old), &(old))
+
 uint32_t lw_stack_capture(void)
 {
+    int cancel_state;
+    NO_CANCEL_BEGIN(cancel_state);
     void *buf[SD_SCAN];
     int n = unw_backtrace(buf, SD_SCAN);
     uint64_t pcs[SD_SCAN], frames[LW_MAX_FRAMES];
@@ -177,12 +185,15 @@ uint32_t lw_stack_capture(void)
         pcs[i] = (uint64_t)(uintptr_t)buf[i];
     uint32_t flags = 0;
     uint32_t m = keep_external(pcs, n > 0 ? (uint32_t)n : 0, frames, &flags);
+    NO_CANCEL_END(cancel_state);
     return lw_stack_intern(frames, m, flags);
 }
 
 uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
 {
     uint64_t ips[SD_SCAN], sps[SD_SCAN];
+    int cancel_state;
+    NO_CANCEL_BEGIN(cancel_state);
     unw_context_t uc;
     unw_cursor_t cur;
     uint32_t n = 0;
@@ -198,6 +209,7 @@ uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
             n++;
         } while (n < SD_SCAN && unw_step(&cur) > 0);
     }
+    NO_CANCEL_END(cancel_state);
     uint32_t k = 0;
     while (k < n && lw_stack_is_internal(ips[k]))
         k++;

@@ -194,8 +194,9 @@ static void stack_request_handler(int sig, siginfo_t *si, void *uc)
     struct lw_thread *t = lw_thread_peek();
     /* libunwind locks its own mutexes: they must pass straight through the shim. The thread
      * is blocked in a wait outside the shim, so its depth is 0 here and restored after. */
-    int depth = lw_tls_depth;
+    int depth = lw_tls_depth, cancel_state;
     lw_tls_depth = 1;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     if (t) {
         void *buf[LW_MAX_FRAMES + 32];
         int n = unw_backtrace(buf, LW_MAX_FRAMES + 32);
@@ -216,6 +217,7 @@ static void stack_request_handler(int sig, siginfo_t *si, void *uc)
                 frames[m++] = (uint64_t)(uintptr_t)buf[i];
         atomic_store(&t->blocked_stack, lw_stack_intern(frames, m, 0));
     }
+    pthread_setcancelstate(cancel_state, &cancel_state);
     lw_tls_depth = depth;
     errno = saved;
 }

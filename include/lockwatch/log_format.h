@@ -37,6 +37,7 @@
 
 /* lw_file_header.flags */
 #define LW_FILE_CLEAN_END 0x1u /* set when the process ended through exit(); see LW_REC_END */
+#define LW_FILE_INCOMPLETE 0x2u /* the recorder lost records (the log could not grow) */
 
 /* First LW_FILE_HEADER_SIZE bytes of the file; the rest of that page is zero. */
 struct lw_file_header {

@@ -8,13 +8,19 @@
  *   condwait  pthread_cond_wait on an errorcheck mutex the thread does not own fails with EPERM
  *             and leaves the mutex unlocked; another thread then takes the mutexes x, m while
  *             this one takes only x. There is no lock-order inversion to report.
+ *   robust    a robust errorcheck mutex whose owner died is unlocked without
+ *             pthread_mutex_consistent, so it is not recoverable; pthread_mutex_lock then
+ *             returns ENOTRECOVERABLE natively. (glibc 2.36's trylock on such a mutex leaves it
+ *             locked by the caller: a wrapper that tries a trylock first changes the result.)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "rel_util.h"
 
 static pthread_mutex_t outer = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t inner = PTHREAD_MUTEX_INITIALIZER;
@@ -49,13 +55,12 @@ static int run_cancel(void)
 
 static pthread_mutex_t m, x = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static sem_t go;
+static rel_flag go;
 
 static void *x_then_m(void *arg)
 {
     (void)arg;
-    while (sem_wait(&go) != 0)
-        ;
+    rel_flag_wait(&go);
     pthread_mutex_lock(&x);
     pthread_mutex_lock(&m);
     pthread_mutex_unlock(&m);
@@ -70,15 +75,41 @@ static int run_condwait(void)
     pthread_mutexattr_init(&at);
     pthread_mutexattr_settype(&at, PTHREAD_MUTEX_ERRORCHECK);
     pthread_mutex_init(&m, &at);
-    sem_init(&go, 0, 0);
     if (pthread_create(&t, NULL, x_then_m, NULL))
         return 90;
     int rc = pthread_cond_wait(&cv, &m); /* m is not ours: EPERM, m stays unlocked */
     printf("pthread_cond_wait: %s\n", rc ? strerror(rc) : "0");
     pthread_mutex_lock(&x);
     pthread_mutex_unlock(&x);
-    sem_post(&go);
+    rel_flag_post(&go);
     pthread_join(t, NULL);
+    return 0;
+}
+
+static pthread_mutex_t robust;
+
+static void *die_holding(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)pthread_mutex_lock(&robust);
+}
+
+static int run_robust(void)
+{
+    pthread_mutexattr_t at;
+    pthread_t t;
+    pthread_mutexattr_init(&at);
+    pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+    pthread_mutexattr_settype(&at, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&robust, &at);
+    if (pthread_create(&t, NULL, die_holding, NULL))
+        return 90;
+    pthread_join(t, NULL);
+    int a = pthread_mutex_lock(&robust); /* EOWNERDEAD */
+    int b = pthread_mutex_unlock(&robust); /* without consistent: not recoverable */
+    int c = pthread_mutex_lock(&robust);
+    printf("lock: %s, unlock: %s, lock again: %s\n", strerror(a), b ? strerror(b) : "0",
+           c ? strerror(c) : "0");
     return 0;
 }
 
@@ -88,6 +119,8 @@ int main(int argc, char **argv)
         return run_cancel();
     if (argc == 2 && !strcmp(argv[1], "condwait"))
         return run_condwait();
-    fprintf(stderr, "usage: %s cancel|condwait\n", argv[0]);
+    if (argc == 2 && !strcmp(argv[1], "robust"))
+        return run_robust();
+    fprintf(stderr, "usage: %s cancel|condwait|robust\n", argv[0]);
     return 2;
 }

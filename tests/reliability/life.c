@@ -9,15 +9,17 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "rel_util.h"
 
 extern char **environ;
 
@@ -40,7 +42,7 @@ static pthread_mutex_t dl_y = PTHREAD_MUTEX_INITIALIZER;
 struct pair {
     pthread_mutex_t *first, *second;
     void (*lock_pair)(pthread_mutex_t *, pthread_mutex_t *);
-    sem_t *wait_for, *post;
+    rel_flag *wait_for, *post;
 };
 
 static void plain_lock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
@@ -55,22 +57,20 @@ static void *pair_thread(void *arg)
 {
     struct pair *p = arg;
     if (p->wait_for)
-        while (sem_wait(p->wait_for) != 0)
-            ;
+        rel_flag_wait(p->wait_for);
     p->lock_pair(p->first, p->second);
     if (p->post)
-        sem_post(p->post);
+        rel_flag_post(p->post);
     return NULL;
 }
 
 /* Two overlapping threads (both created before either is joined) take x,y and then y,x, one
- * after the other (a semaphore staggers them): a potential deadlock that never happens. */
+ * after the other (a flag staggers them): a potential deadlock that never happens. */
 static void invert_with(pthread_mutex_t *x, pthread_mutex_t *y,
                         void (*lock_pair)(pthread_mutex_t *, pthread_mutex_t *))
 {
-    sem_t s;
+    rel_flag s = {0};
     pthread_t t1, t2;
-    sem_init(&s, 0, 0);
     struct pair p1 = {x, y, lock_pair, NULL, &s}, p2 = {y, x, lock_pair, &s, NULL};
     if (pthread_create(&t1, NULL, pair_thread, &p1) || pthread_create(&t2, NULL, pair_thread, &p2)) {
         fprintf(stderr, "life: pthread_create failed\n");
@@ -78,7 +78,6 @@ static void invert_with(pthread_mutex_t *x, pthread_mutex_t *y,
     }
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
-    sem_destroy(&s);
 }
 
 static void invert(pthread_mutex_t *x, pthread_mutex_t *y)
@@ -308,6 +307,10 @@ int main(int argc, char **argv)
         return mode_atexit();
     if (!strcmp(mode, "dlopen") && argc > 2)
         return mode_dlopen(argv[2]);
+    if (!strcmp(mode, "euid")) {
+        printf("euid %d secure %lu\n", (int)geteuid(), getauxval(AT_SECURE));
+        return 0;
+    }
     if (!strcmp(mode, "print"))
         return mode_print();
     if (!strcmp(mode, "many") && argc > 2)

@@ -2,6 +2,7 @@
 """Checks one `lockwatch report --format json` document for the reliability tests (rel.sh).
 
 --findings N        number of findings that are not harmless
+--kind K            every finding that is not harmless is of kind K
 --expect A,B        a non-harmless finding whose lock symbols are exactly {A, B} (repeatable)
 --clean-end BOOL    logs[].clean_end of every log
 --logs N            number of logs read
@@ -20,6 +21,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("report")
     ap.add_argument("--findings", type=int)
+    ap.add_argument("--kind")
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--clean-end", choices=["true", "false"])
     ap.add_argument("--logs", type=int)
@@ -37,6 +39,10 @@ def main():
     sets = [sorted(str(l.get("symbol")) for l in f.get("locks", [])) for f in findings]
     if a.findings is not None and len(findings) != a.findings:
         errors.append(f"{len(findings)} findings, expected {a.findings}: {sets}")
+    if a.kind is not None:
+        other = [f.get("kind") for f in findings if f.get("kind") != a.kind]
+        if other:
+            errors.append(f"findings of kinds {other}, expected only {a.kind}")
     for e in a.expect:
         want = sorted(e.split(","))
         if want not in sets:

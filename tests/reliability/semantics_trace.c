@@ -27,6 +27,9 @@
         printf("%-60s rc=%-16s errno=%s\n", #expr, name(rc_), e_ == SENTINEL ? "kept" : name(e_)); \
     } while (0)
 
+/* Prints a plain value (not an error number). */
+#define VALUE(expr) printf("%-60s value=%ld\n", #expr, (long)(expr))
+
 static const char *name(int v)
 {
     static char buf[8][32];
@@ -153,10 +156,9 @@ static void robust_mutexes(void)
     TRACE(in_thread(die_holding_robust));
     TRACE(pthread_mutex_trylock(&robust));
     TRACE(pthread_mutex_unlock(&robust));
-    TRACE(pthread_mutex_lock(&robust));
+    /* Not recoverable now. (A lock call here is known_bugs.c "robust": glibc's trylock leaves
+     * the mutex locked after ENOTRECOVERABLE, and the shim tries a trylock first.) */
     TRACE(pthread_mutex_trylock(&robust));
-    struct timespec ts = past(CLOCK_REALTIME);
-    TRACE(pthread_mutex_timedlock(&robust, &ts));
     TRACE(pthread_mutex_destroy(&robust));
     TRACE(pthread_mutexattr_destroy(&a));
 }
@@ -171,7 +173,7 @@ static void bad_attributes(void)
     TRACE(pthread_mutexattr_init(&a));
     TRACE(pthread_mutexattr_settype(&a, 999));
     TRACE(pthread_mutexattr_gettype(&a, &v));
-    TRACE(v);
+    VALUE(v);
     TRACE(pthread_mutexattr_setrobust(&a, 999));
     TRACE(pthread_mutexattr_setprotocol(&a, 999));
     TRACE(pthread_mutexattr_setpshared(&a, 999));
@@ -245,13 +247,13 @@ static void threads(void)
     printf("-- threads\n");
     TRACE(pthread_create(&t, NULL, value_fn, (void *)7));
     TRACE(pthread_join(t, &r));
-    TRACE((int)(intptr_t)r);
+    VALUE((int)(intptr_t)r);
     TRACE(pthread_create(&t, NULL, exit_fn, (void *)9));
     TRACE(pthread_join(t, &r));
-    TRACE((int)(intptr_t)r);
+    VALUE((int)(intptr_t)r);
     TRACE(pthread_create(&t, NULL, cancel_self, NULL));
     TRACE(pthread_join(t, &r));
-    TRACE(r == PTHREAD_CANCELED);
+    VALUE(r == PTHREAD_CANCELED);
     TRACE(pthread_join(pthread_self(), NULL));
     TRACE(pthread_tryjoin_np(pthread_self(), NULL));
     TRACE(pthread_timedjoin_np(pthread_self(), NULL, &ts));
@@ -275,7 +277,7 @@ static void semaphores(void)
     TRACE(sem_timedwait(&s, &bad_nsec));
     TRACE(sem_post(&s));
     TRACE(sem_getvalue(&s, &v));
-    TRACE(v);
+    VALUE(v);
     TRACE(sem_wait(&s));
     TRACE(sem_destroy(&s));
     TRACE(sem_init(&s, 0, 0x7fffffffu + 1u));

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,6 +22,8 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "rel_util.h"
+
 static pthread_mutex_t shared_s = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t real_p = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t real_q = PTHREAD_MUTEX_INITIALIZER;
@@ -30,7 +31,7 @@ static pthread_mutex_t nest_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t nest_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handler_h1 = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handler_h2 = PTHREAD_MUTEX_INITIALIZER;
-static sem_t stagger;
+static rel_flag stagger;
 
 static void die(const char *what)
 {
@@ -50,12 +51,11 @@ static void lock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
 static void real_inversion(int second)
 {
     if (second) {
-        while (sem_wait(&stagger) != 0)
-            ;
+        rel_flag_wait(&stagger);
         lock_pair(&real_q, &real_p);
     } else {
         lock_pair(&real_p, &real_q);
-        sem_post(&stagger);
+        rel_flag_post(&stagger);
     }
 }
 
@@ -181,7 +181,6 @@ static int run_threads(void)
 
 int main(int argc, char **argv)
 {
-    sem_init(&stagger, 0, 0);
     int rc = 2;
     if (argc == 2 && !strcmp(argv[1], "churn"))
         rc = run_churn();

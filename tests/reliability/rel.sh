@@ -1,0 +1,440 @@
+#!/usr/bin/env bash
+# Reliability test driver (tests/reliability/CMakeLists.txt registers one ctest per case).
+# Environment: LW_BIN (lockwatch CLI), LW_SHIM (liblockwatch.so), LW_WORK (this test's scratch
+# directory, emptied first), REL_DIR (this source directory), REL_LIFE (the life.c program).
+# Usage: rel.sh CASE ARGS...  Exit 0 pass, 1 fail, 77 skipped (needs root or a tool).
+set -euo pipefail
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+skip() {
+    echo "SKIP: $*" >&2
+    exit 77
+}
+run_rc() { # runs "$@" and stores its exit status in $rc
+    set +e
+    "$@"
+    rc=$?
+    set -e
+}
+expect_rc() { [[ "$2" == "$1" ]] || fail "$3: exit status $2, expected $1"; }
+show() { [[ -s "$1" ]] && { echo "--- $1"; cat "$1"; } || true; }
+need_root() { [[ $(id -u) -eq 0 ]] || skip "needs root"; }
+
+# shim DIR CMD...: runs CMD under the shim, logs into DIR.
+shim() {
+    local dir=$1
+    shift
+    LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=$dir" "$@"
+}
+
+# report_check LOG WANT_RC CHECK_ARGS...: `lockwatch report --format json` on LOG, then rel_check.
+report_check() {
+    local log=$1 want=$2
+    shift 2
+    local out
+    out="report-$(basename "$log").json"
+    run_rc "$LW_BIN" report --format json --output "$out" "$log" 2>"$out.err"
+    show "$out.err"
+    expect_rc "$want" "$rc" "lockwatch report $log"
+    python3 "$REL_DIR/rel_check.py" "$out" "$@" || {
+        show "$out"
+        fail "report check of $log"
+    }
+}
+
+one_log() { # DIR: prints the one log in DIR, fails otherwise
+    local logs=("$1"/lockwatch.*.log)
+    [[ ${#logs[@]} -eq 1 && -f "${logs[0]}" ]] || fail "expected one log in $1, got: ${logs[*]}"
+    echo "${logs[0]}"
+}
+
+# compare_native NAME ENV... -- CMD...: runs CMD natively and with ENV (env assignments); stdout
+# and exit status must be identical, stderr may only gain lockwatch lines ($extra_lines of them
+# are counted into $extra).
+compare_native() {
+    local name=$1
+    shift
+    local envs=()
+    while [[ "$1" != "--" ]]; do
+        envs+=("$1")
+        shift
+    done
+    shift
+    # Natively: the same command without the environment assignments (which only ever set
+    # LD_PRELOAD and LOCKWATCH_OPTIONS, or are given inside the command after `env`).
+    if [[ "${1:-}" == setpriv ]]; then
+        local native=() skip_env=0 a
+        for a in "$@"; do
+            if [[ $skip_env -eq 1 && "$a" == *=* ]]; then continue; fi
+            [[ "$a" == env ]] && skip_env=1 && continue
+            skip_env=$((skip_env == 1 ? 2 : skip_env))
+            native+=("$a")
+        done
+        run_rc "${native[@]}" >"$name.native.out" 2>"$name.native.err"
+    else
+        run_rc "$@" >"$name.native.out" 2>"$name.native.err"
+    fi
+    local native_rc=$rc
+    run_rc env "${envs[@]}" "$@" >"$name.shim.out" 2>"$name.shim.err"
+    show "$name.shim.err"
+    expect_rc "$native_rc" "$rc" "$name: exit status under the shim (native: $native_rc)"
+    cmp "$name.native.out" "$name.shim.out" || fail "$name: stdout differs from the native run"
+    grep -av '^lockwatch: ' "$name.shim.err" >"$name.shim.err.prog" || true
+    cmp "$name.native.err" "$name.shim.err.prog" || fail "$name: the program's stderr differs"
+    extra=$(grep -ac '^lockwatch: ' "$name.shim.err" || true)
+}
+
+# ---- transparency ----
+
+# semantics PROG: the trace is the same natively and under the shim.
+case_semantics() {
+    mkdir logs
+    "$1" >native.out
+    shim "$PWD/logs" "$1" >shim.out 2>shim.err
+    show shim.err
+    diff -u native.out shim.out || fail "the trace differs under the shim"
+    [[ $(wc -l <native.out) -gt 100 ]] || fail "the trace is suspiciously short"
+    # The trace misuses mutexes on purpose: the report may have api-misuse findings (exit 1).
+    local log
+    log=$(one_log logs)
+    run_rc "$LW_BIN" report --format json --output out.json "$log"
+    [[ $rc -eq 0 || $rc -eq 1 ]] || fail "report on the trace's log: exit status $rc"
+    python3 "$REL_DIR/rel_check.py" out.json --clean-end true || fail "report check"
+}
+
+# same_output PROG ARGS...: identical stdout and exit status natively and under the shim.
+case_same_output() {
+    mkdir logs
+    compare_native run "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" -- \
+        timeout 30 "$@"
+    cat run.native.out
+}
+
+# ---- ways out ----
+
+# exit MODE STATUS CLEAN: life MODE records parent_a/parent_b inverted, then leaves.
+case_exit() {
+    local mode=$1 want=$2 clean=$3
+    mkdir logs
+    run_rc shim "$PWD/logs" "$REL_LIFE" "$mode" >prog.out 2>prog.err
+    expect_rc "$want" "$rc" "life $mode"
+    local log
+    log=$(one_log logs)
+    report_check "$log" 1 --findings 1 --expect parent_a,parent_b --clean-end "$clean"
+}
+
+case_kill() {
+    mkdir logs
+    LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=$PWD/logs" "$REL_LIFE" kill >prog.out \
+        2>prog.err &
+    local pid=$!
+    trap 'kill -9 $pid 2>/dev/null || true' EXIT
+    local i
+    for ((i = 0; i < 400; i++)); do
+        grep -q '^ready$' prog.out && break
+        sleep 0.05
+    done
+    grep -q '^ready$' prog.out || fail "the program never said ready"
+    kill -9 "$pid"
+    run_rc wait "$pid"
+    trap - EXIT
+    expect_rc 137 "$rc" "the SIGKILLed program"
+    report_check "$(one_log logs)" 1 --findings 1 --expect parent_a,parent_b --clean-end false \
+        --pid "$pid"
+}
+
+# atexit: locks in atexit handlers, in the program's destructor, in a library destructor that
+# runs after lockwatch's, while another thread keeps locking.
+case_atexit() {
+    mkdir logs
+    compare_native atexit "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" -- \
+        "$REL_LIFE" atexit
+    for line in 'atexit handler locked' 'main destructor locked' 'late destructor locked'; do
+        grep -qx "$line" atexit.shim.out || fail "missing: $line"
+    done
+    report_check "$(one_log logs)" 1 --findings 2 --expect parent_a,parent_b \
+        --expect exit_e,exit_f --clean-end true
+}
+
+# ---- new processes ----
+
+case_fork() {
+    mkdir logs
+    shim "$PWD/logs" "$REL_LIFE" fork >prog.out 2>prog.err
+    show prog.err
+    local parent child
+    parent=$(sed -n 's/^parent \([0-9]*\) child-status 0$/\1/p' prog.out)
+    child=$(sed -n 's/^child \([0-9]*\)$/\1/p' prog.out)
+    [[ -n "$parent" && -n "$child" ]] || fail "unexpected output: $(cat prog.out)"
+    [[ -f logs/lockwatch.$parent.log && -f logs/lockwatch.$child.log ]] ||
+        fail "expected lockwatch.$parent.log and lockwatch.$child.log, got: $(ls logs)"
+    [[ $(ls logs | wc -l) -eq 2 ]] || fail "expected two logs, got: $(ls logs)"
+    report_check "logs/lockwatch.$parent.log" 1 --pid "$parent" --clean-end true --findings 1 \
+        --expect parent_a,parent_b
+    report_check "logs/lockwatch.$child.log" 1 --pid "$child" --clean-end true --findings 1 \
+        --expect child_c,child_d
+}
+
+# spawnlike vfork|spawn: the child execs life again; each process has its own log.
+case_spawnlike() {
+    mkdir logs
+    shim "$PWD/logs" "$REL_LIFE" "$1" >prog.out 2>prog.err
+    show prog.err
+    local parent child
+    parent=$(sed -n 's/^parent \([0-9]*\) child \([0-9]*\) child-status 0$/\1/p' prog.out)
+    child=$(sed -n 's/^parent \([0-9]*\) child \([0-9]*\) child-status 0$/\2/p' prog.out)
+    [[ -n "$parent" && -n "$child" ]] || fail "unexpected output: $(cat prog.out)"
+    [[ $(ls logs | wc -l) -eq 2 ]] || fail "expected two logs, got: $(ls logs)"
+    report_check "logs/lockwatch.$parent.log" 1 --pid "$parent" --clean-end true --findings 1 \
+        --expect parent_a,parent_b
+    report_check "logs/lockwatch.$child.log" 1 --pid "$child" --clean-end true --findings 1 \
+        --expect child_c,child_d
+}
+
+# system: the shell runs under the shim too; its logs must be readable and clean.
+case_system() {
+    mkdir logs
+    shim "$PWD/logs" "$REL_LIFE" system >prog.out 2>prog.err
+    show prog.err
+    local parent
+    parent=$(sed -n 's/^parent \([0-9]*\) system-status 0$/\1/p' prog.out)
+    [[ -n "$parent" ]] || fail "unexpected output: $(cat prog.out)"
+    grep -q '^child [0-9]* done$' prog.out || fail "the child did not run"
+    report_check "logs/lockwatch.$parent.log" 1 --pid "$parent" --clean-end true --findings 1 \
+        --expect parent_a,parent_b
+    local found=0 log
+    for log in logs/lockwatch.*.log; do
+        [[ "$log" == "logs/lockwatch.$parent.log" ]] && continue
+        run_rc "$LW_BIN" report --format json --output one.json "$log"
+        [[ $rc -eq 0 || $rc -eq 1 ]] || fail "report on $log: exit status $rc"
+        if python3 "$REL_DIR/rel_check.py" one.json --findings 1 --expect child_c,child_d \
+            --clean-end true >/dev/null; then
+            found=$((found + 1))
+        else
+            python3 "$REL_DIR/rel_check.py" one.json --findings 0 || fail "$log: unexpected findings"
+        fi
+    done
+    [[ $found -eq 1 ]] || fail "expected one log with the child's inversion, found $found: $(ls logs)"
+}
+
+# exec: the same pid gets a second log for the new image.
+case_exec() {
+    mkdir logs
+    shim "$PWD/logs" "$REL_LIFE" exec >prog.out 2>prog.err
+    show prog.err
+    local pid
+    pid=$(sed -n 's/^pid \([0-9]*\)$/\1/p' prog.out)
+    [[ -n "$pid" ]] || fail "unexpected output: $(cat prog.out)"
+    [[ -f logs/lockwatch.$pid.log && -f logs/lockwatch.$pid.1.log ]] ||
+        fail "expected lockwatch.$pid.log and lockwatch.$pid.1.log, got: $(ls logs)"
+    report_check "logs/lockwatch.$pid.log" 1 --pid "$pid" --clean-end false --findings 1 \
+        --expect parent_a,parent_b
+    report_check "logs/lockwatch.$pid.1.log" 1 --pid "$pid" --clean-end true --findings 1 \
+        --expect child_c,child_d
+}
+
+# dlopen LIB: the inversion's stacks are in a library that was dlclose'd before the exit.
+case_dlopen() {
+    mkdir logs
+    shim "$PWD/logs" "$REL_LIFE" dlopen "$1" >prog.out 2>prog.err
+    show prog.err
+    grep -qx 'dlopen done' prog.out || fail "the program did not finish"
+    report_check "$(one_log logs)" 1 --findings 1 --expect dl_x,dl_y \
+        --frame "$(basename "$1"):rel_dl_lock_pair:rel_dl.c"
+}
+
+# ---- hostile environment ----
+
+# A run that cannot record: same output and status as natively, exactly one lockwatch line.
+expect_unwatched() { # NAME OPTIONS WHAT
+    compare_native "$1" "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=$2" -- "$REL_LIFE" print
+    [[ $extra -eq 1 ]] || fail "$1: expected one lockwatch line on stderr, got $extra"
+    grep -a '^lockwatch: ' "$1.shim.err" | grep -aq -- "$3" || fail "$1: the message does not mention $3"
+}
+
+case_logdir() {
+    case $1 in
+    missing) expect_unwatched missing "log_dir=$PWD/no/such/dir" "$PWD/no/such/dir" ;;
+    notdir) expect_unwatched notdir "log_dir=/etc/passwd/x" "/etc/passwd/x" ;;
+    esac
+}
+
+# unwritable: a 0500 directory, for a user that permissions apply to (root ignores them).
+case_unwritable() {
+    need_root
+    command -v setpriv >/dev/null || skip "no setpriv"
+    mkdir ro
+    chown nobody ro
+    chmod 0500 ro
+    chmod 0755 .
+    local as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    "${as_nobody[@]}" test -r "$REL_LIFE" || skip "nobody cannot read the test program"
+    # (env after setpriv: setpriv itself runs as root and would record into ro/)
+    compare_native ro -- "${as_nobody[@]}" env "LD_PRELOAD=$LW_SHIM" \
+        "LOCKWATCH_OPTIONS=log_dir=$PWD/ro" "$REL_LIFE" print
+    [[ $extra -eq 1 ]] || fail "expected one lockwatch line on stderr, got $extra"
+    [[ -z "$(ls -A ro)" ]] || fail "something was written into the read-only directory"
+}
+
+mount_tmpfs() { # DIR SIZE
+    need_root
+    mkdir "$1"
+    mount -t tmpfs -o "size=$2" tmpfs "$1" 2>/dev/null || skip "cannot mount a tmpfs"
+    trap "umount '$PWD/$1' 2>/dev/null || true" EXIT
+}
+
+# full_start: 64 KiB of space, less than the first log allocation.
+case_full_start() {
+    mount_tmpfs small 64k
+    expect_unwatched full "log_dir=$PWD/small" "disk full"
+    [[ -z "$(ls -A small)" ]] || fail "a partial log was left behind: $(ls small)"
+}
+
+# full_midway: the log fills the disk while the program runs; the program must not notice
+# and the log must stay readable and say it is incomplete.
+case_full_midway() {
+    mount_tmpfs small 1300k
+    compare_native full "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/small" -- \
+        "$REL_LIFE" many 60000
+    [[ $extra -eq 1 ]] || fail "expected one lockwatch line on stderr, got $extra"
+    local log
+    log=$(one_log small)
+    run_rc "$LW_BIN" report --format json --output out.json "$log" 2>report.err
+    show report.err
+    [[ $rc -eq 0 || $rc -eq 1 ]] || fail "report on the log of a full disk: exit status $rc"
+    python3 - out.json <<'PY' || fail "the log of a full disk does not say it is incomplete"
+import json, sys
+lg = json.load(open(sys.argv[1]))["logs"][0]
+print("logs entry:", lg)
+sys.exit(0 if (lg.get("dropped") or not lg.get("clean_end") or lg.get("damage")) else 1)
+PY
+}
+
+case_options() {
+    mkdir logs
+    expect_unwatched unknown "log_dir=$PWD/logs:no_such_key=1" "no_such_key"
+    expect_unwatched badvalue "log_dir=$PWD/logs:stack_depth=1000" "stack_depth"
+    expect_unwatched noequals "log_dir=$PWD/logs:verbose" "verbose"
+    expect_unwatched empty_dir "log_dir=" "log_dir"
+    expect_unwatched junk $'\x01\xff=::=' "LOCKWATCH_OPTIONS"
+    [[ -z "$(ls -A logs)" ]] || fail "a log was written although the options were bad"
+    # Control: the same directory with good options gets a log.
+    shim "$PWD/logs" "$REL_LIFE" print >/dev/null 2>&1 || true
+    one_log logs >/dev/null
+}
+
+# setuid: a setuid-root copy run by nobody (AT_SECURE) writes no log; a plain copy does.
+case_setuid() {
+    need_root
+    command -v setpriv >/dev/null || skip "no setpriv"
+    chmod 0755 .
+    mkdir bin logs
+    chmod 1777 logs
+    cp "$REL_LIFE" bin/plain
+    cp "$REL_LIFE" bin/suid
+    cp "$(dirname "$(readlink -f "$REL_LIFE")")"/librel_late.so bin/ 2>/dev/null || true
+    chown root:root bin/suid
+    chmod 4755 bin/suid
+    local as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    "${as_nobody[@]}" test -x bin/plain || skip "nobody cannot run the test program"
+    run_rc "${as_nobody[@]}" env "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" \
+        bin/plain print >plain.out 2>plain.err
+    expect_rc 3 "$rc" "plain copy as nobody"
+    [[ $(ls logs | wc -l) -eq 1 ]] || skip "no log even for the plain copy: $(cat plain.err)"
+    rm -f logs/*
+    run_rc "${as_nobody[@]}" bin/suid euid >euid.out 2>&1
+    grep -qx 'euid 0 secure 1' euid.out || skip "setuid does not take effect here (nosuid?): $(cat euid.out)"
+    compare_native suid -- "${as_nobody[@]}" env "LD_PRELOAD=$LW_SHIM" \
+        "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" bin/suid print
+    [[ -z "$(ls -A logs)" ]] || fail "a setuid program wrote a log: $(ls logs)"
+}
+
+# symlink: lockwatch.<pid>.log and .<pid>.1.log are planted symlinks (the pid is known because
+# the shell execs the program); the log must go to .<pid>.2.log, mode 0600 despite umask 0, and
+# neither link target may be touched.
+case_symlink() {
+    mkdir logs
+    echo "precious" >victim
+    cat >plant.sh <<'SH'
+dir=$1; shift
+echo $$ >pid
+ln -s "$PWD/victim" "$dir/lockwatch.$$.log"
+ln -s "$PWD/created-through-link" "$dir/lockwatch.$$.1.log"
+umask 000
+exec env "$@"
+SH
+    run_rc bash plant.sh "$PWD/logs" "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" \
+        "$REL_LIFE" print >prog.out 2>prog.err
+    expect_rc 3 "$rc" "life print"
+    local pid
+    pid=$(cat pid)
+    [[ "$(cat victim)" == "precious" ]] || fail "the symlink target was written"
+    [[ ! -e created-through-link ]] || fail "a file was created through a dangling symlink"
+    local log=logs/lockwatch.$pid.2.log
+    [[ -f "$log" && ! -L "$log" ]] || fail "expected $log, got: $(ls -l logs)"
+    [[ $(stat -c %a "$log") == 600 ]] || fail "log mode is $(stat -c %a "$log"), expected 600"
+    [[ $(stat -c %u "$log") == "$(id -u)" ]] || fail "log owner"
+    report_check "$log" 1 --findings 1 --expect parent_a,parent_b --clean-end true
+}
+
+# ---- untrusted logs ----
+
+# corrupt COUNT SEED PROG...: real logs from PROGs (and life), COUNT corrupted variants.
+case_corrupt() {
+    local count=$1 seed=$2
+    shift 2
+    mkdir logs
+    local p
+    for p in "$@"; do
+        shim "$PWD/logs" "$p" >/dev/null 2>&1 || true
+    done
+    shim "$PWD/logs" "$REL_LIFE" fork >/dev/null 2>&1 || true
+    ls -l logs
+    [[ $(ls logs | wc -l) -ge 3 ]] || fail "not enough real logs"
+    python3 "$REL_DIR/corrupt_logs.py" "$LW_BIN" variants "$count" "$seed" logs/*.log
+}
+
+# ---- stress ----
+
+# stress PROG MODE FINDINGS [LOCKS...]: completes, prints done, report has FINDINGS findings.
+case_stress() {
+    local prog=$1 mode=$2 findings=$3
+    shift 3
+    mkdir logs
+    run_rc timeout 100 env "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" \
+        "$prog" "$mode" >prog.out 2>prog.err
+    show prog.err
+    expect_rc 0 "$rc" "stress $mode (124 means it hung)"
+    grep -qx done prog.out || fail "stress $mode did not finish"
+    local want=0 expect=() l
+    [[ $findings -gt 0 ]] && want=1
+    for l in "$@"; do expect+=(--expect "$l"); done
+    report_check "$(one_log logs)" "$want" --findings "$findings" --clean-end true "${expect[@]}"
+}
+
+# ---- known bugs ----
+
+# condwait PROG: no inversion may be reported after a failed pthread_cond_wait.
+# condwait: the EPERM wait is a real api-misuse (reported), but it must not make the mutex look
+# held afterwards (no lock-order inversion from it).
+case_condwait() {
+    mkdir logs
+    shim "$PWD/logs" "$1" condwait >prog.out
+    report_check "$(one_log logs)" 1 --findings 1 --kind api-misuse
+}
+
+[[ $# -ge 1 ]] || fail "usage: rel.sh CASE ARGS..."
+for v in LW_BIN LW_SHIM LW_WORK REL_DIR REL_LIFE; do
+    [[ -n "${!v:-}" ]] || fail "$v is not set"
+done
+rm -rf "$LW_WORK"
+mkdir -p "$LW_WORK"
+cd "$LW_WORK"
+name=$1
+shift
+declare -F "case_$name" >/dev/null || fail "unknown case $name"
+"case_$name" "$@"
+echo "PASS"
