@@ -82,6 +82,11 @@ static inline __attribute__((always_inline)) void lw_on_acquire(struct lw_thread
     if (LW_UNLIKELY(!id))
         return;
     if (LW_UNLIKELY(t->n_held)) {
+        if (t->n_held == 1 && t->held[0].lock_id == t->memo_held && id == t->memo_id &&
+            acq_flags == t->memo_flags && t->seq == t->memo_seq && id != t->memo_held) {
+            lw_held_push(t, addr, id, kind, acq_flags, ret_pc, frame);
+            return;
+        }
         lw_on_acquire_nested(t, addr, id, kind, type_flags, acq_flags, ret_pc, frame);
         return;
     }

@@ -142,6 +142,12 @@ void lw_on_acquire_nested(struct lw_thread *t, uintptr_t addr, uint32_t id, uint
         record_context(t, addr, id, kind, acq_flags);
         errno = saved;
     }
+    if (t->n_held == 1) { /* recorded now: the next identical nesting skips all of this */
+        t->memo_held = t->held[0].lock_id;
+        t->memo_id = id;
+        t->memo_flags = acq_flags;
+        t->memo_seq = t->seq;
+    }
     if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
         return;
     lw_held_push(t, addr, id, kind, acq_flags, ret_pc, frame);

@@ -103,6 +103,9 @@ struct lw_thread {
     uint64_t key_bits[LW_KEYS_MAX / 64]; /* pthread keys this thread set non-NULL */
     struct lw_thread *next_free;         /* free list of recycled states (thread_state.c) */
     struct lw_lock_cache lcache[LW_LCACHE_SIZE];
+    /* The last one-lock-held context (held id, acquired id, flags, seq): a loop that nests the
+     * same two locks skips the context hash and probe (hot_path.h). */
+    uint32_t memo_held, memo_id, memo_flags, memo_seq;
     struct lw_held held_inline[32];
 };
 

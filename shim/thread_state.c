@@ -284,6 +284,7 @@ void lw_thread_reset_for_child(struct lw_thread *t)
             atomic_store(&registry[i], NULL);
     memset(t->ctx_keys, 0, t->ctx_cap * sizeof(uint64_t));
     t->ctx_count = 0;
+    t->memo_held = t->memo_id = 0; /* the memo stands for "already in the log": not this one */
     t->chunk = NULL;
     t->chunk_pos = t->chunk_size = 0;
     t->exited = false;
