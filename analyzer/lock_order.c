@@ -654,14 +654,14 @@ static void fill_finding(lw_finding *f, const lo_graph *g, const ledge **edges, 
     f->locks = xreallocarray(NULL, k, sizeof *f->locks);
     f->edges = xreallocarray(NULL, k, sizeof *f->edges);
     f->threads = xreallocarray(NULL, k, sizeof *f->threads);
-    size_t occurrences = 0;
     for (size_t i = 0; i < k; i++) {
         f->locks[i] = edges[i]->from;
         fill_edge(g, pick[i], &f->edges[i]);
         f->threads[i] = pick[i]->thread;
-        occurrences += edges[i]->n_occ;
     }
-    f->occurrences = occurrences > (unsigned)-1 ? (unsigned)-1 : (unsigned)occurrences;
+    /* One cycle found in one process: merging logs (merge.c) counts repeats. How many
+     * contexts fed each edge says nothing a reader can act on. */
+    f->occurrences = 1;
     qsort(f->threads, k, sizeof *f->threads, u32_cmp);
     size_t m = 0;
     for (size_t i = 0; i < k; i++)

@@ -106,7 +106,7 @@ static void test_abba_two_threads(void **state)
     assert_int_equal(f->n_threads, 2);
     assert_int_equal(f->threads[0], 2);
     assert_int_equal(f->threads[1], 3);
-    assert_int_equal(f->occurrences, 2);
+    assert_int_equal(f->occurrences, 1);
     lw_findings_free(&fs);
     builder_free(&b);
 }
@@ -260,7 +260,7 @@ static void test_gated_and_ungated_mix(void **state)
     assert_null(f->edges[0].gates);
     assert_int_equal(f->edges[0].seq, 1);
     assert_int_equal(f->edges[1].n_gates, 1);
-    assert_int_equal(f->occurrences, 3);
+    assert_int_equal(f->occurrences, 1);
     lw_findings_free(&fs);
     builder_free(&b);
 }
@@ -277,7 +277,7 @@ static void test_million_occurrences(void **state)
     analyze(&b, &fs);
     assert_int_equal(fs.n, 1);
     assert_false(fs.items[0].harmless);
-    assert_int_equal(fs.items[0].occurrences, 1000001);
+    assert_int_equal(fs.items[0].occurrences, 1); /* one cycle, however many contexts */
     lw_findings_free(&fs);
 
     /* Renderer view: two distinct edges. */
