@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -75,7 +76,9 @@ static bool ensure_file_size(uint64_t end)
     if (end > LW_MAP_RESERVE)
         return false;
     bool ok = true;
-    int saved = errno;
+    int saved = errno, cancel_state;
+    /* fallocate is a cancellation point: a pending cancel must not act inside the shim. */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     spin_lock(&grow_lock);
     uint64_t cur = atomic_load_explicit(&log_file_size, memory_order_relaxed);
     if (end > cur) {
@@ -92,6 +95,7 @@ static bool ensure_file_size(uint64_t end)
             ok = false;
     }
     spin_unlock(&grow_lock);
+    pthread_setcancelstate(cancel_state, &cancel_state);
     errno = saved;
     if (!ok && !atomic_exchange(&log_broken, 1)) {
         struct lw_file_header *hdr = (struct lw_file_header *)log_base;

@@ -47,7 +47,9 @@ static int run_cancel(void)
     pthread_cancel(t);
     atomic_store(&cancel_sent, 1);
     pthread_join(t, &ret);
-    printf("join: %s\n", ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : ret == (void *)42 ? "42" : "?");
+    printf("join: %s\n", ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED"
+                         : ret == (void *)42     ? "42"
+                                                 : "?");
     int a = pthread_mutex_trylock(&outer), b = pthread_mutex_trylock(&inner);
     printf("trylock outer: %s, inner: %s\n", a ? strerror(a) : "0", b ? strerror(b) : "0");
     return 0;
@@ -105,7 +107,7 @@ static int run_robust(void)
     if (pthread_create(&t, NULL, die_holding, NULL))
         return 90;
     pthread_join(t, NULL);
-    int a = pthread_mutex_lock(&robust); /* EOWNERDEAD */
+    int a = pthread_mutex_lock(&robust);   /* EOWNERDEAD */
     int b = pthread_mutex_unlock(&robust); /* without consistent: not recoverable */
     int c = pthread_mutex_lock(&robust);
     printf("lock: %s, unlock: %s, lock again: %s\n", strerror(a), b ? strerror(b) : "0",

@@ -72,7 +72,8 @@ static void invert_with(pthread_mutex_t *x, pthread_mutex_t *y,
     rel_flag s = {0};
     pthread_t t1, t2;
     struct pair p1 = {x, y, lock_pair, NULL, &s}, p2 = {y, x, lock_pair, &s, NULL};
-    if (pthread_create(&t1, NULL, pair_thread, &p1) || pthread_create(&t2, NULL, pair_thread, &p2)) {
+    if (pthread_create(&t1, NULL, pair_thread, &p1) ||
+        pthread_create(&t2, NULL, pair_thread, &p2)) {
         fprintf(stderr, "life: pthread_create failed\n");
         exit(90);
     }
@@ -205,8 +206,7 @@ static int mode_system(void)
     snprintf(cmd, sizeof cmd, "'%s' child", self_path);
     fflush(stdout);
     int st = system(cmd);
-    printf("parent %d system-status %d\n", (int)getpid(),
-           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    printf("parent %d system-status %d\n", (int)getpid(), WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     return 0;
 }
 

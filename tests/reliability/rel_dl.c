@@ -10,7 +10,7 @@ void rel_dl_lock_pair(pthread_mutex_t *first, pthread_mutex_t *second);
 
 __attribute__((noinline)) void rel_dl_lock_pair(pthread_mutex_t *first, pthread_mutex_t *second)
 {
-    pthread_mutex_lock(first); /* LINE:dl_first */
+    pthread_mutex_lock(first);  /* LINE:dl_first */
     pthread_mutex_lock(second); /* LINE:dl_second */
     pthread_mutex_unlock(second);
     pthread_mutex_unlock(first);

@@ -36,21 +36,37 @@ static const char *name(int v)
     static int next;
     char *b = buf[next++ % 8];
     switch (v) {
-    case 0: return "0";
-    case -1: return "-1";
-    case EBUSY: return "EBUSY";
-    case EINVAL: return "EINVAL";
-    case EDEADLK: return "EDEADLK";
-    case EPERM: return "EPERM";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EOWNERDEAD: return "EOWNERDEAD";
-    case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
-    case EAGAIN: return "EAGAIN";
-    case ERANGE: return "ERANGE";
-    case ESRCH: return "ESRCH";
-    case ENOTSUP: return "ENOTSUP";
-    case EINTR: return "EINTR";
-    default: snprintf(b, 32, "%d", v); return b;
+    case 0:
+        return "0";
+    case -1:
+        return "-1";
+    case EBUSY:
+        return "EBUSY";
+    case EINVAL:
+        return "EINVAL";
+    case EDEADLK:
+        return "EDEADLK";
+    case EPERM:
+        return "EPERM";
+    case ETIMEDOUT:
+        return "ETIMEDOUT";
+    case EOWNERDEAD:
+        return "EOWNERDEAD";
+    case ENOTRECOVERABLE:
+        return "ENOTRECOVERABLE";
+    case EAGAIN:
+        return "EAGAIN";
+    case ERANGE:
+        return "ERANGE";
+    case ESRCH:
+        return "ESRCH";
+    case ENOTSUP:
+        return "ENOTSUP";
+    case EINTR:
+        return "EINTR";
+    default:
+        snprintf(b, 32, "%d", v);
+        return b;
     }
 }
 
@@ -85,14 +101,23 @@ static int in_thread(int (*fn)(void))
 static pthread_mutex_t mx;
 static pthread_mutex_t robust;
 
-static int other_trylock(void) { return pthread_mutex_trylock(&mx); }
-static int other_unlock(void) { return pthread_mutex_unlock(&mx); }
+static int other_trylock(void)
+{
+    return pthread_mutex_trylock(&mx);
+}
+static int other_unlock(void)
+{
+    return pthread_mutex_unlock(&mx);
+}
 static int other_timedlock_past(void)
 {
     struct timespec ts = past(CLOCK_REALTIME);
     return pthread_mutex_timedlock(&mx, &ts);
 }
-static int other_timedlock_bad(void) { return pthread_mutex_timedlock(&mx, &bad_nsec); }
+static int other_timedlock_bad(void)
+{
+    return pthread_mutex_timedlock(&mx, &bad_nsec);
+}
 static int other_clocklock_past(void)
 {
     struct timespec ts = past(CLOCK_MONOTONIC);
@@ -103,7 +128,10 @@ static int other_clocklock_badclock(void)
     struct timespec ts = past(CLOCK_MONOTONIC);
     return pthread_mutex_clocklock(&mx, CLOCK_PROCESS_CPUTIME_ID, &ts);
 }
-static int die_holding_robust(void) { return pthread_mutex_lock(&robust); }
+static int die_holding_robust(void)
+{
+    return pthread_mutex_lock(&robust);
+}
 
 static void mutex_type(const char *label, int type)
 {
@@ -225,7 +253,10 @@ static void condvars(void)
     TRACE(pthread_mutexattr_destroy(&a));
 }
 
-static void *value_fn(void *arg) { return arg; }
+static void *value_fn(void *arg)
+{
+    return arg;
+}
 static void *exit_fn(void *arg)
 {
     pthread_exit(arg);
