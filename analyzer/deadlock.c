@@ -33,6 +33,8 @@ const char *lw_deadlock_subkind(uint32_t detector)
         return "self-relock";
     case LW_DETECT_ALL_BLOCKED:
         return "all-blocked";
+    case LW_DETECT_POSTMORTEM:
+        return "wait-cycle"; /* the same deadlock, rebuilt after a kill (wait_cycle.c) */
     default:
         return "unknown";
     }
@@ -104,6 +106,13 @@ static void fill_finding(lw_finding *f, const lw_process *p, const lw_deadlock *
         abort();
     f->proc = p;
     f->occurrences = 1;
+    if (d->detector == LW_DETECT_POSTMORTEM) {
+        /* Not harmless: the reason only says how it was found. */
+        f->reason = strdup("rebuilt from the threads' last waits: the process was killed while "
+                           "they waited for each other");
+        if (!f->reason)
+            abort();
+    }
     f->waits = xcalloc(d->n_waits, sizeof *f->waits);
     f->n_waits = d->n_waits;
     size_t max_locks = d->n_waits * (1 + LW_DEADLOCK_MAX_HELD);

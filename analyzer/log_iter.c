@@ -127,6 +127,10 @@ size_t lw_record_fixed_size(uint16_t type)
         return sizeof(struct lw_rec_lock_like);
     case LW_REC_FORK_HELD:
         return sizeof(struct lw_rec_fork_held);
+    case LW_REC_TLS_ACCESS:
+        return sizeof(struct lw_rec_tls_access);
+    case LW_REC_WAIT_STATE:
+        return sizeof(struct lw_rec_wait_state);
     default:
         return 0;
     }
@@ -167,6 +171,10 @@ const char *lw_record_type_name(uint16_t type)
         return "LOCK_LIKE";
     case LW_REC_FORK_HELD:
         return "FORK_HELD";
+    case LW_REC_TLS_ACCESS:
+        return "TLS_ACCESS";
+    case LW_REC_WAIT_STATE:
+        return "WAIT_STATE";
     default:
         return NULL;
     }

@@ -5,6 +5,7 @@
  * elsewhere (exit, name), since chunks of different threads appear in the file in no time order.
  */
 #include "log_reader.h"
+#include "wait_cycle.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +25,9 @@ typedef struct reader {
     lw_process *p;
     size_t cap_modules, cap_stacks, cap_threads, cap_joins, cap_locks, cap_contexts;
     size_t cap_deadlocks;
+    size_t cap_wait_states;
     size_t cap_misuses, cap_syncs, cap_lock_like, cap_fork_held;
+    size_t cap_tls_accesses;
     struct lw_rec_thread_exit *exits;
     size_t n_exits, cap_exits;
     struct lw_rec_thread_name *names;
@@ -204,6 +207,29 @@ static void read_deadlock(reader *r, const lw_iter_item *it)
     }
 }
 
+/* Keeps the last stable wait state of each thread (the record is rewritten in place; an odd
+ * version was caught mid-update and is not trusted). */
+static void read_wait_state(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_wait_state rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    if ((rec.version & 1) || rec.thread_id == 0) return;
+    lw_process *p = r->p;
+    lw_wait_state *w = NULL;
+    for (size_t i = 0; i < p->n_wait_states && !w; i++)
+        if (p->wait_states[i].thread_id == rec.thread_id) w = &p->wait_states[i];
+    if (!w) w = push(&p->wait_states, &p->n_wait_states, &r->cap_wait_states, sizeof *w);
+    w->thread_id = rec.thread_id;
+    w->wait_kind = rec.wait_kind;
+    w->lock_id = rec.lock_id;
+    w->target_thread = rec.target_thread;
+    w->timed = rec.timed != 0;
+    w->wait_addr = rec.wait_addr;
+    w->owner_tid = rec.owner_tid;
+    w->since_ns = rec.since_ns;
+    w->call_pc = rec.call_pc;
+}
+
 static void read_misuse(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_misuse rec;
@@ -229,6 +255,25 @@ static void read_sync(reader *r, const lw_iter_item *it)
     lw_sync *y = push(&p->syncs, &p->n_syncs, &r->cap_syncs, sizeof *y);
     *y = (lw_sync){rec.kind,    rec.from_thread, rec.from_seq, rec.to_thread,
                    rec.to_seq, rec.lock_id,     rec.object};
+}
+
+static void read_tls_access(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_tls_access rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_tls_access *a = push(&p->tls_accesses, &p->n_tls_accesses, &r->cap_tls_accesses, sizeof *a);
+    *a = (lw_tls_access){.kind = rec.kind,
+                         .region = rec.region,
+                         .thread_id = rec.thread_id,
+                         .owner_thread = rec.owner_thread,
+                         .stack_id = rec.stack_id,
+                         .owner_exit_stack = rec.owner_exit_stack,
+                         .size = rec.size,
+                         .is_write = (rec.h.flags & LW_TLS_ACCESS_WRITE) != 0,
+                         .address = rec.address,
+                         .tls_image = rec.tls_image,
+                         .tls_offset = rec.tls_offset};
 }
 
 static void read_fork_held(reader *r, const lw_iter_item *it)
@@ -338,6 +383,12 @@ static void read_record(reader *r, const lw_iter_item *it)
     case LW_REC_FORK_HELD:
         read_fork_held(r, it);
         break;
+    case LW_REC_TLS_ACCESS:
+        read_tls_access(r, it);
+        break;
+    case LW_REC_WAIT_STATE:
+        read_wait_state(r, it);
+        break;
     default:
         break; /* a newer record type: skipped by design */
     }
@@ -433,6 +484,7 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
     }
     resolve_threads(&r);
     resolve_lock_like(out);
+    lw_rebuild_killed_deadlock(out);
     free(r.exits);
     free(r.names);
     return 0;

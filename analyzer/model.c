@@ -262,12 +262,14 @@ void lw_process_free(lw_process *p)
     for (size_t i = 0; i < p->n_deadlocks; i++)
         free(p->deadlocks[i].waits);
     free(p->deadlocks);
+    free(p->wait_states);
     free(p->misuses);
     free(p->syncs);
     free(p->lock_like);
     for (size_t i = 0; i < p->n_fork_held; i++)
         free(p->fork_held[i].entries);
     free(p->fork_held);
+    free(p->tls_accesses);
     free_index(p->index);
     memset(p, 0, sizeof *p);
 }

@@ -95,6 +95,19 @@ typedef struct lw_deadlock {
     size_t n_waits;
 } lw_deadlock;
 
+/* A thread's last wait (LW_REC_WAIT_STATE, the last stable version the log holds). */
+typedef struct lw_wait_state {
+    uint32_t thread_id;
+    uint32_t wait_kind; /* enum lw_wait_kind; LW_WAIT_NONE: it was running */
+    uint32_t lock_id;
+    uint32_t target_thread;
+    bool timed;
+    uint64_t wait_addr;
+    uint64_t owner_tid;
+    uint64_t since_ns;
+    uint64_t call_pc;
+} lw_wait_state;
+
 /* A pthread API misuse the recorder saw (LW_REC_MISUSE, decoded; see analyzer/misuse.h). */
 typedef struct lw_misuse_rec {
     uint32_t misuse;        /* enum lw_misuse_kind; a value this analyzer does not know is kept */
@@ -106,6 +119,18 @@ typedef struct lw_misuse_rec {
     uint16_t lock_kind;     /* enum lw_lock_kind, 0 for a condvar */
     uint64_t address, other_address;
 } lw_misuse_rec;
+
+/* An access to another thread's TLS, or to an ended thread's TLS or stack (LW_REC_TLS_ACCESS,
+ * decoded; see analyzer/tls_misuse.h). */
+typedef struct lw_tls_access {
+    uint32_t kind;   /* enum lw_tls_access_kind; a value this analyzer does not know is kept */
+    uint32_t region; /* enum lw_tls_region */
+    uint32_t thread_id, owner_thread;
+    uint32_t stack_id, owner_exit_stack; /* 0 if unknown */
+    uint32_t size;
+    bool is_write;
+    uint64_t address, tls_image, tls_offset;
+} lw_tls_access;
 
 /* A cross-thread ordering other than create/join (LW_REC_SYNC): from_thread's segments
  * <= from_seq happen before to_thread's segment to_seq + 1. */
@@ -152,6 +177,8 @@ typedef struct lw_process {
     lw_context *contexts;
     size_t n_contexts;
     uint64_t dropped[8]; /* indexed by enum lw_drop_reason */
+    lw_wait_state *wait_states; /* each thread's last wait, one per thread */
+    size_t n_wait_states;
     lw_deadlock *deadlocks; /* live deadlocks the recorder reported, in log order */
     size_t n_deadlocks;
     lw_misuse_rec *misuses; /* API misuses, in log order */
@@ -162,6 +189,8 @@ typedef struct lw_process {
     size_t n_lock_like;
     lw_fork_held *fork_held; /* FORK_HELD records (a forked child's log), in log order */
     size_t n_fork_held;
+    lw_tls_access *tls_accesses; /* TLS_ACCESS records (race mode), in log order */
+    size_t n_tls_accesses;
 
     struct lw_index *index; /* private: id -> element lookups */
 } lw_process;

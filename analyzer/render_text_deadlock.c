@@ -58,6 +58,8 @@ void lw_render_text_deadlock_headline(FILE *out, const lw_report *r, const lw_fi
     fputs("ERROR: deadlock: ", out);
     waiter_list(out, f);
     fputs(f->n_waits == 1 ? " is blocked for good\n" : " are blocked for good\n", out);
+    if (f->reason) /* a deadlock rebuilt post mortem says how it was found */
+        fprintf(out, "(%s)\n", f->reason);
 }
 
 /* "holds 'a'", "holds 'a' and 'c'", "holds 'a', 'c' and 3 more", "holds no lock". */
@@ -157,10 +159,15 @@ static void print_waits(FILE *out, const lw_report *r, const lw_finding *f)
         lw_namer_thread(r->namer, f->proc, w->thread_id, tn);
         fprintf(out, "\n%s ", tn->name);
         free(tn);
-        print_held(out, r, f, w);
-        fputs(", ", out);
+        if (!f->reason) { /* rebuilt post mortem: the held locks are not known */
+            print_held(out, r, f, w);
+            fputs(", ", out);
+        }
         print_wait(out, r, f, w);
-        fprintf(out, "\n  blocked for %" PRIu64 " ms at:\n", w->wait_ns / 1000000u);
+        if (w->wait_ns)
+            fprintf(out, "\n  blocked for %" PRIu64 " ms at:\n", w->wait_ns / 1000000u);
+        else
+            fputs("\n  blocked at:\n", out);
         print_stack(out, r, f->proc, w->stack_id);
     }
 }

@@ -46,11 +46,12 @@ static inline struct lw_thread *lw_recording_thread(void)
 
 /* After a non-blocking attempt failed with `busy` (EBUSY/EAGAIN): publishes that the thread is
  * about to block in `kind` on obj and returns its state for lw_block_end (NULL: nothing to end). */
-static inline struct lw_thread *lw_block_begin(bool busy, uint32_t kind, uintptr_t obj, bool timed)
+static inline struct lw_thread *lw_block_begin(bool busy, uint32_t kind, uintptr_t obj, bool timed,
+                                               void *ret)
 {
     struct lw_thread *t = busy ? lw_recording_thread() : NULL;
     if (t)
-        lw_wait_begin(t, kind, (uint64_t)obj, timed, 0);
+        lw_wait_begin(t, kind, (uint64_t)obj, timed, 0, (uintptr_t)ret);
     return t;
 }
 

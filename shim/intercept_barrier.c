@@ -19,7 +19,8 @@ LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
         lw_race_release(r, (uintptr_t)b, 0);
         lw_leave();
     }
-    struct lw_thread *t = lw_block_begin(true, LW_WAIT_BARRIER, (uintptr_t)b, false);
+    struct lw_thread *t =
+        lw_block_begin(true, LW_WAIT_BARRIER, (uintptr_t)b, false, __builtin_return_address(0));
     int rc = lw_real_pthread_barrier_wait(b);
     lw_block_end(t);
     if (r && lw_enter() == r) {

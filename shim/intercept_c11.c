@@ -54,7 +54,8 @@ LW_EXPORT int mtx_lock(mtx_t *m)
                 t, (uintptr_t)m, lw_lock_id((uintptr_t)m, LW_LOCK_C11_MTX, 0), LW_LOCK_C11_MTX);
             lw_leave();
         }
-        struct lw_thread *w = lw_block_begin(rc == thrd_busy, LW_WAIT_MUTEX, (uintptr_t)m, false);
+        struct lw_thread *w = lw_block_begin(rc == thrd_busy, LW_WAIT_MUTEX, (uintptr_t)m, false,
+                                             __builtin_return_address(0));
         rc = lw_real_mtx_lock(m);
         lw_block_end(w);
     }
@@ -166,7 +167,8 @@ LW_EXPORT int thrd_join(thrd_t th, int *res)
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
     struct lw_thread *w = lw_recording_thread();
     if (w)
-        lw_wait_begin(w, LW_WAIT_JOIN, (uint64_t)th, false, joinee);
+        lw_wait_begin(w, LW_WAIT_JOIN, (uint64_t)th, false, joinee,
+                      (uintptr_t)__builtin_return_address(0));
     int rc = lw_real_thrd_join(th, res);
     if (w)
         lw_wait_end(w);

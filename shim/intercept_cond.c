@@ -99,7 +99,7 @@ struct lw_thread *lw_cond_before_wait(void *cv, uintptr_t m, bool timed, void *r
         lw_leave();
     }
     lw_after_release(m);
-    lw_wait_begin(t, LW_WAIT_COND, (uint64_t)(uintptr_t)cv, timed, 0);
+    lw_wait_begin(t, LW_WAIT_COND, (uint64_t)(uintptr_t)cv, timed, 0, (uintptr_t)ret);
     errno = saved;
     return t;
 }

@@ -78,7 +78,7 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 
 /* Before blocking on m (its trylock said EBUSY): publish the wait; report a certain
  * self-deadlock first. */
-static void before_block(struct lw_thread *t, pthread_mutex_t *m)
+static void before_block(struct lw_thread *t, pthread_mutex_t *m, void *ret)
 {
     lw_check_fork_held(t, (uintptr_t)m);
     if (lw_mutex_relock_hangs(m) && lw_mutex_owner(m) == t->os_tid) {
@@ -91,16 +91,16 @@ static void before_block(struct lw_thread *t, pthread_mutex_t *m)
             lw_leave();
         }
     }
-    lw_wait_begin(t, LW_WAIT_MUTEX, (uint64_t)(uintptr_t)m, false, 0);
+    lw_wait_begin(t, LW_WAIT_MUTEX, (uint64_t)(uintptr_t)m, false, 0, (uintptr_t)ret);
 }
 
 /* The blocking half of a lock call: `rc` is what trylock returned. Calls `blocking` itself, so
  * the result is exactly the program's (an errorcheck relock still gets EDEADLK). */
-#define LOCK_AFTER_TRY(rc, m, call)                                                                \
+#define LOCK_AFTER_TRY(rc, m, ret, call)                                                           \
     do {                                                                                           \
         struct lw_thread *t_ = (rc) == EBUSY ? lw_recording_thread() : NULL;                       \
         if (t_)                                                                                    \
-            before_block(t_, m);                                                                   \
+            before_block(t_, m, ret);                                                              \
         rc = (call);                                                                               \
         if (t_)                                                                                    \
             lw_wait_end(t_);                                                                       \
@@ -113,7 +113,7 @@ static __attribute__((noinline)) int lock_contended(pthread_mutex_t *m, int rc, 
 {
     LW_REAL(pthread_mutex_lock);
     if (!ACQUIRED(rc)) /* EOWNERDEAD from the try: acquired already */
-        LOCK_AFTER_TRY(rc, m, lw_real_pthread_mutex_lock(m));
+        LOCK_AFTER_TRY(rc, m, ret, lw_real_pthread_mutex_lock(m));
     if (!ACQUIRED(rc) && rc != EBUSY && rc != ETIMEDOUT)
         check_lock_error(m, rc, ret);
     if (ACQUIRED(rc))
@@ -129,7 +129,7 @@ static __attribute__((noinline)) int lock_robust(pthread_mutex_t *m, void *ret, 
     LW_REAL(pthread_mutex_lock);
     struct lw_thread *t = lw_recording_thread();
     if (t)
-        before_block(t, m);
+        before_block(t, m, ret);
     int rc = lw_real_pthread_mutex_lock(m);
     if (t)
         lw_wait_end(t);

@@ -52,7 +52,8 @@ LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
         LW_REAL(try_fn);                                                                           \
         int rc = lw_real_##try_fn(rw);                                                             \
         if (rc != 0) {                                                                             \
-            struct lw_thread *t_ = lw_block_begin(rc == EBUSY, wait_kind, (uintptr_t)rw, false);   \
+            struct lw_thread *t_ = lw_block_begin(rc == EBUSY, wait_kind, (uintptr_t)rw, false,    \
+                                                  __builtin_return_address(0));                    \
             rc = (blocking_call);                                                                  \
             lw_block_end(t_);                                                                      \
         }                                                                                          \

@@ -159,7 +159,8 @@ LW_EXPORT int sem_wait(sem_t *s)
     if (rc != 0) {
         bool busy = errno == EAGAIN;
         errno = saved;
-        struct lw_thread *w = lw_block_begin(busy, LW_WAIT_SEM, (uintptr_t)s, false);
+        struct lw_thread *w =
+            lw_block_begin(busy, LW_WAIT_SEM, (uintptr_t)s, false, __builtin_return_address(0));
         rc = lw_real_sem_wait(s);
         saved = errno;
         lw_block_end(w);

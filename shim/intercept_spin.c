@@ -53,7 +53,8 @@ LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
         struct lw_thread *t = lw_recording_thread();
         if (t && rc == EBUSY && lw_held_find(t, (uintptr_t)s) >= 0)
             lw_report_self_spin(t, (uintptr_t)s);
-        struct lw_thread *w = lw_block_begin(rc == EBUSY, LW_WAIT_SPIN, (uintptr_t)s, false);
+        struct lw_thread *w = lw_block_begin(rc == EBUSY, LW_WAIT_SPIN, (uintptr_t)s, false,
+                                             __builtin_return_address(0));
         rc = lw_real_pthread_spin_lock(s);
         lw_block_end(w);
     }

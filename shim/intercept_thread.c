@@ -130,13 +130,13 @@ void lw_after_join(uint32_t joinee)
 }
 
 /* Publishes "waiting for thread joinee" for the watchdog; returns the state to clear. */
-static struct lw_thread *join_wait_begin(pthread_t th, uint32_t joinee, bool timed)
+static struct lw_thread *join_wait_begin(pthread_t th, uint32_t joinee, bool timed, void *ret)
 {
     if (atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING)
         return NULL;
     struct lw_thread *t = lw_thread_peek();
     if (t)
-        lw_wait_begin(t, LW_WAIT_JOIN, (uint64_t)th, timed, joinee);
+        lw_wait_begin(t, LW_WAIT_JOIN, (uint64_t)th, timed, joinee, (uintptr_t)ret);
     return t;
 }
 
@@ -144,7 +144,7 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
     LW_REAL(pthread_join);
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
-    struct lw_thread *w = join_wait_begin(th, joinee, false);
+    struct lw_thread *w = join_wait_begin(th, joinee, false, __builtin_return_address(0));
     int rc = lw_real_pthread_join(th, ret);
     if (w)
         lw_wait_end(w);
@@ -171,7 +171,7 @@ LW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
 {
     LW_REAL(pthread_timedjoin_np);
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
-    struct lw_thread *w = join_wait_begin(th, joinee, true);
+    struct lw_thread *w = join_wait_begin(th, joinee, true, __builtin_return_address(0));
     int rc = lw_real_pthread_timedjoin_np(th, ret, abstime);
     if (w)
         lw_wait_end(w);
@@ -189,7 +189,7 @@ LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
     if (!lw_real_pthread_clockjoin_np)
         return ENOSYS;
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
-    struct lw_thread *w = join_wait_begin(th, joinee, true);
+    struct lw_thread *w = join_wait_begin(th, joinee, true, __builtin_return_address(0));
     int rc = lw_real_pthread_clockjoin_np(th, ret, clk, abstime);
     if (w)
         lw_wait_end(w);

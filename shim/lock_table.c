@@ -113,6 +113,12 @@ uint32_t lw_lock_lookup(uintptr_t addr, uint16_t kind, uint32_t type_flags, uint
     return id;
 }
 
+uint32_t lw_lock_peek_id(uintptr_t addr)
+{
+    struct lt_slot *s = lt_find(addr, false);
+    return s ? (uint32_t)atomic_load_explicit(&s->ident, memory_order_acquire) : 0;
+}
+
 uint32_t lw_lock_id(uintptr_t addr, uint16_t kind, uint32_t type_flags)
 {
     return lw_lock_lookup(addr, kind, type_flags, 0, NULL);

@@ -20,11 +20,19 @@ extern _Atomic int lw_race_enabled;
 #define LW_RACE_KEY_CREATE(child_id) (0xc000000000000000ull | (uint64_t)(child_id))
 #define LW_RACE_KEY_EXIT(thread_id) (0xd000000000000000ull | (uint64_t)(thread_id))
 
+/* Extra acq_flags bit for the hooks: the object orders threads but is not a lock (a semaphore
+ * wait, a barrier, pthread_once), so it never joins the thread's lockset. */
+#define LW_RACE_NOT_LOCK 0x10000u
+
 /* t acquired the synchronisation object `key` (lock, semaphore wait, barrier exit, once, join,
  * thread start); acq_flags are LW_ACQ_* (LW_ACQ_READ for a shared rwlock acquisition). */
 void lw_race_acquire(struct lw_thread *t, uint64_t key, uint32_t acq_flags);
 /* t released `key` (unlock, semaphore post, barrier entry, once done, thread exit, create). */
 void lw_race_release(struct lw_thread *t, uint64_t key, uint32_t acq_flags);
+
+/* t returned from a condition wait on mutex `key` (already reacquired): what the signaller did
+ * under the mutex is a handoff, not merely lock ordering (see docs/race-mode.md). */
+void lw_race_cond_wake(struct lw_thread *t, uint64_t key);
 
 static inline bool lw_race_on(void)
 {

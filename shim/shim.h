@@ -102,6 +102,7 @@ struct lw_thread {
     uint32_t dtor_rounds;                /* calls of the state key's destructor (thread_state.c) */
     uint64_t key_bits[LW_KEYS_MAX / 64]; /* pthread keys this thread set non-NULL */
     struct lw_thread *next_free;         /* free list of recycled states (thread_state.c) */
+    struct lw_rec_wait_state *wait_rec;  /* this thread's WAIT_STATE record in the log */
     struct lw_lock_cache lcache[LW_LCACHE_SIZE];
     /* The last one-lock-held context (held id, acquired id, flags, seq): a loop that nests the
      * same two locks skips the context hash and probe (hot_path.h). */
@@ -162,7 +163,8 @@ void lw_thread_init_key(void);
 uint32_t lw_threads_seen(void);
 
 /* Marks t as about to block in `kind` on obj (timed: the wait has a timeout) / as running. */
-void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target);
+void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target,
+                   uintptr_t call_pc);
 void lw_wait_end(struct lw_thread *t);
 /* The registry of live thread states, for the watchdog. States are never unmapped (they are
  * recycled), so reading a stale pointer is memory-safe; callers validate what they read. */
@@ -206,6 +208,8 @@ uint32_t lw_lock_lookup(uintptr_t addr, uint16_t kind, uint32_t type_flags, uint
 void lw_lock_destroy(uintptr_t addr);
 /* Writes the LOCK record for id (found at addr) into the log unless already written. */
 void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind);
+/* The id of the current lifetime at addr, 0 if none; never creates one (safe anywhere). */
+uint32_t lw_lock_peek_id(uintptr_t addr);
 /* Marks the semaphore lifetime id at addr as used as a lock; true the first time. */
 bool lw_lock_mark_lock_like(uintptr_t addr, uint32_t id);
 /* Reserves the table (constructor). */
@@ -278,6 +282,24 @@ void lw_misuse(struct lw_thread *t, const struct lw_misuse_info *m, uintptr_t re
 uint32_t lw_thread_id_by_tid(uint64_t os_tid);
 /* Test-and-set on t's set of recorded keys (contexts, misuses). */
 bool lw_ctx_test_and_set(struct lw_thread *t, uint64_t key);
+
+/* ---- thread memory ranges and tls-misuse (thread_ranges.c) ---- */
+/* Registers the calling thread's stack and static TLS ranges (race mode only; called at the end
+ * of thread_create, inside the shim). */
+void lw_thread_ranges_start(struct lw_thread *t);
+/* The calling thread t is ending: keeps its ranges marked dead with the exit stack. Race mode
+ * calls it from lw_thread_ending. */
+void lw_thread_ranges_exit(struct lw_thread *t);
+/* Forgets dead threads' ranges overlapping [lo, hi) (the memory was unmapped or reused). */
+void lw_thread_ranges_forget(uintptr_t lo, uintptr_t hi);
+/* Owner of a stack or static-TLS address: its thread id, whether it is TLS (else stack),
+ * whether the owner has ended and where (exit_stack, 0 if unknown). False if no thread's. */
+bool lw_thread_range_owner(uintptr_t addr, uint32_t *owner, bool *is_tls, bool *dead,
+                           uint32_t *exit_stack);
+/* Race mode's slow path: t accessed [addr, addr + size) at stack_id (0: captured here); records
+ * a TLS_ACCESS if that is another live thread's TLS or an ended thread's TLS or stack. */
+void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, bool is_write,
+                         uint32_t stack_id);
 
 /* ---- address maps (addr_map.c) ---- */
 struct lw_addr_map;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "glibc_mutex.h"
 #include "real.h"
 #include "shim.h"
 
@@ -96,20 +97,59 @@ static void state_free(struct lw_thread *t)
     atomic_store_explicit(&free_lock, 0, memory_order_release);
 }
 
-void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target)
+/* The thread's WAIT_STATE record in the log (written at thread start, updated in place). */
+static void wait_record_create(struct lw_thread *t)
 {
+    struct lw_rec_wait_state *r = lw_log_reserve(t, sizeof *r);
+    if (!r)
+        return;
+    r->thread_id = t->id;
+    lw_log_publish(t, r, LW_REC_WAIT_STATE, 0, sizeof *r);
+    t->wait_rec = r;
+}
+
+/* Rewrites the on-disk wait state; `version` is odd while the fields change. */
+static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
+                               uint32_t target, uint64_t now, uintptr_t call_pc)
+{
+    struct lw_rec_wait_state *r = t->wait_rec;
+    if (!r)
+        return;
+    _Atomic uint32_t *version = (_Atomic uint32_t *)&r->version;
+    atomic_fetch_add_explicit(version, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    r->wait_kind = kind;
+    if (kind != LW_WAIT_NONE) {
+        r->wait_addr = obj;
+        r->timed = timed;
+        r->target_thread = target;
+        r->since_ns = now;
+        r->call_pc = call_pc;
+        r->lock_id = kind == LW_WAIT_JOIN || kind == LW_WAIT_COND ? 0 : lw_lock_peek_id(obj);
+        r->owner_tid = kind == LW_WAIT_MUTEX ? lw_mutex_owner((const pthread_mutex_t *)obj) : 0;
+    }
+    atomic_thread_fence(memory_order_release);
+    atomic_fetch_add_explicit(version, 1, memory_order_relaxed);
+}
+
+void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target,
+                   uintptr_t call_pc)
+{
+    uint64_t now = lw_now_ns();
     atomic_store_explicit(&t->wait_obj, obj, memory_order_relaxed);
     atomic_store_explicit(&t->wait_timed, timed, memory_order_relaxed);
     atomic_store_explicit(&t->wait_target, target, memory_order_relaxed);
-    atomic_store_explicit(&t->wait_start_ns, lw_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&t->wait_start_ns, now, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
     atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
+    wait_record_update(t, kind, obj, timed, target, now, call_pc);
 }
 
 void lw_wait_end(struct lw_thread *t)
 {
     atomic_store_explicit(&t->wait_kind, LW_WAIT_NONE, memory_order_release);
     atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
+    wait_record_update(t, LW_WAIT_NONE, 0, false, 0, 0, 0);
 }
 
 uint32_t lw_thread_new_id(void)
@@ -165,6 +205,8 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
         lw_real_pthread_setspecific(state_key, t);
     lw_tid_map_put((uint64_t)pthread_self(), t->id);
     write_thread_start(t, parent, parent_seq, create_stack);
+    wait_record_create(t);
+    lw_thread_ranges_start(t); /* race mode: stack and TLS ranges, for tls-misuse */
     return t;
 }
 
@@ -291,4 +333,6 @@ void lw_thread_reset_for_child(struct lw_thread *t)
     t->os_tid = (uint64_t)syscall(SYS_gettid);
     atomic_store(&threads_seen, 1);
     write_thread_start(t, 0, 0, 0);
+    t->wait_rec = NULL; /* it was in the parent's log */
+    wait_record_create(t);
 }

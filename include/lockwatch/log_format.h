@@ -95,6 +95,9 @@ enum lw_record_type {
     LW_REC_SYNC = 14,        /* struct lw_rec_sync: a cross-thread ordering, e.g. sem handoff */
     LW_REC_LOCK_LIKE = 15,   /* struct lw_rec_lock_like: a semaphore proved to be used as a lock */
     LW_REC_FORK_HELD = 16,   /* struct lw_rec_fork_held + n struct lw_fork_held_entry */
+    LW_REC_RACE = 17,        /* struct lw_rec_race: a data race found in race mode (v1.1) */
+    LW_REC_TLS_ACCESS = 18,  /* struct lw_rec_tls_access: thread-local memory misused (v1.1) */
+    LW_REC_WAIT_STATE = 19,  /* struct lw_rec_wait_state: a thread's current wait, updated in place */
     LW_REC_TYPE_MAX
 };
 
@@ -290,6 +293,8 @@ enum lw_deadlock_detector {
     LW_DETECT_WAIT_CYCLE = 1,  /* the watchdog found a cycle in the wait-for graph */
     LW_DETECT_SELF_RELOCK = 2, /* a thread relocked a non-recursive mutex it holds */
     LW_DETECT_ALL_BLOCKED = 3, /* every thread is in an untimed wait (e.g. condvar lockout) */
+    LW_DETECT_POSTMORTEM = 4,  /* never in a log: the analyzer rebuilt the cycle from the
+                                  WAIT_STATE records of a process killed while deadlocked */
 };
 
 #define LW_DEADLOCK_MAX_HELD 8u
@@ -388,6 +393,87 @@ struct lw_rec_fork_held {
     uint32_t n;
     uint32_t reserved;
     /* struct lw_fork_held_entry entries[n] */
+};
+
+/* One side of a data race (struct lw_rec_race). */
+#define LW_RACE_MAX_LOCKS 4u
+#define LW_RACE_ACC_WRITE 0x1u  /* the access wrote (else it read) */
+#define LW_RACE_ACC_ATOMIC 0x2u /* an atomic access (never set today: atomics do not race) */
+#define LW_RACE_ACC_RMW 0x4u    /* the thread read and wrote these bytes with no sync between */
+#define LW_RACE_ACC_TOP_ONLY 0x8u /* stack_id holds only the access pc (a private-granule access) */
+struct lw_race_access {
+    uint32_t thread_id; /* 0 if unknown (a recycled thread slot) */
+    uint32_t stack_id;  /* the access, innermost frame first */
+    uint32_t flags;     /* LW_RACE_ACC_* */
+    uint32_t n_locks;   /* locks held at the access; the first LW_RACE_MAX_LOCKS are listed */
+    uint32_t locks[LW_RACE_MAX_LOCKS]; /* lock ids (0: unknown lock) */
+    uint64_t address;   /* first byte of the access inside the granule */
+    uint32_t size;      /* bytes of the access inside the granule */
+    uint32_t reserved;
+};
+
+/* Two accesses to overlapping bytes from different threads, at least one a write, neither
+ * atomic, not ordered by happens-before (or, with LW_RACE_PREDICTIVE, ordered only through a
+ * lock that protects neither). `cur` is the access that found the race, `prev` the earlier one. */
+#define LW_RACE_PREDICTIVE 0x1u /* lw_record_header.flags */
+struct lw_rec_race {
+    struct lw_record_header h; /* flags: LW_RACE_PREDICTIVE */
+    uint64_t address;          /* first byte both accesses touch */
+    uint32_t size;             /* bytes both touch (within one 8-byte granule) */
+    uint32_t reserved;
+    struct lw_race_access cur;
+    struct lw_race_access prev;
+};
+
+/*
+ * An access (race mode only) to memory that belongs to another thread: its static TLS block
+ * while the owner lives (LW_TLS_CROSS_THREAD: thread-local data is never meant to be shared),
+ * or its TLS block or stack after the owner ended (LW_TLS_AFTER_EXIT). A live thread's stack
+ * accessed by another thread is not recorded: that is the normal, join-protected handoff.
+ * Recorded once per (access site, owner, kind) per accessing thread.
+ */
+enum lw_tls_access_kind { LW_TLS_CROSS_THREAD = 1, LW_TLS_AFTER_EXIT = 2 };
+enum lw_tls_region { LW_TLS_REGION_TLS = 1, LW_TLS_REGION_STACK = 2 };
+#define LW_TLS_ACCESS_WRITE 0x1u /* lw_rec_tls_access.h.flags: the access was a write */
+struct lw_rec_tls_access {
+    struct lw_record_header h; /* flags: LW_TLS_ACCESS_* */
+    uint32_t kind;             /* enum lw_tls_access_kind */
+    uint32_t region;           /* enum lw_tls_region */
+    uint32_t thread_id;        /* the accessing thread */
+    uint32_t owner_thread;     /* the thread the memory belongs (belonged) to */
+    uint32_t stack_id;         /* the access */
+    uint32_t owner_exit_stack; /* where the owner ended, 0 if alive or unknown */
+    uint32_t size;             /* bytes accessed */
+    uint32_t reserved;
+    uint64_t address;
+    /* TLS region: the accessed module's TLS initialisation image (dlpi_addr + PT_TLS p_vaddr,
+     * an address inside that module, to find it in the module map) and the offset of address
+     * in the module's TLS block (an STT_TLS symbol's st_value). 0, 0 when not known. */
+    uint64_t tls_image;
+    uint64_t tls_offset;
+};
+
+/*
+ * A thread's current wait, so that a deadlock is on disk even if the process is killed before
+ * the watchdog reports it (a CI timeout, SIGKILL). One record per thread, written when the
+ * thread starts and then *updated in place*: the thread rewrites the fields before it blocks on
+ * a contended lock or a join, and sets wait_kind to LW_WAIT_NONE when the wait ends.
+ * `version` is odd while the thread is rewriting the fields: a reader that finds it odd must not
+ * trust them. Only the last values matter; a reader should use them only for a process that
+ * did not end cleanly (no LW_REC_END).
+ */
+struct lw_rec_wait_state {
+    struct lw_record_header h;
+    uint32_t thread_id;
+    uint32_t version;    /* even: stable */
+    uint32_t wait_kind;  /* enum lw_wait_kind, LW_WAIT_NONE when running */
+    uint32_t lock_id;    /* the lock waited for, 0 if none or unknown */
+    uint32_t target_thread; /* the joinee for LW_WAIT_JOIN, else 0 */
+    uint32_t timed;      /* 1: the wait has a timeout (it ends by itself) */
+    uint64_t wait_addr;  /* the object waited on */
+    uint64_t owner_tid;  /* kernel tid of the lock's owner when the wait began, 0 if unknown */
+    uint64_t since_ns;   /* CLOCK_MONOTONIC when the wait began */
+    uint64_t call_pc;    /* return address of the blocking call (in the program) */
 };
 
 #endif /* LOCKWATCH_LOG_FORMAT_H */

@@ -56,5 +56,11 @@ lw_e2e_deadlock_test(continue continue $<TARGET_FILE:demo_deadlock_seed> --
   --total 1 --deadlocks 1 --occurrences 1 --subkind wait-cycle --waits 2 --symbols a,b
   --signal SIGTERM)
 
+# (h) Killed before the watchdog spoke (SIGTERM to `lockwatch run`, forwarded): the deadlock is
+# rebuilt from the threads' last waits recorded in the log.
+lw_e2e_deadlock_test(killed killed $<TARGET_FILE:demo_deadlock_seed> --
+  --total 1 --deadlocks 1 --subkind wait-cycle --waits 2 --kinds mutex,mutex --symbols a,b
+  --signal SIGTERM --source ${LW_SEED_SRC} --wait seed_t0_wait --wait seed_t1_wait)
+
 # Bad values of the deadlock flags are refused before the program starts (exit status 2).
 lw_e2e_deadlock_test(bad_flags bad_flags)

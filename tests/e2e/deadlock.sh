@@ -115,6 +115,39 @@ case_continue() {
     check_text
 }
 
+# killed: the watchdog is told to wait a minute, so the deadlock is still unreported when the
+# harness sends SIGTERM to `lockwatch run` (forwarded to the program, which dies of it); the
+# report must still show the deadlock, rebuilt from the threads' last waits in the log.
+case_killed() {
+    local prog=$1
+    shift
+    [[ "${1:-}" == "--" ]] && shift
+    "$LW_BIN" run --format json --output out.json --log-dir logs \
+        --deadlock-timeout-ms 60000 -- "$prog" >prog.out 2>prog.err &
+    local pid=$! i
+    sleep 1.5
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid"
+        fail "lockwatch run did not end within 15 s of SIGTERM"
+    fi
+    run_rc wait "$pid"
+    show prog.err
+    [[ $rc -eq 1 ]] || fail "lockwatch run: exit status $rc, expected 1"
+    local n
+    n=$("$LW_BIN" dump logs/lockwatch.*.log | grep -c ' DEADLOCK ' || true)
+    [[ $n -eq 0 ]] || fail "the watchdog reported ($n DEADLOCK records): the test needs it silent"
+    python3 "$LW_CHECK_DEADLOCK" out.json "$@" || {
+        show out.json
+        fail "report check"
+    }
+    check_text
+}
+
 # bad_flags: `lockwatch run` refuses bad deadlock flags with exit status 2, starting nothing.
 case_bad_flags() {
     local bad
