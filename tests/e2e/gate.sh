@@ -217,6 +217,24 @@ case_sarif() {
     grep -q 'version' broken.out || fail "check_sarif.py did not name the bad version"
 }
 
+# SARIF against the published 2.1.0 JSON schema: a report with findings, one with --all, a clean
+# one; and the validator must reject a broken log.
+case_sarif_schema() {
+    record new "$LW_NEW"
+    run_rc "$LW_BIN" report --format sarif --output out.sarif --source-root "$LW_SOURCE_DIR" new
+    expect_rc 1 "$rc" "report --format sarif"
+    run_rc "$LW_BIN" report --format sarif --output all.sarif --all new
+    "$LW_BIN" baseline --output base.txt new
+    run_rc "$LW_BIN" check --format sarif --output clean.sarif --baseline base.txt new
+    local cache="$LW_BUILD_DIR/sarif-schema" vrc
+    python3 "$LW_E2E_DIR/sarif_schema.py" "$cache" out.sarif all.sarif clean.sarif && vrc=0 || vrc=$?
+    [[ $vrc -eq 77 ]] && exit 77
+    [[ $vrc -eq 0 ]] || fail "SARIF does not validate against the published schema"
+    python3 -c 'import json; d=json.load(open("out.sarif")); d["runs"][0]["results"][0]["level"]="fatal"; json.dump(d, open("broken.sarif", "w"))'
+    ! python3 "$LW_E2E_DIR/sarif_schema.py" "$cache" broken.sarif >broken.out 2>&1 ||
+        fail "the schema validator accepted a broken log"
+}
+
 # JUnit: one failing testcase per finding; a clean run is one passing testcase.
 case_junit() {
     record new "$LW_NEW"
