@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void lw_on_acquire(struct lw_thread
 {
     t->lock_ops++;
     if (lw_race_on())
-        lw_race_acquire(t, addr, acq_flags);
+        lw_race_acquire(t, addr, acq_flags | (kind == LW_LOCK_SEMAPHORE ? LW_RACE_NOT_LOCK : 0));
     uint32_t id = lw_lock_id_fast(t, addr, kind, type_flags, ret_pc);
     if (LW_UNLIKELY(!id))
         return;

@@ -16,7 +16,7 @@ LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
     LW_REAL(pthread_barrier_wait);
     struct lw_thread *r = lw_race_on() ? lw_enter() : NULL;
     if (r) {
-        lw_race_release(r, (uintptr_t)b, 0);
+        lw_race_release(r, (uintptr_t)b, LW_RACE_NOT_LOCK);
         lw_leave();
     }
     struct lw_thread *t =
@@ -24,7 +24,7 @@ LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
     int rc = lw_real_pthread_barrier_wait(b);
     lw_block_end(t);
     if (r && lw_enter() == r) {
-        lw_race_acquire(r, (uintptr_t)b, 0);
+        lw_race_acquire(r, (uintptr_t)b, LW_RACE_NOT_LOCK);
         lw_leave();
     }
     return rc;
@@ -42,7 +42,7 @@ static void once_trampoline(void)
     fn();
     struct lw_thread *t = lw_enter();
     if (t) {
-        lw_race_release(t, (uintptr_t)ctl, 0);
+        lw_race_release(t, (uintptr_t)ctl, LW_RACE_NOT_LOCK);
         lw_leave();
     }
 }
@@ -61,7 +61,7 @@ LW_EXPORT int pthread_once(pthread_once_t *ctl, void (*fn)(void))
     once_control = saved_ctl;
     struct lw_thread *t = lw_enter();
     if (t) {
-        lw_race_acquire(t, (uintptr_t)ctl, 0);
+        lw_race_acquire(t, (uintptr_t)ctl, LW_RACE_NOT_LOCK);
         lw_leave();
     }
     return rc;

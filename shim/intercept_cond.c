@@ -16,6 +16,7 @@
 
 #include "glibc_mutex.h"
 #include "intercept.h"
+#include "race.h"
 #include "shim.h"
 
 typedef int (*cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
@@ -116,6 +117,10 @@ void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kin
     if (rc == EPERM || rc == EINVAL)
         return;
     lw_after_acquire(m, kind, lw_mutex_type_fast((const pthread_mutex_t *)m), 0, ret, frame);
+    if (lw_race_on() && lw_enter() == t) { /* race mode: a wakeup is a handoff */
+        lw_race_cond_wake(t, m);
+        lw_leave();
+    }
 }
 
 LW_EXPORT int pthread_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)

@@ -133,7 +133,7 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     const uint32_t slot = rt->slot, clock = rt->vc[slot];
     const bool write = wflag != 0;
     int own = -1, replace = -1, empty = -1;
-    bool shared = false, cur_rmw = false;
+    bool shared = false, cur_rmw = false, own_seen = false;
     struct conflict conflicts[LW_SHADOW_ENTS];
     unsigned n_conflicts = 0;
 
@@ -154,6 +154,7 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
             continue;
         }
         if (es == slot) {
+            own_seen = true;
             if (ec == clock) {
                 if (write && (w & LW_SH_READ) && (em & mask) == mask)
                     cur_rmw = true; /* read, then write, no synchronisation between */
@@ -175,14 +176,16 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
                 replace = (int)i;
             continue;
         }
-        conflicts[n_conflicts++] = (struct conflict){
-            w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), false};
+        conflicts[n_conflicts++] =
+            (struct conflict){w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), false};
     }
 
     uint32_t lockset = lw_race_lockset_id(rt);
     uint32_t stack = shared ? lw_race_full_stack(rt, pc) : lw_race_pc_stack(rt, pc);
     for (unsigned k = 0; k < n_conflicts; k++)
         report_conflict(rt, &conflicts[k], addr, mask, write, cur_rmw, stack, lockset, pc);
+    if (!own_seen) /* this thread's first touch here: another thread's TLS or dead stack? */
+        lw_tls_check_access(lw_thread_peek(), addr, n, write, stack);
 
     uint64_t flags = write ? LW_SH_WRITE : LW_SH_READ;
     if (shared)
@@ -202,13 +205,12 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         idx = (int)((clock ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1)); /* evict one */
     }
     uint64_t word = ((uint64_t)clock << 32) | ((uint64_t)slot << 16) | flags | mask;
-    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | lockset,
-                          memory_order_relaxed);
+    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | lockset, memory_order_relaxed);
     atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
 }
 
-void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size,
-                         uint64_t flags, uintptr_t pc)
+void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t flags,
+                         uintptr_t pc)
 {
     if (rt->busy || rt->ignore || size == 0)
         return;

@@ -93,7 +93,6 @@ struct lw_thread {
     _Atomic uint32_t wait_timed;
     _Atomic uint64_t wait_obj;
     _Atomic uint64_t wait_seq;
-    _Atomic uint64_t wait_start_ns;
     _Atomic uint32_t wait_target;   /* joinee thread id for LW_WAIT_JOIN */
     _Atomic uint32_t blocked_stack; /* set by the watchdog's stack request */
     int registry_slot;

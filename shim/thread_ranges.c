@@ -60,6 +60,11 @@ static _Atomic int tls_layout_state; /* 0 unknown, 1 being computed, 2 done */
  * or could not register (so a thread registers at most once). */
 #define SELF_DONE (RANGES_MAX + 1u)
 static LW_TLS uint32_t self_slot_plus1;
+/* The calling thread's own stack block (TLS included): its accesses there are never reported. */
+static LW_TLS uintptr_t self_lo, self_hi;
+/* Lowest and highest address of any range ever registered: most heap and global accesses are
+ * rejected by these two loads alone. Only widened (a forgotten range may leave slack). */
+static _Atomic uintptr_t bounds_lo = UINTPTR_MAX, bounds_hi;
 
 static inline uintptr_t thread_pointer(void)
 {
@@ -197,6 +202,14 @@ void lw_thread_ranges_start(struct lw_thread *t)
         write_end(s);
     }
     self_slot_plus1 = pick < RANGES_MAX ? pick + 1 : SELF_DONE;
+    uintptr_t lo = stack_lo && stack_lo < tls_lo ? stack_lo : tls_lo;
+    uintptr_t hi = stack_hi > tp ? stack_hi : tp;
+    self_lo = lo;
+    self_hi = hi;
+    if (lo < atomic_load_explicit(&bounds_lo, memory_order_relaxed))
+        atomic_store_explicit(&bounds_lo, lo, memory_order_relaxed);
+    if (hi > atomic_load_explicit(&bounds_hi, memory_order_relaxed))
+        atomic_store_explicit(&bounds_hi, hi, memory_order_relaxed);
     slots_lock_release();
     lw_tls_depth = depth;
 }
@@ -216,6 +229,7 @@ void lw_thread_ranges_exit(struct lw_thread *t)
     }
     slots_lock_release();
     self_slot_plus1 = SELF_DONE;
+    self_lo = self_hi = 0; /* its destructors' accesses are its own still, but unimportant */
 }
 
 void lw_thread_ranges_forget(uintptr_t lo, uintptr_t hi)
@@ -334,6 +348,11 @@ void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, boo
         return;
     if (!self_slot_plus1)
         lw_thread_ranges_start(t); /* a thread that existed before race mode was on */
+    /* Cheap rejections first: outside every range ever registered, or in the caller's own. */
+    if (addr < atomic_load_explicit(&bounds_lo, memory_order_relaxed) ||
+        addr >= atomic_load_explicit(&bounds_hi, memory_order_relaxed) ||
+        (addr >= self_lo && addr < self_hi))
+        return;
     struct range_copy c;
     bool tls = false;
     if (!find_slot(addr, &c, &tls) || c.owner == t->id)
@@ -345,17 +364,21 @@ void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, boo
     uint32_t kind = dead ? LW_TLS_AFTER_EXIT : LW_TLS_CROSS_THREAD;
     int depth = lw_tls_depth;
     lw_tls_depth = 1;
-    uint64_t site = stack_id ? lw_stack_top(stack_id) : 0;
-    if (!site)
-        site = (uint64_t)(uintptr_t)__builtin_return_address(0);
+    /* The site deduplicates: the given stack's top, else a stack captured here (this is
+     * reached only for memory of another thread, so the unwinding is rare). */
+    uint32_t full = stack_id ? 0 : lw_stack_capture();
+    uint64_t site = lw_stack_top(stack_id ? stack_id : full);
     uint64_t key =
         lw_mix(TLS_KEY_SALT ^ ((uint64_t)kind << 56) ^ ((uint64_t)c.owner << 24) ^ lw_mix(site));
     if (lw_ctx_test_and_set(t, key ? key : 1)) {
         lw_tls_depth = depth;
         return;
     }
-    if (!stack_id)
-        stack_id = lw_stack_capture();
+    /* Reported once: worth a full stack (the caller may have passed a one-frame one). */
+    if (!full)
+        full = lw_stack_capture();
+    if (full)
+        stack_id = full;
     if (stack_id)
         lw_stack_ensure_written(t, stack_id);
     if (c.exit_stack)

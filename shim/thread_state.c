@@ -110,7 +110,7 @@ static void wait_record_create(struct lw_thread *t)
 
 /* Rewrites the on-disk wait state; `version` is odd while the fields change. */
 static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
-                               uint32_t target, uint64_t now, uintptr_t call_pc)
+                               uint32_t target, uintptr_t call_pc)
 {
     struct lw_rec_wait_state *r = t->wait_rec;
     if (!r)
@@ -123,7 +123,7 @@ static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj,
         r->wait_addr = obj;
         r->timed = timed;
         r->target_thread = target;
-        r->since_ns = now;
+        r->since_ns = 0; /* not measured on this path; see lw_wait_begin */
         r->call_pc = call_pc;
         r->lock_id = kind == LW_WAIT_JOIN || kind == LW_WAIT_COND ? 0 : lw_lock_peek_id(obj);
         r->owner_tid = kind == LW_WAIT_MUTEX ? lw_mutex_owner((const pthread_mutex_t *)obj) : 0;
@@ -135,21 +135,21 @@ static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj,
 void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target,
                    uintptr_t call_pc)
 {
-    uint64_t now = lw_now_ns();
+    /* No clock read here (this runs on every contended acquisition): the watchdog times a wait
+     * from the scan that first saw it. */
     atomic_store_explicit(&t->wait_obj, obj, memory_order_relaxed);
     atomic_store_explicit(&t->wait_timed, timed, memory_order_relaxed);
     atomic_store_explicit(&t->wait_target, target, memory_order_relaxed);
-    atomic_store_explicit(&t->wait_start_ns, now, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
     atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
-    wait_record_update(t, kind, obj, timed, target, now, call_pc);
+    wait_record_update(t, kind, obj, timed, target, call_pc);
 }
 
 void lw_wait_end(struct lw_thread *t)
 {
     atomic_store_explicit(&t->wait_kind, LW_WAIT_NONE, memory_order_release);
     atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
-    wait_record_update(t, LW_WAIT_NONE, 0, false, 0, 0, 0);
+    wait_record_update(t, LW_WAIT_NONE, 0, false, 0, 0);
 }
 
 uint32_t lw_thread_new_id(void)

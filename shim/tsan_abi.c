@@ -57,40 +57,40 @@ static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))
 
-#define LW_DEFINE_ACCESS(n)                                                                     \
-    LW_EXPORT void __tsan_read##n(void *a)                                                      \
-    {                                                                                           \
-        access((uintptr_t)a, n, 0, LW_PC());                                                    \
-    }                                                                                           \
-    LW_EXPORT void __tsan_write##n(void *a)                                                     \
-    {                                                                                           \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                          \
-    }                                                                                           \
-    LW_EXPORT void __tsan_volatile_read##n(void *a)                                             \
-    {                                                                                           \
-        access((uintptr_t)a, n, 0, LW_PC());                                                    \
-    }                                                                                           \
-    LW_EXPORT void __tsan_volatile_write##n(void *a)                                            \
-    {                                                                                           \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                          \
+#define LW_DEFINE_ACCESS(n)                                                                        \
+    LW_EXPORT void __tsan_read##n(void *a)                                                         \
+    {                                                                                              \
+        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+    }                                                                                              \
+    LW_EXPORT void __tsan_write##n(void *a)                                                        \
+    {                                                                                              \
+        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
+    }                                                                                              \
+    LW_EXPORT void __tsan_volatile_read##n(void *a)                                                \
+    {                                                                                              \
+        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+    }                                                                                              \
+    LW_EXPORT void __tsan_volatile_write##n(void *a)                                               \
+    {                                                                                              \
+        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
     }
 
-#define LW_DEFINE_UNALIGNED(n)                                                                  \
-    LW_EXPORT void __tsan_unaligned_read##n(void *a)                                            \
-    {                                                                                           \
-        access((uintptr_t)a, n, 0, LW_PC());                                                    \
-    }                                                                                           \
-    LW_EXPORT void __tsan_unaligned_write##n(void *a)                                           \
-    {                                                                                           \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                          \
-    }                                                                                           \
-    LW_EXPORT void __tsan_unaligned_volatile_read##n(void *a)                                   \
-    {                                                                                           \
-        access((uintptr_t)a, n, 0, LW_PC());                                                    \
-    }                                                                                           \
-    LW_EXPORT void __tsan_unaligned_volatile_write##n(void *a)                                  \
-    {                                                                                           \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                          \
+#define LW_DEFINE_UNALIGNED(n)                                                                     \
+    LW_EXPORT void __tsan_unaligned_read##n(void *a)                                               \
+    {                                                                                              \
+        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+    }                                                                                              \
+    LW_EXPORT void __tsan_unaligned_write##n(void *a)                                              \
+    {                                                                                              \
+        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
+    }                                                                                              \
+    LW_EXPORT void __tsan_unaligned_volatile_read##n(void *a)                                      \
+    {                                                                                              \
+        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+    }                                                                                              \
+    LW_EXPORT void __tsan_unaligned_volatile_write##n(void *a)                                     \
+    {                                                                                              \
+        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
     }
 
 LW_DEFINE_ACCESS(1)

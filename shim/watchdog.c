@@ -53,7 +53,6 @@ static bool snapshot(struct lw_thread *t, struct wd_node *n)
     n->kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
     n->obj = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
     n->target = atomic_load_explicit(&t->wait_target, memory_order_relaxed);
-    n->start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
     uint32_t timed = atomic_load_explicit(&t->wait_timed, memory_order_relaxed);
     n->t = t;
     n->id = t->id;
@@ -354,6 +353,23 @@ static void report(struct wd_node *nodes, const int *members, int k, uint32_t de
     act();
 }
 
+/* When each wait was first seen: threads do not read the clock when they start waiting (that is
+ * on every contended acquisition), so a wait is timed from the scan that first saw it. */
+struct wd_seen {
+    uint32_t id;
+    uint64_t seq, first_ns;
+};
+static struct wd_seen seen_prev[WD_MAX], seen_cur[WD_MAX];
+static int n_seen_prev;
+
+static uint64_t first_seen(uint32_t id, uint64_t seq, uint64_t now)
+{
+    for (int i = 0; i < n_seen_prev; i++)
+        if (seen_prev[i].id == id && seen_prev[i].seq == seq)
+            return seen_prev[i].first_ns;
+    return now;
+}
+
 static void scan(void)
 {
     static struct wd_node nodes[WD_MAX];
@@ -364,6 +380,13 @@ static void scan(void)
         if (t && !t->exited && snapshot(t, &nodes[n]))
             n++;
     }
+    uint64_t scan_ns = lw_now_ns();
+    for (int i = 0; i < n; i++) {
+        nodes[i].start = first_seen(nodes[i].id, nodes[i].seq, scan_ns);
+        seen_cur[i] = (struct wd_seen){nodes[i].id, nodes[i].seq, nodes[i].start};
+    }
+    memcpy(seen_prev, seen_cur, (size_t)n * sizeof seen_cur[0]);
+    n_seen_prev = n;
     for (int i = 0; i < n; i++)
         nodes[i].succ = nodes[i].kind == LW_WAIT_NONE ? -1 : successor(nodes, n, i);
     uint32_t detector = LW_DETECT_WAIT_CYCLE;
