@@ -5,6 +5,7 @@
  * once placed, is never removed (its value goes to 0), so probing needs no tombstones. Full:
  * lookups miss and updates are dropped, which only loses that piece of information.
  */
+#include "annotate.h"
 #include "shim.h"
 
 #define AM_BITS 16
@@ -22,6 +23,12 @@ struct lw_addr_map {
 static struct lw_addr_map sem_posts_map, cond_mutex_map;
 struct lw_addr_map *const lw_sem_posts = &sem_posts_map;
 struct lw_addr_map *const lw_cond_mutexes = &cond_mutex_map;
+
+void lw_addr_map_init(void)
+{
+    LW_ANN_ATOMIC_RANGE(&sem_posts_map, sizeof sem_posts_map);
+    LW_ANN_ATOMIC_RANGE(&cond_mutex_map, sizeof cond_mutex_map);
+}
 
 static _Atomic uint64_t *am_cell(struct lw_addr_map *m, uint64_t key, bool insert)
 {

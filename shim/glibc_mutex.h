@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "annotate.h"
 #include "lockwatch/log_format.h"
 
 #define LW_GLIBC_MUTEX_ROBUST 16 /* __kind bit: PTHREAD_MUTEX_ROBUST_NORMAL_NP */
@@ -45,6 +46,7 @@ static inline int lw_mutex_relock_hangs(const pthread_mutex_t *m)
 /* Kernel tid of the owner, 0 if unlocked (or unknown). */
 static inline uint64_t lw_mutex_owner(const pthread_mutex_t *m)
 {
+    LW_ANN_ATOMIC_WORD(&m->__data.__owner); /* read racily by design, off the fast path */
     return (uint64_t)(unsigned)__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
 }
 

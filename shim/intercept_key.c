@@ -140,7 +140,10 @@ void lw_key_check_leaks(struct lw_thread *t)
             if (atomic_load(&key_state[key]) != KEY_LIVE || !atomic_load(&key_dtor[key]))
                 continue;
             if (lw_real_pthread_getspecific(key)) {
-                struct lw_misuse_info mi = {.misuse = LW_MISUSE_KEY_LEAK, .address = key};
+                struct lw_misuse_info mi = {.misuse = LW_MISUSE_KEY_LEAK,
+                                            .address = key,
+                                            .other_address =
+                                                (uintptr_t)atomic_load(&key_dtor[key])};
                 lw_misuse(t, &mi, (uintptr_t)atomic_load(&key_dtor[key]));
             }
         }

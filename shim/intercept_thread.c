@@ -67,8 +67,10 @@ void lw_thread_ending(void)
 {
     struct lw_thread *t = lw_enter();
     if (t) {
-        if (lw_race_on())
+        if (lw_race_on()) {
             lw_race_release(t, LW_RACE_KEY_EXIT(t->id), 0);
+            lw_thread_ranges_exit(t); /* its stack and TLS are dead from now on */
+        }
         int saved = errno;
         if (!t->exited)
             lw_thread_report_held_at_exit(t);

@@ -110,6 +110,8 @@ __attribute__((constructor(101))) static void lw_init(void)
         return;
     }
     lw_lock_table_init();
+    lw_tid_map_init();
+    lw_addr_map_init();
     lw_stack_init();
     lw_thread_init_key();
     if (lw_log_open() != 0) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "annotate.h"
 #include "shim.h"
 
 #define LT_BITS 21
@@ -33,6 +34,8 @@ void lw_lock_table_init(void)
     /* Called once from the constructor, before recording starts: no race. */
     if (!lt_table)
         lt_table = lw_mmap_zero((size_t)LT_SLOTS * sizeof(struct lt_slot));
+    if (lt_table)
+        LW_ANN_ATOMIC_RANGE(lt_table, (size_t)LT_SLOTS * sizeof(struct lt_slot));
 }
 
 /* Finds the slot of addr; with insert, claims an empty (or dead) slot for it. */
@@ -88,9 +91,11 @@ static uint32_t lt_begin(struct lt_slot *s, uint16_t kind, uint32_t type_flags, 
     atomic_store_explicit(&s->class_pc, lw_stack_top(stack), memory_order_relaxed);
     uint64_t ident = (uint64_t)id | ((uint64_t)stack << 32);
     if (start_new) {
+        LW_ANN_PUBLISH(s);
         atomic_store_explicit(&s->ident, ident, memory_order_release);
         return id;
     }
+    LW_ANN_PUBLISH(s);
     if (atomic_compare_exchange_strong(&s->ident, &cur, ident))
         return id;
     return (uint32_t)cur; /* another thread started it first */

@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "annotate.h"
 #include "shim.h"
+#include "spin.h"
 
 #define LW_CHUNK_SIZE 16384u        /* base chunk unit */
 #define LW_MAP_RESERVE (4ull << 30) /* address space reserved for the mapping */
@@ -34,18 +36,6 @@ static _Atomic int grow_lock;
 static _Atomic int log_broken; /* the file could not grow: stop writing, keep what is there */
 static _Atomic uint64_t drops[8];
 static _Atomic uint64_t remnants[LW_REMNANT_SLOTS]; /* (chunk offset << 32 | pos), 0 = empty */
-
-static void spin_lock(_Atomic int *l)
-{
-    while (atomic_exchange_explicit(l, 1, memory_order_acquire))
-        while (atomic_load_explicit(l, memory_order_relaxed))
-            __builtin_ia32_pause();
-}
-
-static void spin_unlock(_Atomic int *l)
-{
-    atomic_store_explicit(l, 0, memory_order_release);
-}
 
 /* Formats v in decimal into buf (no stdio); returns the length. */
 static size_t fmt_u64(char *buf, uint64_t v)
@@ -79,7 +69,7 @@ static bool ensure_file_size(uint64_t end)
     int saved = errno, cancel_state;
     /* fallocate is a cancellation point: a pending cancel must not act inside the shim. */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    spin_lock(&grow_lock);
+    lw_spin_lock(&grow_lock);
     uint64_t cur = atomic_load_explicit(&log_file_size, memory_order_relaxed);
     if (end > cur) {
         uint64_t want = (end + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
@@ -94,7 +84,7 @@ static bool ensure_file_size(uint64_t end)
         else
             ok = false;
     }
-    spin_unlock(&grow_lock);
+    lw_spin_unlock(&grow_lock);
     pthread_setcancelstate(cancel_state, &cancel_state);
     errno = saved;
     if (!ok && !atomic_exchange(&log_broken, 1)) {
@@ -249,6 +239,7 @@ int lw_log_open(void)
     atomic_store(&log_broken, 0);
     for (int i = 0; i < LW_REMNANT_SLOTS; i++)
         atomic_store(&remnants[i], 0);
+    LW_ANN_ATOMIC_RANGE(remnants, sizeof remnants);
 
     struct lw_file_header *h = (struct lw_file_header *)log_base;
     h->version_major = LW_VERSION_MAJOR;
@@ -316,11 +307,11 @@ void lw_log_close(int exit_status)
     atomic_fetch_or((_Atomic uint32_t *)&h->flags, LW_FILE_CLEAN_END);
     /* Trim the preallocated tail; threads still running at exit can grow it again. */
     int saved = errno;
-    spin_lock(&grow_lock);
+    lw_spin_lock(&grow_lock);
     uint64_t used = atomic_load(&log_next);
     if (used < atomic_load(&log_file_size) && ftruncate(log_fd, (off_t)used) == 0)
         atomic_store(&log_file_size, used);
-    spin_unlock(&grow_lock);
+    lw_spin_unlock(&grow_lock);
     errno = saved;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "spin.h"
 
 #define MOD_MAX 4096
 
@@ -135,11 +136,11 @@ void lw_modules_record(struct lw_thread *t)
         exe_path[n > 0 ? n : 0] = 0;
     }
     /* One scanner at a time: records of two scanners would duplicate modules. */
-    if (atomic_exchange_explicit(&mod_lock, 1, memory_order_acquire))
+    if (!lw_spin_trylock(&mod_lock))
         return; /* someone else is scanning right now; the next stack rescans */
     struct scan_ctx c = {t, atomic_load(&lw_log_generation), true, false};
     dl_iterate_phdr(scan_cb, &c);
-    atomic_store_explicit(&mod_lock, 0, memory_order_release);
+    lw_spin_unlock(&mod_lock);
 }
 
 void lw_modules_new_log(void)

@@ -184,6 +184,7 @@ void lw_report_self_relock_kind(struct lw_thread *t, uintptr_t addr, uint32_t lo
 void lw_watchdog_after_fork(void);
 
 /* Maps pthread_t values to thread ids (for join). */
+void lw_tid_map_init(void);
 void lw_tid_map_put(uint64_t pthread, uint32_t id);
 uint32_t lw_tid_map_get(uint64_t pthread);
 void lw_tid_map_del(uint64_t pthread);
@@ -304,6 +305,7 @@ void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, boo
 struct lw_addr_map;
 extern struct lw_addr_map *const lw_sem_posts;    /* sem -> (poster id << 32 | poster seq) */
 extern struct lw_addr_map *const lw_cond_mutexes; /* condvar -> (mutex addr) while waited */
+void lw_addr_map_init(void);
 uint64_t lw_addr_map_get(struct lw_addr_map *m, uint64_t key);
 void lw_addr_map_set(struct lw_addr_map *m, uint64_t key, uint64_t value);
 uint64_t lw_addr_map_exchange(struct lw_addr_map *m, uint64_t key, uint64_t value);

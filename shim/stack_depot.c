@@ -18,6 +18,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "annotate.h"
 #include "shim.h"
 
 #define SD_TABLE_BITS 20
@@ -84,6 +85,8 @@ void lw_stack_init(void)
 {
     if (!sd_arena)
         sd_arena = lw_mmap_zero(SD_ARENA_SIZE);
+    LW_ANN_ATOMIC_RANGE(sd_table, sizeof sd_table);
+    LW_ANN_ATOMIC_RANGE(sd_offsets, sizeof sd_offsets);
     object_range((uintptr_t)&lw_stack_init, &self_lo, &self_hi);
     object_range((uintptr_t)&unw_backtrace, &unw_lo, &unw_hi);
     /* Per-thread caches avoid libunwind's global cache lock. */
@@ -100,7 +103,11 @@ static struct sd_entry *sd_get(uint32_t id)
     if (id == 0 || id >= SD_MAX_STACKS)
         return NULL;
     uint64_t off = atomic_load_explicit(&sd_offsets[id], memory_order_acquire);
-    return off ? (struct sd_entry *)(sd_arena + off - 1) : NULL;
+    if (!off)
+        return NULL;
+    struct sd_entry *e = (struct sd_entry *)(sd_arena + off - 1);
+    LW_ANN_CONSUME(e);
+    return e;
 }
 
 uint64_t lw_stack_top(uint32_t id)
@@ -136,6 +143,7 @@ uint32_t lw_stack_intern(const uint64_t *frames, uint32_t n, uint32_t flags)
                 mine->n = n;
                 mine->flags = flags;
                 memcpy(mine->frames, frames, n * sizeof(uint64_t));
+                LW_ANN_PUBLISH(mine);
                 atomic_store_explicit(&sd_offsets[mine_id], off + 1, memory_order_release);
             }
             if (atomic_compare_exchange_strong(cell, &id, mine_id))

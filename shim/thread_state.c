@@ -14,7 +14,9 @@
 
 #include "glibc_mutex.h"
 #include "real.h"
+#include "annotate.h"
 #include "shim.h"
+#include "spin.h"
 
 LW_TLS struct lw_thread *lw_tls_thread;
 LW_TLS int lw_tls_depth;
@@ -36,7 +38,10 @@ static _Atomic int free_lock;
 
 struct lw_thread *lw_registry_at(int slot)
 {
-    return atomic_load_explicit(&registry[slot], memory_order_acquire);
+    struct lw_thread *t = atomic_load_explicit(&registry[slot], memory_order_acquire);
+    if (t)
+        LW_ANN_CONSUME(t);
+    return t;
 }
 
 int lw_registry_high(void)
@@ -46,6 +51,7 @@ int lw_registry_high(void)
 
 static void registry_add(struct lw_thread *t)
 {
+    LW_ANN_PUBLISH(t); /* the state is filled: readers of the registry see it whole */
     t->registry_slot = -1;
     for (int i = 0; i < LW_REGISTRY_SLOTS; i++) {
         struct lw_thread *expected = NULL;
@@ -66,20 +72,14 @@ static void registry_remove(struct lw_thread *t)
         atomic_store_explicit(&registry[t->registry_slot], NULL, memory_order_release);
 }
 
-static void free_lock_acquire(void)
-{
-    while (atomic_exchange_explicit(&free_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
-}
-
 /* A zeroed state, recycled or fresh. Thread creation is not a hot path: a spin lock is fine. */
 static struct lw_thread *state_alloc(void)
 {
-    free_lock_acquire();
+    lw_spin_lock(&free_lock);
     struct lw_thread *t = free_states;
     if (t)
         free_states = t->next_free;
-    atomic_store_explicit(&free_lock, 0, memory_order_release);
+    lw_spin_unlock(&free_lock);
     if (!t)
         return lw_mmap_zero(sizeof *t);
     uint64_t seq = atomic_load(&t->wait_seq); /* keep it increasing across owners */
@@ -91,10 +91,10 @@ static struct lw_thread *state_alloc(void)
 static void state_free(struct lw_thread *t)
 {
     atomic_store(&t->wait_kind, LW_WAIT_NONE);
-    free_lock_acquire();
+    lw_spin_lock(&free_lock);
     t->next_free = free_states;
     free_states = t;
-    atomic_store_explicit(&free_lock, 0, memory_order_release);
+    lw_spin_unlock(&free_lock);
 }
 
 /* The thread's WAIT_STATE record in the log (written at thread start, updated in place). */
@@ -192,6 +192,9 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
         state_free(t);
         return NULL;
     }
+    /* Other threads (watchdog, key and fork scans) read parts of a thread's state racily by
+     * design, and its wait fields are atomics: Helgrind is told not to check it. */
+    LW_ANN_ATOMIC_RANGE(t, sizeof *t);
     t->ctx_cap = LW_CTX_INITIAL;
     t->held = t->held_inline;
     t->cap_held = sizeof t->held_inline / sizeof t->held_inline[0];
@@ -312,6 +315,7 @@ unsigned lw_thread_own_key(void)
 
 void lw_thread_init_key(void)
 {
+    LW_ANN_ATOMIC_RANGE(registry, sizeof registry);
     LW_REAL(pthread_key_create);
     LW_REAL(pthread_setspecific);
     if (lw_real_pthread_key_create(&state_key, thread_state_release) == 0)

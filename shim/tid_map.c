@@ -4,6 +4,7 @@
  * is joined or ends), so probing never breaks; pthread_t values are reused by glibc, which
  * keeps the number of distinct keys small. Full table: joins of unknown threads are dropped.
  */
+#include "annotate.h"
 #include "shim.h"
 
 #define TID_BITS 16
@@ -14,6 +15,11 @@ struct tid_slot {
     _Atomic uint32_t id;
 };
 static struct tid_slot tid_table[TID_SLOTS];
+
+void lw_tid_map_init(void)
+{
+    LW_ANN_ATOMIC_RANGE(tid_table, sizeof tid_table);
+}
 
 static struct tid_slot *tid_find(uint64_t key, bool insert)
 {
@@ -38,16 +44,22 @@ static struct tid_slot *tid_find(uint64_t key, bool insert)
 void lw_tid_map_put(uint64_t pthread, uint32_t id)
 {
     struct tid_slot *s = tid_find(pthread, true);
-    if (s)
+    if (s) {
+        LW_ANN_PUBLISH(s);
+        LW_ANN_ATOMIC_WORD(&s->id); /* parent and child both store the same id */
         atomic_store_explicit(&s->id, id, memory_order_release);
-    else
+    } else
         lw_log_drop(LW_DROP_THREAD_TABLE_FULL);
 }
 
 uint32_t lw_tid_map_get(uint64_t pthread)
 {
     struct tid_slot *s = tid_find(pthread, false);
-    return s ? atomic_load_explicit(&s->id, memory_order_acquire) : 0;
+    if (!s)
+        return 0;
+    uint32_t id = atomic_load_explicit(&s->id, memory_order_acquire);
+    LW_ANN_CONSUME(s);
+    return id;
 }
 
 void lw_tid_map_del(uint64_t pthread)

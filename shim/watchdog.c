@@ -27,6 +27,7 @@
 #include "glibc_mutex.h"
 #include "real.h"
 #include "shim.h"
+#include "spin.h"
 
 #define WD_MAX 1024 /* threads considered per scan */
 #define WD_STACK_SIGNAL (SIGRTMAX - 7)
@@ -413,10 +414,10 @@ static void scan(void)
     if (sig == reported_signature)
         return; /* on_deadlock=continue: said once */
     reported_signature = sig;
-    if (atomic_exchange(&report_lock, 1))
+    if (!lw_spin_trylock(&report_lock))
         return;
     report(nodes, members, k, detector);
-    atomic_store(&report_lock, 0);
+    lw_spin_unlock(&report_lock);
 }
 
 static void *watchdog_main(void *arg)
