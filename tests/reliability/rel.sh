@@ -426,6 +426,40 @@ case_condwait() {
     report_check "$(one_log logs)" 1 --findings 1 --kind api-misuse
 }
 
+# helgrind PROG ARGS...: the shim's own concurrency under Valgrind's Helgrind (shim/annotate.h
+# tells it about the shim's atomics): no error may have a frame in liblockwatch.so other than
+# the interposed lock call itself; the program's own lock-order report is expected and ignored.
+case_helgrind() {
+    command -v valgrind >/dev/null || skip "no valgrind"
+    mkdir logs
+    valgrind --tool=helgrind --trace-children=yes --num-callers=30 \
+        env LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=$PWD/logs" "$@" >prog.out 2>hg.txt ||
+        true
+    grep -q 'ERROR SUMMARY' hg.txt || { show hg.txt; fail "helgrind did not run"; }
+    # Error blocks whose frames (past the interposed call) are in the shim's own code.
+    python3 - hg.txt <<'PY' || { show hg.txt; fail "helgrind reports a problem in the shim"; }
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.split(r"\n==\d+== -{20,}\n", text)
+bad = 0
+for b in blocks:
+    if "Possible data race" not in b and "lock order" not in b and "unlocked" not in b:
+        continue
+    frames = re.findall(r"(?:at|by) 0x[0-9A-F]+: (\S+) \(([^)]*)\)", b)
+    shim = [f for f in frames if f[1].startswith(("intercept_", "thread_state", "lock_", "log_",
+            "stack_", "watchdog", "tid_map", "addr_map", "race", "misuse", "modules", "spin",
+            "hot_path", "fork_held", "lifecycle", "thread_ranges", "shadow", "tsan"))
+            and not f[1].startswith("intercept_mutex.c")]
+    if "lock order" in b and not shim:
+        continue  # the program's own inversion, which lockwatch reports too
+    if shim:
+        bad += 1
+        print(b[:2000])
+print(f"helgrind: {bad} error(s) in the shim")
+sys.exit(1 if bad else 0)
+PY
+}
+
 [[ $# -ge 1 ]] || fail "usage: rel.sh CASE ARGS..."
 for v in LW_BIN LW_SHIM LW_WORK REL_DIR REL_LIFE; do
     [[ -n "${!v:-}" ]] || fail "$v is not set"
