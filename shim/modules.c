@@ -33,6 +33,23 @@ struct scan_ctx {
     bool unchanged;
 };
 
+void lw_object_range(const struct dl_phdr_info *info, uintptr_t *lo_out, uintptr_t *hi_out)
+{
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
+    }
+    *lo_out = lo;
+    *hi_out = hi;
+}
+
 /* Reads the GNU build-id note of a loaded object; returns its length (0 if none). */
 static size_t build_id_of(const struct dl_phdr_info *info, const uint8_t **out)
 {
@@ -113,17 +130,8 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
         last_adds = info->dlpi_adds;
         last_adds_gen = c->gen;
     }
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-        if (s < lo)
-            lo = s;
-        if (e > hi)
-            hi = e;
-    }
+    uintptr_t lo, hi;
+    lw_object_range(info, &lo, &hi);
     if (hi > lo && !seen(info->dlpi_addr, lo, c->gen))
         write_module(c, info, lo, hi);
     return 0;

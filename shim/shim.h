@@ -259,6 +259,9 @@ extern _Atomic uint32_t lw_log_generation;
 /* Writes MODULE records for every loaded object not yet in this log. */
 void lw_modules_record(struct lw_thread *t);
 void lw_modules_new_log(void);
+struct dl_phdr_info;
+/* The address range [lo, hi) covered by an object's PT_LOAD segments (hi <= lo: none). */
+void lw_object_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 /* Path of the main program (/proc/self/exe). */
 const char *lw_exe_path(void);
 

@@ -54,17 +54,8 @@ static int range_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     struct range_query *q = data;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-        if (s < lo)
-            lo = s;
-        if (e > hi)
-            hi = e;
-    }
+    uintptr_t lo, hi;
+    lw_object_range(info, &lo, &hi);
     if (q->addr >= lo && q->addr < hi) {
         q->lo = lo;
         q->hi = hi;
