@@ -172,6 +172,49 @@ static void dump_misuse(FILE *out, const lw_iter_item *it)
             r.other_lock_id, r.address, r.other_address);
 }
 
+/* One side of a RACE record: thread, r/w (+rmw), stack, bytes and held lock ids. */
+static void dump_race_access(FILE *out, const char *name, const struct lw_race_access *a)
+{
+    fprintf(out, " %s=[thread=%" PRIu32 " %s%s%s stack=%" PRIu32 " addr=0x%" PRIx64 "+%" PRIu32
+            " locks=", name, a->thread_id, (a->flags & LW_RACE_ACC_WRITE) ? "write" : "read",
+            (a->flags & LW_RACE_ACC_RMW) ? ",rmw" : "",
+            (a->flags & LW_RACE_ACC_TOP_ONLY) ? ",top-only" : "", a->stack_id, a->address,
+            a->size);
+    uint32_t shown = a->n_locks < LW_RACE_MAX_LOCKS ? a->n_locks : LW_RACE_MAX_LOCKS;
+    for (uint32_t i = 0; i < shown; i++)
+        fprintf(out, "%s%" PRIu32, i ? "," : "", a->locks[i]);
+    if (a->n_locks > shown) fprintf(out, ",...(%" PRIu32 ")", a->n_locks);
+    if (!a->n_locks) fputc('-', out);
+    fputc(']', out);
+}
+
+static void dump_race(FILE *out, const lw_iter_item *it)
+{
+    struct lw_rec_race r;
+    lw_record_copy(it, &r, sizeof r);
+    fprintf(out, "addr=0x%" PRIx64 " size=%" PRIu32 "%s", r.address, r.size,
+            (it->flags & LW_RACE_PREDICTIVE) ? " predictive" : "");
+    dump_race_access(out, "cur", &r.cur);
+    dump_race_access(out, "prev", &r.prev);
+}
+
+static void dump_tls_access(FILE *out, const lw_iter_item *it)
+{
+    struct lw_rec_tls_access r;
+    lw_record_copy(it, &r, sizeof r);
+    fprintf(out,
+            "kind=%s region=%s thread=%" PRIu32 " owner=%" PRIu32 " stack=%" PRIu32
+            " exit_stack=%" PRIu32 " %s size=%" PRIu32 " addr=0x%" PRIx64 " tls_image=0x%" PRIx64
+            " tls_offset=0x%" PRIx64,
+            r.kind == LW_TLS_CROSS_THREAD ? "cross-thread"
+            : r.kind == LW_TLS_AFTER_EXIT ? "after-exit"
+                                          : "unknown",
+            r.region == LW_TLS_REGION_TLS ? "tls" : r.region == LW_TLS_REGION_STACK ? "stack" : "?",
+            r.thread_id, r.owner_thread, r.stack_id, r.owner_exit_stack,
+            (r.h.flags & LW_TLS_ACCESS_WRITE) ? "write" : "read", r.size, r.address, r.tls_image,
+            r.tls_offset);
+}
+
 static void dump_fork_held(FILE *out, const lw_iter_item *it)
 {
     struct lw_rec_fork_held r;
@@ -287,6 +330,12 @@ static void dump_record(FILE *out, const lw_iter_item *it)
     }
     case LW_REC_FORK_HELD:
         dump_fork_held(out, it);
+        break;
+    case LW_REC_TLS_ACCESS:
+        dump_tls_access(out, it);
+        break;
+    case LW_REC_RACE:
+        dump_race(out, it);
         break;
     default:
         fprintf(out, "type=%u flags=0x%x size=%" PRIu32, it->type, it->flags, it->size);

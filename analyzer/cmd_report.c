@@ -21,6 +21,8 @@
 #include "model.h"
 #include "merge.h"
 #include "misuse.h"
+#include "race.h"
+#include "tls_misuse.h"
 #include "naming.h"
 #include "progress.h"
 #include "report_args.h"
@@ -99,6 +101,8 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
         /* Deadlocks that happened come first: they explain a hang or an abort. */
         lw_analyze_deadlocks(&model.procs[i], &findings);
         lw_analyze_misuse(&model.procs[i], &findings); /* API misuse that happened (misuse.h) */
+        lw_analyze_tls_misuse(&model.procs[i], &findings); /* keys and TLS (tls_misuse.h) */
+        lw_analyze_races(&model.procs[i], &findings); /* race mode's RACE records (race.h) */
         lw_analyze_lock_order(&model.procs[i], &lo, &findings, &truncated[i]);
     }
 

@@ -68,6 +68,9 @@ void lw_finding_free(lw_finding *f)
         free(f->waits[i].held);
     free(f->waits);
     free(f->logs);
+    if (f->tls) free(f->tls->variable);
+    free(f->tls);
+    free(f->race);
     memset(f, 0, sizeof *f);
 }
 

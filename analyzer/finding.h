@@ -60,6 +60,46 @@ typedef struct lw_finding_wait {
     uint32_t n_held_total; /* locks held in all, listed or not */
 } lw_finding_wait;
 
+/*
+ * What a tls-misuse finding (tls_misuse.h) adds to the single-site fields below. Key subkinds:
+ * `key` is the pthread key. Access subkinds: the owner of the memory, the variable (an STT_TLS
+ * symbol, NULL if unnamed or a stack address), where the owner ended, and the owner's
+ * pthread_create of the accessing thread when the owner created it (a likely handoff point).
+ */
+typedef struct lw_finding_tls {
+    bool has_key;
+    uint64_t key;
+    uint32_t owner_thread;
+    uint32_t region;     /* enum lw_tls_region, 0 for key subkinds */
+    char *variable;      /* owned; NULL if unknown */
+    uint64_t tls_offset; /* offset of the access in the module's TLS block */
+    uint32_t size;
+    bool is_write;
+    uint32_t exit_stack;   /* owner's exit, 0 if unknown */
+    uint32_t handoff_stack; /* the owner's pthread_create of the accessor, 0 if not that */
+} lw_finding_tls;
+
+/* One access of a data-race or unprotected-increment finding (race.h). */
+typedef struct lw_finding_access {
+    uint32_t thread_id; /* 0 if unknown */
+    uint32_t stack_id;
+    uint32_t flags;   /* LW_RACE_ACC_*: write (else read), rmw, top-only stack */
+    uint32_t n_locks; /* locks held in all; locks[] lists min(n_locks, LW_RACE_MAX_LOCKS) */
+    uint32_t locks[LW_RACE_MAX_LOCKS];
+    uint64_t address;
+    uint32_t size;
+} lw_finding_access;
+
+/* What a race finding adds: the location and both accesses ([0] earlier, [1] the later one,
+ * which found the race). Subkind "predictive" when the run ordered them only through a lock that
+ * protects neither. */
+typedef struct lw_finding_race {
+    uint64_t address; /* first byte both accesses touch */
+    uint32_t size;    /* bytes both touch */
+    lw_finding_access access[2];
+    unsigned records; /* RACE records folded into this finding */
+} lw_finding_race;
+
 typedef struct lw_finding {
     lw_finding_kind kind;
     char *subkind;   /* NULL when the kind has none; "single-thread" for a one-thread cycle */
@@ -84,6 +124,8 @@ typedef struct lw_finding {
     uint32_t stack_id;
     uint32_t other_thread;
     uint64_t address; /* the object concerned (a condvar has no lock id), 0 if none */
+    lw_finding_tls *tls; /* LW_KIND_TLS_MISUSE only (owned), else NULL */
+    lw_finding_race *race; /* LW_KIND_DATA_RACE / LW_KIND_UNPROTECTED_INCREMENT (owned), else NULL */
 } lw_finding;
 
 typedef struct lw_findings {

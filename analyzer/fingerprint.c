@@ -95,6 +95,31 @@ char *lw_fingerprint_text(lw_namer *n, const lw_finding *f)
         free(parts[i]);
     }
     free(parts);
+    if (f->kind == LW_KIND_TLS_MISUSE && f->tls) {
+        /* No lock to name: the key (or the variable, or "stack") and the site tell findings
+         * apart. Thread ids and addresses stay out, as everywhere. */
+        char site[LW_NAME_MAX];
+        site_key(n, f->proc, f->stack_id, site, sizeof site);
+        if (f->tls->has_key)
+            fprintf(m, " key %" PRIu64, f->tls->key);
+        else if (f->tls->region == LW_TLS_REGION_STACK)
+            fputs(" stack", m);
+        else
+            fprintf(m, " var %s", f->tls->variable ? f->tls->variable : "?");
+        fprintf(m, " at %s", site);
+    }
+    if (f->race) {
+        /* The variable (or "heap") and the two sites, sorted: stable across runs and threads. */
+        char a[LW_NAME_MAX], b[LW_NAME_MAX];
+        lw_data_symbol sym;
+        if (lw_namer_data(n, f->proc, f->race->address, &sym))
+            fprintf(m, " var %s+%" PRIu64, sym.name, f->race->address - sym.start);
+        else
+            fputs(" var heap", m);
+        site_key(n, f->proc, f->race->access[0].stack_id, a, sizeof a);
+        site_key(n, f->proc, f->race->access[1].stack_id, b, sizeof b);
+        fprintf(m, " at %s & %s", strcmp(a, b) < 0 ? a : b, strcmp(a, b) < 0 ? b : a);
+    }
     if (fclose(m) != 0 || !text)
         abort();
     return text;

@@ -85,28 +85,56 @@ typedef struct occ {
 /* Occurrences equivalent for feasibility; rep is the first in sort order. */
 typedef struct oclass {
     size_t rep;
-    size_t count;
+    size_t count;   /* occurrences in the class, each context counted as often as it was logged */
     size_t run_end; /* index, in its edge, of the next class with another (try, n_gates, thread) */
 } oclass;
 
-/* One distinct edge and its classes, classes[first .. first + n). */
+/*
+ * One distinct edge. Its classes, classes[first .. first + n), are only made for edges on a
+ * reported cycle (lo_classes): the graph and the renderers need the per-edge summary alone.
+ */
 typedef struct ledge {
     uint32_t from, to;
     size_t first, n;
-    size_t n_occ;
+    size_t n_occ;     /* occurrences, each context counted as often as it was logged */
+    size_t n_threads; /* distinct threads (counted when lo_build is asked to) */
+    occ best;         /* the occurrence first in class order: what class 0's rep would be */
+    bool wanted;      /* lies on a cycle: lo_classes makes its classes */
 } ledge;
+
+/*
+ * Open-addressing hash table from a 64-bit key to a 32-bit value, linear probing, at most half
+ * full. For a composite key (a gate set, a class) the stored key is its hash and the caller
+ * compares the candidates a probe finds; for a key that fits in 64 bits it is the key itself.
+ */
+typedef struct hslot {
+    uint64_t key;
+    uint32_t val;
+    uint32_t used;
+} hslot;
+
+typedef struct htab {
+    hslot *s;
+    size_t mask, n; /* slots - 1 (0: no table yet), entries */
+} htab;
 
 /* The grouped occurrences of one process. */
 typedef struct lo_graph {
     const lw_process *p;
-    uint32_t *pool;
+    uint32_t *pool; /* distinct gate sets, back to back */
     size_t pool_n, pool_cap;
-    occ *occs;
+    htab sets;      /* gate set hash -> its offset in pool (the length is at pool[off - 1]) */
+    occ *occs;      /* one per class: its representative */
     size_t n_occs, occs_cap;
     oclass *classes;
     size_t n_classes;
     ledge *edges; /* sorted by (from, to) */
-    size_t n_edges;
+    size_t n_edges, edges_cap;
+    htab edge_ix; /* (from << 32 | to) -> index in edges */
+    struct held_ref *tmp; /* scratch for one context */
+    size_t tmp_cap;
+    occ *ctx_occs; /* the occurrences of one context */
+    size_t ctx_occs_cap;
 } lo_graph;
 
 /* --- gate sets ---------------------------------------------------------------------------- */
@@ -212,26 +240,160 @@ static int held_ref_cmp(const void *x, const void *y)
     return 0;
 }
 
-/* Adds the occurrences of one context. */
-static void add_context(lo_graph *g, const lw_context *c, size_t ci, struct held_ref **tmp,
-                        size_t *tmp_cap)
+/* --- hash tables -------------------------------------------------------------------------- */
+
+static uint64_t hmix(uint64_t h, uint64_t v)
 {
-    if (c->n_held == 0 || !c->held) return;
-    /* A signalling semaphore gives no edges, neither acquired nor held (lock_rules.h). */
-    if (!lw_lock_counts_for_order(g->p, c->lock_id)) return;
-    if (c->n_held > *tmp_cap) {
-        *tmp_cap = c->n_held;
-        *tmp = xreallocarray(*tmp, *tmp_cap, sizeof **tmp);
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/*
+ * The slot for key: used and matching (eq, if given, confirms a candidate's value against the
+ * caller's probe), or the empty slot where it would go.
+ */
+/* Slot index of a key: murmur3's fmix64, so that every key bit reaches the low bits. */
+static size_t h_home(const htab *t, uint64_t key)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    key *= 0xc4ceb9fe1a85ec53ull;
+    return (size_t)(key ^ (key >> 33)) & t->mask;
+}
+
+static hslot *h_find(const htab *t, uint64_t key, bool (*eq)(const void *, uint32_t),
+                     const void *probe)
+{
+    for (size_t i = h_home(t, key);; i = (i + 1) & t->mask) {
+        hslot *s = &t->s[i];
+        if (!s->used) return s;
+        if (s->key == key && (!eq || eq(probe, s->val))) return s;
     }
-    struct held_ref *r = *tmp;
+}
+
+/* Makes room for one more entry; call before h_find when an insertion may follow. */
+static void h_reserve(htab *t)
+{
+    if (t->mask && (t->n + 1) * 2 <= t->mask + 1) return;
+    size_t n = t->mask ? 2 * (t->mask + 1) : 256;
+    hslot *old = t->s;
+    size_t old_n = t->mask ? t->mask + 1 : 0;
+    t->s = xreallocarray(NULL, n, sizeof *t->s);
+    memset(t->s, 0, n * sizeof *t->s);
+    t->mask = n - 1;
+    /* Stored keys are distinct per entry or already hashes: re-place them by key alone. */
+    for (size_t i = 0; i < old_n; i++) {
+        if (!old[i].used) continue;
+        size_t j = h_home(t, old[i].key);
+        while (t->s[j].used)
+            j = (j + 1) & t->mask;
+        t->s[j] = old[i];
+    }
+    free(old);
+}
+
+static void h_put(htab *t, hslot *s, uint64_t key, uint32_t val)
+{
+    *s = (hslot){key, val, 1};
+    t->n++;
+}
+
+static void h_free(htab *t)
+{
+    free(t->s);
+    memset(t, 0, sizeof *t);
+}
+
+/* --- occurrences -------------------------------------------------------------------------- */
+
+/* Probe of the gate-set table: the candidate set pool[off .. off + n). */
+struct set_probe {
+    const lo_graph *g;
+    const uint32_t *ids;
+    uint32_t n;
+};
+
+static bool set_eq(const void *probe, uint32_t off)
+{
+    const struct set_probe *q = probe;
+    return q->g->pool[off - 1] == q->n &&
+           memcmp(q->g->pool + off, q->ids, q->n * sizeof *q->ids) == 0;
+}
+
+/*
+ * Interns the set just appended to the pool at [off, pool_n) (its length already stored at
+ * off - 1): if the same set is there already, the copy is dropped and the old offset returned.
+ * Each distinct held-lock set is then stored once however many contexts share it.
+ */
+static size_t intern_set(lo_graph *g, size_t off)
+{
+    uint32_t n = (uint32_t)(g->pool_n - off);
+    uint64_t h = hmix(0x5e7, n);
+    for (size_t i = off; i < g->pool_n; i++)
+        h = hmix(h, g->pool[i]);
+    h_reserve(&g->sets);
+    struct set_probe q = {g, g->pool + off, n};
+    hslot *s = h_find(&g->sets, h, set_eq, &q);
+    if (s->used) {
+        g->pool_n = off - 1;
+        return s->val;
+    }
+    if (off > UINT32_MAX) {
+        fputs("lockwatch: gate-set pool over 4 G entries\n", stderr);
+        abort();
+    }
+    h_put(&g->sets, s, h, (uint32_t)off);
+    return off;
+}
+
+static void pool_push(lo_graph *g, uint32_t v)
+{
+    if (g->pool_n == g->pool_cap) {
+        g->pool_cap = g->pool_cap ? g->pool_cap * 2 : 1024;
+        g->pool = xreallocarray(g->pool, g->pool_cap, sizeof *g->pool);
+    }
+    g->pool[g->pool_n++] = v;
+}
+
+/* Sorts a context's held references; held lists are short, so insertion sort beats qsort. */
+static void sort_refs(struct held_ref *r, uint32_t n)
+{
+    if (n > 16) {
+        qsort(r, n, sizeof *r, held_ref_cmp);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        struct held_ref x = r[i];
+        uint32_t j = i;
+        for (; j > 0 && held_ref_cmp(&r[j - 1], &x) > 0; j--)
+            r[j] = r[j - 1];
+        r[j] = x;
+    }
+}
+
+/* The occurrences of context ci, into g->ctx_occs; returns how many. */
+static size_t context_occs(lo_graph *g, size_t ci)
+{
+    const lw_context *c = &g->p->contexts[ci];
+    if (c->n_held == 0 || !c->held) return 0;
+    /* A signalling semaphore gives no edges, neither acquired nor held (lock_rules.h). */
+    if (!lw_lock_counts_for_order(g->p, c->lock_id)) return 0;
+    if (c->n_held > g->tmp_cap) {
+        g->tmp_cap = c->n_held;
+        g->tmp = xreallocarray(g->tmp, g->tmp_cap, sizeof *g->tmp);
+        g->ctx_occs = xreallocarray(g->ctx_occs, g->tmp_cap, sizeof *g->ctx_occs);
+    }
+    struct held_ref *r = g->tmp;
     uint32_t n_r = 0;
     for (uint32_t i = 0; i < c->n_held; i++)
         if (lw_lock_counts_for_order(g->p, c->held[i].lock_id))
             r[n_r++] = (struct held_ref){c->held[i].lock_id, i};
-    qsort(r, n_r, sizeof *r, held_ref_cmp);
+    sort_refs(r, n_r);
 
     /* The gate set: distinct held locks some entry of which holds them exclusively (a read
-     * hold excludes no other reader, so it serialises nothing). */
+     * hold excludes no other reader, so it serialises nothing). Stored as [n, ids...]. */
+    pool_push(g, 0);
     size_t off = g->pool_n;
     uint32_t set_n = 0;
     bool to_held = false;
@@ -241,28 +403,23 @@ static void add_context(lo_graph *g, const lw_context *c, size_t ci, struct held
         for (; j < n_r && r[j].lock == r[i].lock; j++)
             gates = gates || lw_held_can_gate(c->held[r[j].idx].flags);
         if (gates) {
-            if (g->pool_n == g->pool_cap) {
-                g->pool_cap = g->pool_cap ? g->pool_cap * 2 : 1024;
-                g->pool = xreallocarray(g->pool, g->pool_cap, sizeof *g->pool);
-            }
-            g->pool[g->pool_n++] = r[i].lock;
+            pool_push(g, r[i].lock);
             set_n++;
             if (r[i].lock == c->lock_id) to_held = true;
         }
         i = j;
     }
+    g->pool[off - 1] = set_n;
+    off = intern_set(g, off);
     uint32_t to_read = (c->acq_flags & LW_ACQ_READ) != 0;
     uint32_t share = lw_rwlock_readers_share(lw_process_lock(g->p, c->lock_id));
     /* One occurrence per distinct held lock, from its outermost (first) acquisition. */
+    size_t n = 0;
     for (uint32_t i = 0; i < n_r; i++) {
         if (i > 0 && r[i].lock == r[i - 1].lock) continue;
         if (r[i].lock == c->lock_id) continue; /* recursion: a self-loop, not an order */
         bool from_gates = set_has(g->pool + off, set_n, r[i].lock);
-        if (g->n_occs == g->occs_cap) {
-            g->occs_cap = g->occs_cap ? g->occs_cap * 2 : 1024;
-            g->occs = xreallocarray(g->occs, g->occs_cap, sizeof *g->occs);
-        }
-        g->occs[g->n_occs++] = (occ){
+        g->ctx_occs[n++] = (occ){
             .from = r[i].lock,
             .to = c->lock_id,
             .thread = c->thread_id,
@@ -278,40 +435,189 @@ static void add_context(lo_graph *g, const lw_context *c, size_t ci, struct held
             .set_off = off,
         };
     }
+    return n;
 }
 
-/* Reads p's contexts and groups their occurrences into classes and edges. */
-static void lo_build(lo_graph *g, const lw_process *p)
+/* How many records a context stands for (0 in a hand-built one means 1). */
+static size_t ctx_weight(const lw_context *c)
+{
+    return c->count ? c->count : 1;
+}
+
+/* --- grouping ----------------------------------------------------------------------------- */
+
+static int ledge_cmp(const void *x, const void *y)
+{
+    const ledge *a = x, *b = y;
+    CMP(a->from, b->from);
+    CMP(a->to, b->to);
+    return 0;
+}
+
+static uint64_t edge_key(uint32_t from, uint32_t to)
+{
+    return (uint64_t)from << 32 | to;
+}
+
+/* (Re)builds the (from, to) -> edge index table over g->edges. */
+static void index_edges(lo_graph *g)
+{
+    h_free(&g->edge_ix);
+    for (size_t i = 0; i < g->n_edges; i++) {
+        h_reserve(&g->edge_ix);
+        uint64_t k = edge_key(g->edges[i].from, g->edges[i].to);
+        h_put(&g->edge_ix, h_find(&g->edge_ix, k, NULL, NULL), k, (uint32_t)i);
+    }
+}
+
+/*
+ * Reads p's contexts into the distinct edges, each with its occurrence count and its best
+ * occurrence, in one pass over the (distinct) contexts with hash lookups: no per-occurrence
+ * memory. count_threads: also count each edge's distinct threads (for renderers).
+ */
+static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
 {
     memset(g, 0, sizeof *g);
     g->p = p;
-    struct held_ref *tmp = NULL;
-    size_t tmp_cap = 0;
-    for (size_t i = 0; p->contexts && i < p->n_contexts; i++)
-        add_context(g, &p->contexts[i], i, &tmp, &tmp_cap);
-    free(tmp);
-    if (g->n_occs == 0) return;
-    qsort_r(g->occs, g->n_occs, sizeof *g->occs, occ_cmp, g);
+    htab seen = {0}; /* (edge index << 32 | thread): pairs already counted */
+    for (size_t ci = 0; p->contexts && ci < p->n_contexts; ci++) {
+        size_t n = context_occs(g, ci);
+        size_t w = ctx_weight(&p->contexts[ci]);
+        for (size_t i = 0; i < n; i++) {
+            const occ *o = &g->ctx_occs[i];
+            uint64_t k = edge_key(o->from, o->to);
+            h_reserve(&g->edge_ix);
+            hslot *s = h_find(&g->edge_ix, k, NULL, NULL);
+            if (!s->used) {
+                if (g->n_edges == g->edges_cap) {
+                    g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 256;
+                    g->edges = xreallocarray(g->edges, g->edges_cap, sizeof *g->edges);
+                }
+                if (g->n_edges >= UINT32_MAX) abort(); /* more edges than lock-id pairs */
+                h_put(&g->edge_ix, s, k, (uint32_t)g->n_edges);
+                g->edges[g->n_edges++] = (ledge){.from = o->from, .to = o->to, .best = *o};
+            }
+            ledge *e = &g->edges[s->val];
+            e->n_occ += w;
+            /* Strictly smaller only: among equals the earliest context stays, as the first in
+             * (class, context) order would. */
+            if (class_cmp(g, o, &e->best) < 0) e->best = *o;
+            if (count_threads) {
+                uint64_t tk = (uint64_t)s->val << 32 | o->thread;
+                h_reserve(&seen);
+                hslot *t = h_find(&seen, tk, NULL, NULL);
+                if (!t->used) {
+                    h_put(&seen, t, tk, 0);
+                    e->n_threads++;
+                }
+            }
+        }
+    }
+    h_free(&seen);
+    if (g->n_edges) qsort(g->edges, g->n_edges, sizeof *g->edges, ledge_cmp);
+    index_edges(g);
+}
 
+/* Probe of the class table: an occurrence, equal to a class when class_cmp says so. */
+struct class_probe {
+    const lo_graph *g;
+    const occ *o;
+};
+
+static bool class_eq(const void *probe, uint32_t rep)
+{
+    const struct class_probe *q = probe;
+    return class_cmp(q->g, q->o, &q->g->occs[rep]) == 0;
+}
+
+static uint64_t class_hash(const lo_graph *g, const occ *o)
+{
+    uint64_t h = hmix(edge_key(o->from, o->to), (uint64_t)o->thread << 32 | o->seq);
+    h = hmix(h, (uint64_t)o->is_try | (uint64_t)o->from_read << 1 | (uint64_t)o->to_read << 2 |
+                    (uint64_t)o->n_gates << 3);
+    const uint32_t *s = occ_set(g, o);
+    for (uint32_t i = 0; i < o->set_n; i++)
+        if (is_gate_id(o, s[i])) h = hmix(h, s[i]);
+    return h;
+}
+
+/* occ_cmp over indices into g->occs (qsort_r's argument is the graph). */
+static int occ_index_cmp(const void *x, const void *y, void *arg)
+{
+    const lo_graph *g = arg;
+    return occ_cmp(&g->occs[*(const size_t *)x], &g->occs[*(const size_t *)y], arg);
+}
+
+/*
+ * Groups the occurrences of the wanted edges into classes (hash by class, first context kept as
+ * the representative), then orders each edge's classes by class_cmp, as the search expects.
+ * Only edges on a cycle are wanted, so this pass stores nothing for the rest of the graph.
+ */
+static void lo_classes(lo_graph *g)
+{
+    htab ix = {0};
+    size_t *counts = NULL, counts_cap = 0;
+    for (size_t ci = 0; g->p->contexts && ci < g->p->n_contexts; ci++) {
+        size_t n = context_occs(g, ci);
+        size_t w = ctx_weight(&g->p->contexts[ci]);
+        for (size_t i = 0; i < n; i++) {
+            const occ *o = &g->ctx_occs[i];
+            hslot *es = h_find(&g->edge_ix, edge_key(o->from, o->to), NULL, NULL);
+            if (!es->used || !g->edges[es->val].wanted) continue;
+            uint64_t h = class_hash(g, o);
+            h_reserve(&ix);
+            struct class_probe q = {g, o};
+            hslot *s = h_find(&ix, h, class_eq, &q);
+            if (!s->used) {
+                if (g->n_occs == g->occs_cap) {
+                    g->occs_cap = g->occs_cap ? g->occs_cap * 2 : 256;
+                    g->occs = xreallocarray(g->occs, g->occs_cap, sizeof *g->occs);
+                }
+                if (g->n_occs >= counts_cap) {
+                    counts_cap = g->occs_cap;
+                    counts = xreallocarray(counts, counts_cap, sizeof *counts);
+                }
+                if (g->n_occs >= UINT32_MAX) abort();
+                h_put(&ix, s, h, (uint32_t)g->n_occs);
+                counts[g->n_occs] = 0;
+                g->occs[g->n_occs++] = *o;
+            }
+            counts[s->val] += w;
+        }
+    }
+    h_free(&ix);
+    if (g->n_occs == 0) {
+        free(counts);
+        return;
+    }
+    /* Sort the representatives (by index, so that their counts follow). */
+    size_t *order = xreallocarray(NULL, g->n_occs, sizeof *order);
+    for (size_t i = 0; i < g->n_occs; i++)
+        order[i] = i;
+    qsort_r(order, g->n_occs, sizeof *order, occ_index_cmp, g);
+    occ *sorted = xreallocarray(NULL, g->n_occs, sizeof *sorted);
     g->classes = xreallocarray(NULL, g->n_occs, sizeof *g->classes);
-    g->edges = xreallocarray(NULL, g->n_occs, sizeof *g->edges);
     for (size_t i = 0; i < g->n_occs; i++) {
+        sorted[i] = g->occs[order[i]];
+        g->classes[i] = (oclass){i, counts[order[i]], 0};
+    }
+    free(order);
+    free(counts);
+    free(g->occs);
+    g->occs = sorted;
+    g->n_classes = g->n_occs;
+    for (size_t i = 0; i < g->n_classes;) {
         const occ *o = &g->occs[i];
-        bool new_edge = i == 0 || o->from != o[-1].from || o->to != o[-1].to;
-        if (new_edge) {
-            g->edges[g->n_edges++] = (ledge){o->from, o->to, g->n_classes, 0, 0};
-        }
-        ledge *e = &g->edges[g->n_edges - 1];
-        e->n_occ++;
-        if (new_edge || class_cmp(g, o, &g->occs[g->classes[g->n_classes - 1].rep]) != 0) {
-            g->classes[g->n_classes++] = (oclass){i, 0, 0};
-            e->n++;
-        }
-        g->classes[g->n_classes - 1].count++;
+        ledge *e = &g->edges[h_find(&g->edge_ix, edge_key(o->from, o->to), NULL, NULL)->val];
+        e->first = i;
+        e->n = 0;
+        while (i < g->n_classes && g->occs[i].from == o->from && g->occs[i].to == o->to)
+            i++, e->n++;
     }
     /* Runs of one thread let the search skip a whole run when the thread is what failed. */
     for (size_t e = 0; e < g->n_edges; e++) {
         const ledge *ed = &g->edges[e];
+        if (!ed->n) continue;
         oclass *cl = g->classes + ed->first;
         for (size_t i = ed->n; i-- > 0;) {
             const occ *o = &g->occs[cl[i].rep];
@@ -326,9 +632,13 @@ static void lo_build(lo_graph *g, const lw_process *p)
 static void lo_free(lo_graph *g)
 {
     free(g->pool);
+    h_free(&g->sets);
     free(g->occs);
     free(g->classes);
     free(g->edges);
+    h_free(&g->edge_ix);
+    free(g->tmp);
+    free(g->ctx_occs);
     memset(g, 0, sizeof *g);
 }
 
@@ -891,7 +1201,7 @@ size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *o
     if (truncated) *truncated = false;
     if (!p || !out) return 0;
     lo_graph g;
-    lo_build(&g, p);
+    lo_build(&g, p, false);
     size_t n_ids;
     uint32_t *ids = lo_locks(&g, &n_ids);
     lw_digraph dg;
@@ -908,6 +1218,16 @@ size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *o
     lw_thread_order *order = cy.n ? lw_thread_order_build(p) : NULL;
     const ledge **edges = NULL;
     size_t edges_cap = 0, spent = 0;
+    /* Only the edges of found cycles need their occurrences grouped into classes. */
+    for (size_t i = 0; i < cy.n; i++) {
+        size_t k;
+        const uint32_t *nodes = lw_cycles_at(&cy, i, &k);
+        for (size_t j = 0; j < k; j++) {
+            const ledge *e = find_edge(&g, ids[nodes[j]], ids[nodes[(j + 1) % k]]);
+            if (e) g.edges[e - g.edges].wanted = true;
+        }
+    }
+    if (cy.n) lo_classes(&g);
     for (size_t i = 0; i < cy.n; i++) {
         size_t k;
         const uint32_t *nodes = lw_cycles_at(&cy, i, &k);
@@ -934,7 +1254,7 @@ size_t lw_lock_order_edges(const lw_process *p, lw_lock_edges *out)
     memset(out, 0, sizeof *out);
     if (!p) return 0;
     lo_graph g;
-    lo_build(&g, p);
+    lo_build(&g, p, true);
     size_t n_ids;
     uint32_t *ids = lo_locks(&g, &n_ids);
     lw_digraph dg;
@@ -951,16 +1271,10 @@ size_t lw_lock_order_edges(const lw_process *p, lw_lock_edges *out)
         le->from_lock = e->from;
         le->to_lock = e->to;
         le->occurrences = e->n_occ;
-        le->only_try = class_occ(&g, e, 0)->is_try;
+        le->only_try = e->best.is_try; /* blocking acquisitions sort first */
         le->in_cycle = comp[node_index(ids, n_ids, e->from)] == comp[node_index(ids, n_ids, e->to)];
-        uint32_t *ts = xreallocarray(NULL, e->n, sizeof *ts);
-        for (size_t c = 0; c < e->n; c++)
-            ts[c] = class_occ(&g, e, c)->thread;
-        qsort(ts, e->n, sizeof *ts, u32_cmp);
-        for (size_t c = 0; c < e->n; c++)
-            if (c == 0 || ts[c] != ts[c - 1]) le->n_threads++;
-        free(ts);
-        fill_edge(&g, class_occ(&g, e, 0), &le->example);
+        le->n_threads = e->n_threads;
+        fill_edge(&g, &e->best, &le->example);
     }
     free(comp);
     lw_digraph_free(&dg);

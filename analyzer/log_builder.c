@@ -307,6 +307,18 @@ void lw_lb_sync(lw_log_builder *b, uint32_t kind, uint32_t from_thread, uint32_t
     emit(b, to_thread, LW_REC_SYNC, 0, &r, sizeof r, NULL, 0, NULL, 0);
 }
 
+void lw_lb_tls_access(lw_log_builder *b, const struct lw_rec_tls_access *a)
+{
+    struct lw_rec_tls_access r = *a;
+    emit(b, r.thread_id, LW_REC_TLS_ACCESS, r.h.flags, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
+void lw_lb_race(lw_log_builder *b, const struct lw_rec_race *race, uint8_t flags)
+{
+    struct lw_rec_race r = *race;
+    emit(b, r.cur.thread_id, LW_REC_RACE, flags, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
 void lw_lb_lock_like(lw_log_builder *b, uint32_t lock)
 {
     struct lw_rec_lock_like r = {.lock_id = lock};

@@ -126,6 +126,13 @@ void lw_lb_lock_like(lw_log_builder *b, uint32_t lock);
 void lw_lb_fork_held(lw_log_builder *b, uint64_t parent_pid, const struct lw_fork_held_entry *e,
                      uint32_t n);
 
+/* Writes a TLS_ACCESS record (race mode) in the chunk of a->thread_id; a's header is filled
+ * here except flags (LW_TLS_ACCESS_WRITE), which are kept. */
+void lw_lb_tls_access(lw_log_builder *b, const struct lw_rec_tls_access *a);
+/* Writes a RACE record in the chunk of r->cur.thread_id; r's header is filled here (flags:
+ * LW_RACE_PREDICTIVE or 0). */
+void lw_lb_race(lw_log_builder *b, const struct lw_rec_race *r, uint8_t flags);
+
 /* Writes the END record with exit status and record counts, and sets LW_FILE_CLEAN_END. */
 void lw_lb_end(lw_log_builder *b, int32_t status);
 

@@ -129,6 +129,8 @@ size_t lw_record_fixed_size(uint16_t type)
         return sizeof(struct lw_rec_fork_held);
     case LW_REC_TLS_ACCESS:
         return sizeof(struct lw_rec_tls_access);
+    case LW_REC_RACE:
+        return sizeof(struct lw_rec_race);
     case LW_REC_WAIT_STATE:
         return sizeof(struct lw_rec_wait_state);
     default:
@@ -173,6 +175,8 @@ const char *lw_record_type_name(uint16_t type)
         return "FORK_HELD";
     case LW_REC_TLS_ACCESS:
         return "TLS_ACCESS";
+    case LW_REC_RACE:
+        return "RACE";
     case LW_REC_WAIT_STATE:
         return "WAIT_STATE";
     default:
@@ -235,7 +239,7 @@ static lw_iter_kind damage(lw_log_iter *it, lw_iter_item *out, size_t off, const
 {
     it->in_chunk = false;
     out->kind = LW_IT_DAMAGE;
-    out->offset = off;
+    out->offset = it->base + off;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out->what, sizeof out->what, fmt, ap);
@@ -259,7 +263,8 @@ static lw_iter_kind next_record(lw_log_iter *it, lw_iter_item *out)
         it->in_chunk = false;
         /* Records ran up to a cut in the file: later ones may be lost. */
         if (it->chunk_clamped)
-            return damage(it, out, it->len, "file ends inside the chunk at %zu", it->chunk_off);
+            return damage(it, out, it->len, "file ends inside the chunk at %zu",
+                          it->base + it->chunk_off);
         return LW_IT_END;
     }
     const uint8_t *p = it->buf + off;
@@ -289,7 +294,7 @@ static lw_iter_kind next_record(lw_log_iter *it, lw_iter_item *out)
     }
     it->rec_off = off + h.size;
     out->kind = LW_IT_RECORD;
-    out->offset = off;
+    out->offset = it->base + off;
     out->type = h.type;
     out->flags = h.flags;
     out->data = p;
@@ -334,7 +339,7 @@ static lw_iter_kind next_chunk(lw_log_iter *it, lw_iter_item *out)
         it->rec_off = off + sizeof ch;
         it->in_chunk = true;
         out->kind = LW_IT_CHUNK;
-        out->offset = off;
+        out->offset = it->base + off;
         out->chunk = ch;
         return LW_IT_CHUNK;
     }
@@ -351,10 +356,10 @@ lw_iter_kind lw_iter_next(lw_log_iter *it, lw_iter_item *out)
     return next_chunk(it, out);
 }
 
-int lw_load_file_bytes(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+int lw_open_log_file(const char *path, int *fd_out, size_t *size, char *err, size_t errlen)
 {
-    *buf = NULL;
-    *len = 0;
+    *fd_out = -1;
+    *size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
@@ -376,8 +381,19 @@ int lw_load_file_bytes(const char *path, uint8_t **buf, size_t *len, char *err, 
         return fail(err, errlen, "%s: file too large (%lld bytes; logs over 16 GiB are refused)",
                     path, (long long)st.st_size);
     }
+    *fd_out = fd;
+    *size = (size_t)st.st_size;
+    return 0;
+}
+
+int lw_load_file_bytes(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    int fd;
+    size_t cap;
+    if (lw_open_log_file(path, &fd, &cap, err, errlen) < 0) return -1;
     /* read() rather than mmap: a recorder that trims a live log cannot SIGBUS us. */
-    size_t cap = (size_t)st.st_size;
     uint8_t *b = malloc(cap ? cap : 1);
     if (!b) {
         close(fd);

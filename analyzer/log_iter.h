@@ -63,6 +63,10 @@ typedef struct lw_log_iter {
     size_t chunk_end;          /* end of the current chunk, clamped to the file */
     bool chunk_clamped;        /* the current chunk runs past the end of the file */
     size_t unused_units;       /* zero (never used) chunk units skipped so far */
+    /* File offset of buf[0], added to every offset the iterator reports: the log reader streams
+     * a file through a window (lw_read_log_file) and walks one chunk of it at a time. 0 when
+     * buf is the whole file. */
+    size_t base;
 } lw_log_iter;
 
 /*
@@ -92,6 +96,13 @@ void lw_record_copy(const lw_iter_item *rec, void *dst, size_t struct_size);
 
 /* The name of a record type ("STACK", ...), or NULL if unknown. */
 const char *lw_record_type_name(uint16_t type);
+
+/*
+ * Opens a log file for reading (O_CLOEXEC) after the checks lw_load_file_bytes applies:
+ * not a directory, a regular file, at most LW_MAX_LOG_BYTES. Returns 0 with *fd and *size (the
+ * size now: a live log may still change), or -1 with err = "PATH: reason".
+ */
+int lw_open_log_file(const char *path, int *fd, size_t *size, char *err, size_t errlen);
 
 /*
  * Reads a whole file into a malloc'ed buffer (*buf, *len). Refuses directories, non-regular

@@ -9,12 +9,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "log_iter.h"
 
 /*
@@ -28,11 +31,33 @@ typedef struct reader {
     size_t cap_wait_states;
     size_t cap_misuses, cap_syncs, cap_lock_like, cap_fork_held;
     size_t cap_tls_accesses;
+    size_t cap_races;
     struct lw_rec_thread_exit *exits;
     size_t n_exits, cap_exits;
     struct lw_rec_thread_name *names;
     size_t n_names, cap_names;
+    /* Open-addressing set of the distinct contexts read since ctx_first, so that identical
+     * CONTEXT records collapse into one lw_context with a count: memory then grows with
+     * distinct contexts, not with records. Power-of-two size, linear probing, at most 3/4
+     * full, and at most CTX_SET_MAX_SLOTS (512 KiB): a set bigger than the caches costs a
+     * memory miss per record (measured: 300 ns a record with 10 M distinct contexts, 2.6x
+     * slower overall), so a full set is emptied and starts over instead. Repeats are then
+     * only merged within about 49,000 distinct contexts of each other; the recorder writes
+     * each context once per segment, so repeats, when a log has them, are close together. A
+     * context seen again after a reset is kept twice, which changes counts, never results:
+     * analyses group equal contexts. */
+    struct ctx_slot *ctx_slots;
+    size_t ctx_mask;  /* slots - 1; 0 with no table yet */
+    size_t ctx_first; /* contexts[ctx_first ..] are in the set */
 } reader;
+
+#define CTX_SET_MAX_SLOTS ((size_t)1 << 16)
+
+/* One slot of the context set: idx is 1 + the position in p->contexts (0: empty); tag is the
+ * top half of the context's hash, to skip most unequal contexts without touching them. */
+struct ctx_slot {
+    uint32_t idx, tag;
+};
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -151,29 +176,120 @@ static void read_lock(reader *r, const lw_iter_item *it)
     l->class_pc = rec.class_pc;
 }
 
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/* Hash of everything that makes two contexts identical (the count excluded). */
+static uint64_t context_hash(const lw_context *c)
+{
+    uint64_t h = mix(0, ((uint64_t)c->thread_id << 32) | c->seq);
+    h = mix(h, ((uint64_t)c->lock_id << 32) | c->acq_flags);
+    h = mix(h, ((uint64_t)c->stack_id << 32) | c->flags);
+    h = mix(h, c->n_held);
+    for (uint32_t i = 0; i < c->n_held; i++) {
+        h = mix(h, ((uint64_t)c->held[i].lock_id << 32) | c->held[i].stack_id);
+        h = mix(h, c->held[i].flags);
+    }
+    /* Final avalanche (murmur3's fmix64): the table indexes by the low bits, which the
+     * multiplications alone fill poorly. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+static bool context_equal(const lw_context *a, const lw_context *b)
+{
+    /* lw_held is three uint32_t, no padding: memcmp compares exactly its fields. */
+    return a->thread_id == b->thread_id && a->seq == b->seq && a->lock_id == b->lock_id &&
+           a->acq_flags == b->acq_flags && a->stack_id == b->stack_id && a->flags == b->flags &&
+           a->n_held == b->n_held &&
+           (a->n_held == 0 || memcmp(a->held, b->held, a->n_held * sizeof *a->held) == 0);
+}
+
+/* Slot of the context set where c is, or the empty slot where it would go. */
+static struct ctx_slot *ctx_find(reader *r, const lw_context *c, uint64_t h)
+{
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t i = (size_t)h & r->ctx_mask;; i = (i + 1) & r->ctx_mask) {
+        struct ctx_slot *s = &r->ctx_slots[i];
+        if (s->idx == 0) return s;
+        if (s->tag == tag && context_equal(&r->p->contexts[s->idx - 1], c)) return s;
+    }
+}
+
+/* Doubles the context set (or makes the first one) and re-inserts its contexts; at the size
+ * limit, empties it instead. */
+static void ctx_grow(reader *r)
+{
+    if (r->ctx_mask + 1 >= CTX_SET_MAX_SLOTS) {
+        memset(r->ctx_slots, 0, (r->ctx_mask + 1) * sizeof *r->ctx_slots);
+        r->ctx_first = r->p->n_contexts;
+        return;
+    }
+    size_t n = r->ctx_mask ? 2 * (r->ctx_mask + 1) : 1024;
+    free(r->ctx_slots);
+    r->ctx_slots = calloc(n, sizeof *r->ctx_slots);
+    if (!r->ctx_slots) abort(); /* analyzer policy: out of memory is fatal */
+    r->ctx_mask = n - 1;
+    for (size_t i = r->ctx_first; i < r->p->n_contexts; i++) {
+        const lw_context *c = &r->p->contexts[i];
+        uint64_t h = context_hash(c);
+        struct ctx_slot *s = ctx_find(r, c, h);
+        *s = (struct ctx_slot){(uint32_t)i + 1, (uint32_t)(h >> 32)};
+    }
+}
+
 static void read_context(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_context rec;
     lw_record_copy(it, &rec, sizeof rec);
     lw_process *p = r->p;
-    lw_context *c = push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof *c);
-    c->thread_id = rec.thread_id;
-    c->seq = rec.seq;
-    c->lock_id = rec.lock_id;
-    c->acq_flags = rec.acq_flags;
-    c->stack_id = rec.stack_id;
-    c->flags = it->flags;
-    c->n_held = rec.n_held;
+    if (!p->held_arena) p->held_arena = lw_arena_new();
+    lw_context c = {
+        .thread_id = rec.thread_id,
+        .seq = rec.seq,
+        .lock_id = rec.lock_id,
+        .acq_flags = rec.acq_flags,
+        .stack_id = rec.stack_id,
+        .flags = it->flags,
+        .n_held = rec.n_held,
+        .count = 1,
+    };
+    /* Decoded straight into the arena; given back below if the context is a repeat. */
+    size_t held_bytes = (size_t)rec.n_held * sizeof *c.held;
     if (rec.n_held) {
         /* lw_record_check_body proved n_held entries fit in the record. */
-        c->held = xrealloc(NULL, (size_t)rec.n_held * sizeof *c->held);
+        c.held = lw_arena_alloc(p->held_arena, held_bytes);
         const uint8_t *src = it->data + sizeof rec;
         for (uint32_t i = 0; i < rec.n_held; i++) {
             struct lw_held_entry e;
             memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
-            c->held[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
+            c.held[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
         }
     }
+    /* Slot indices are 32-bit; past that (a log no recorder writes) contexts are kept as they
+     * come, which is still correct, only larger. */
+    if (p->n_contexts >= UINT32_MAX - 1) {
+        *(lw_context *)push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof c) = c;
+        return;
+    }
+    if (r->ctx_mask == 0 || (p->n_contexts - r->ctx_first + 1) * 4 > (r->ctx_mask + 1) * 3)
+        ctx_grow(r);
+    uint64_t h = context_hash(&c);
+    struct ctx_slot *s = ctx_find(r, &c, h);
+    if (s->idx) {
+        lw_context *old = &p->contexts[s->idx - 1];
+        if (old->count < UINT32_MAX) old->count++;
+        if (rec.n_held) lw_arena_undo(p->held_arena, held_bytes);
+        return;
+    }
+    *(lw_context *)push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof c) = c;
+    *s = (struct ctx_slot){(uint32_t)p->n_contexts, (uint32_t)(h >> 32)};
 }
 
 static void read_deadlock(reader *r, const lw_iter_item *it)
@@ -255,6 +371,19 @@ static void read_sync(reader *r, const lw_iter_item *it)
     lw_sync *y = push(&p->syncs, &p->n_syncs, &r->cap_syncs, sizeof *y);
     *y = (lw_sync){rec.kind,    rec.from_thread, rec.from_seq, rec.to_thread,
                    rec.to_seq, rec.lock_id,     rec.object};
+}
+
+static void read_race(reader *r, const lw_iter_item *it)
+{
+    struct lw_rec_race rec;
+    lw_record_copy(it, &rec, sizeof rec);
+    lw_process *p = r->p;
+    lw_race_rec *x = push(&p->races, &p->n_races, &r->cap_races, sizeof *x);
+    x->predictive = (it->flags & LW_RACE_PREDICTIVE) != 0;
+    x->address = rec.address;
+    x->size = rec.size;
+    x->cur = rec.cur;
+    x->prev = rec.prev; /* n_locks may exceed LW_RACE_MAX_LOCKS: only that many are listed */
 }
 
 static void read_tls_access(reader *r, const lw_iter_item *it)
@@ -386,6 +515,9 @@ static void read_record(reader *r, const lw_iter_item *it)
     case LW_REC_TLS_ACCESS:
         read_tls_access(r, it);
         break;
+    case LW_REC_RACE:
+        read_race(r, it);
+        break;
     case LW_REC_WAIT_STATE:
         read_wait_state(r, it);
         break;
@@ -447,23 +579,28 @@ static void note_damage(lw_process *p, const char *name, const lw_iter_item *it)
     snprintf(p->damage, (size_t)n + 1, "%s: offset %zu: %s", name, it->offset, it->what);
 }
 
-int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process *out, char *err,
-                       size_t errlen)
+/*
+ * Starts a read: out zeroed and named, the file header validated from buf[0, len) (the whole
+ * file, or a prefix of it at least as long as any valid header), iter ready to walk it.
+ * Returns -1 with err set when the header is unusable.
+ */
+static int read_begin(reader *r, lw_log_iter *iter, const void *buf, size_t len, const char *name,
+                      lw_process *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->exit_status = -1;
     out->log_path = xstrndup(name, strlen(name));
-    lw_log_iter iter;
+    *r = (reader){.p = out};
     char why[200];
-    if (lw_iter_init(&iter, buf, len, why, sizeof why) < 0) {
+    if (lw_iter_init(iter, buf, len, why, sizeof why) < 0) {
         if (err && errlen) snprintf(err, errlen, "%s: %s", name, why);
         return -1;
     }
-    out->pid = iter.hdr.pid;
-    out->ppid = iter.hdr.ppid;
-    out->start_realtime_ns = iter.hdr.start_realtime_ns;
-    if (iter.hdr.flags & LW_FILE_CLEAN_END) out->clean_end = true;
-    if ((iter.hdr.flags & LW_FILE_INCOMPLETE) && !out->damage) {
+    out->pid = iter->hdr.pid;
+    out->ppid = iter->hdr.ppid;
+    out->start_realtime_ns = iter->hdr.start_realtime_ns;
+    if (iter->hdr.flags & LW_FILE_CLEAN_END) out->clean_end = true;
+    if ((iter->hdr.flags & LW_FILE_INCOMPLETE) && !out->damage) {
         /* The recorder ran out of room: what is here is true, but not everything is here. */
         out->truncated = true;
         static const char what[] = "recording stopped early: the log could not grow (disk full?)";
@@ -472,35 +609,157 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
         snprintf(out->damage, n + 16, "%s: offset %zu: %s", name,
                  offsetof(struct lw_file_header, flags), what);
     }
-
-    reader r = {.p = out};
-    lw_iter_item it;
-    lw_iter_kind k;
-    while ((k = lw_iter_next(&iter, &it)) != LW_IT_END) {
-        if (k == LW_IT_RECORD)
-            read_record(&r, &it);
-        else if (k == LW_IT_DAMAGE)
-            note_damage(out, name, &it);
-    }
-    resolve_threads(&r);
-    resolve_lock_like(out);
-    lw_rebuild_killed_deadlock(out);
-    free(r.exits);
-    free(r.names);
     return 0;
 }
 
-int lw_read_log_file(const char *path, lw_process *out, char *err, size_t errlen)
+/* Decodes every item iter still has. */
+static void read_items(reader *r, lw_log_iter *iter, const char *name)
 {
+    lw_iter_item it;
+    lw_iter_kind k;
+    while ((k = lw_iter_next(iter, &it)) != LW_IT_END) {
+        if (k == LW_IT_RECORD)
+            read_record(r, &it);
+        else if (k == LW_IT_DAMAGE)
+            note_damage(r->p, name, &it);
+    }
+}
+
+/* What needs every record first; frees the read's scratch state. */
+static void read_end(reader *r)
+{
+    free(r->ctx_slots);
+    r->ctx_slots = NULL;
+    r->ctx_mask = 0;
+    resolve_threads(r);
+    resolve_lock_like(r->p);
+    lw_rebuild_killed_deadlock(r->p);
+    free(r->exits);
+    free(r->names);
+}
+
+int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process *out, char *err,
+                       size_t errlen)
+{
+    reader r;
+    lw_log_iter iter;
+    if (read_begin(&r, &iter, buf, len, name, out, err, errlen) < 0) return -1;
+    read_items(&r, &iter, name);
+    read_end(&r);
+    return 0;
+}
+
+/*
+ * Streaming a file: a window of the file is read with pread into one reused buffer, and the
+ * iterator walks the file one step (one chunk, or one unused or damaged unit) at a time inside
+ * it, so memory does not grow with the file. read() rather than mmap, as lw_load_file_bytes: a
+ * recorder that trims a live log cannot SIGBUS us, and a file that shrinks while being read
+ * just ends earlier, exactly as if it had been that short.
+ */
+#define WINDOW_BYTES ((size_t)8 << 20) /* more than LW_MAX_HEADER_SIZE: the header fits */
+
+typedef struct window {
+    int fd;
     uint8_t *buf;
-    size_t len;
-    if (lw_load_file_bytes(path, &buf, &len, err, errlen) < 0) {
+    size_t cap;
+    size_t base, len; /* buf[0, len) holds the file's bytes [base, base + len) */
+    size_t fsize;     /* the file's size as far as we know: lowered when a read comes up short */
+} window;
+
+/* Fills the window with up to `want` bytes of the file from offset off. */
+static int window_fill(window *w, size_t off, size_t want, const char *path, char *err,
+                       size_t errlen)
+{
+    if (want > w->fsize - off) want = w->fsize - off;
+    if (want > w->cap) {
+        w->cap = want;
+        free(w->buf);
+        w->buf = xrealloc(NULL, w->cap);
+    }
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = pread(w->fd, w->buf + got, want - got, (off_t)(off + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            if (err && errlen) snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+            return -1;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    w->base = off;
+    w->len = got;
+    if (got < want) w->fsize = off + got; /* the file shrank while we read it */
+    return 0;
+}
+
+/* Makes the file's bytes [off, off + n) (clamped to its end) available in the window. */
+static int window_need(window *w, size_t off, size_t n, const char *path, char *err,
+                       size_t errlen)
+{
+    if (n > w->fsize - off) n = w->fsize - off;
+    if (off >= w->base && off + n <= w->base + w->len) return 0;
+    return window_fill(w, off, n > WINDOW_BYTES ? n : WINDOW_BYTES, path, err, errlen);
+}
+
+static int read_stream(window *w, const char *path, lw_process *out, char *err, size_t errlen)
+{
+    reader r;
+    lw_log_iter iter;
+    if (window_fill(w, 0, WINDOW_BYTES, path, err, errlen) < 0) {
         memset(out, 0, sizeof *out);
         out->exit_status = -1;
         return -1;
     }
-    int rc = lw_read_log_buffer(buf, len, path, out, err, errlen);
-    free(buf);
+    /* The window holds the whole file or more than any valid header: lw_iter_init's checks
+     * against the length come out as they would on the whole file. */
+    if (read_begin(&r, &iter, w->buf, w->len, path, out, err, errlen) < 0) return -1;
+    const size_t unit = iter.hdr.chunk_size;
+    size_t off = iter.hdr.header_size;
+    while (off < w->fsize) {
+        /* One step of the walk: a chunk's size is in its header; anything else (an unused or
+         * damaged unit) is one unit long, as next_chunk in log_iter.c advances. */
+        if (window_need(w, off, sizeof(struct lw_chunk_header), path, err, errlen) < 0) goto fail;
+        if (off >= w->fsize) break;
+        size_t span = unit;
+        if (w->fsize - off >= sizeof(struct lw_chunk_header)) {
+            struct lw_chunk_header ch;
+            memcpy(&ch, w->buf + (off - w->base), sizeof ch);
+            if (ch.magic == LW_CHUNK_MAGIC && ch.size != 0 && ch.size % unit == 0) span = ch.size;
+        }
+        if (window_need(w, off, span, path, err, errlen) < 0) goto fail;
+        if (off >= w->fsize) break;
+        size_t avail = w->fsize - off < span ? w->fsize - off : span;
+        /* The iterator sees exactly this step: positions are window-relative, iter.base turns
+         * them back into file offsets for messages. */
+        iter.buf = w->buf;
+        iter.base = w->base;
+        iter.next_unit = off - w->base;
+        iter.len = off - w->base + avail;
+        iter.in_chunk = false;
+        read_items(&r, &iter, path);
+        size_t next = w->base + iter.next_unit;
+        off = next > off ? next : off + avail; /* always progress */
+    }
+    read_end(&r);
+    return 0;
+fail:
+    read_end(&r);
+    return -1;
+}
+
+int lw_read_log_file(const char *path, lw_process *out, char *err, size_t errlen)
+{
+    window w = {.fd = -1};
+    if (lw_open_log_file(path, &w.fd, &w.fsize, err, errlen) < 0) {
+        memset(out, 0, sizeof *out);
+        out->exit_status = -1;
+        return -1;
+    }
+    (void)posix_fadvise(w.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    int rc = read_stream(&w, path, out, err, errlen);
+    free(w.buf);
+    close(w.fd);
     return rc;
 }
 

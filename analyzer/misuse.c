@@ -24,6 +24,11 @@ static const char *const subkinds[] = {
     [LW_MISUSE_COND_TWO_MUTEXES] = "cond-two-mutexes",
     [LW_MISUSE_SEM_OVERFLOW] = "sem-post-overflow",
     [LW_MISUSE_FORK_HELD] = "fork-held-lock",
+    /* Reported as tls-misuse (tls_misuse.c), not api-misuse. */
+    [LW_MISUSE_KEY_NEVER_CREATED] = "key-never-created",
+    [LW_MISUSE_KEY_DELETED] = "key-deleted",
+    [LW_MISUSE_KEY_DELETE_LIVE] = "key-deleted-with-values",
+    [LW_MISUSE_KEY_LEAK] = "key-value-leak",
 };
 #define N_SUBKINDS (sizeof subkinds / sizeof subkinds[0])
 
@@ -131,7 +136,7 @@ size_t lw_analyze_misuse(const lw_process *p, lw_findings *out)
     }
     size_t added = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!first[i] || is_noise(p, &p->misuses[i]))
+        if (!first[i] || is_noise(p, &p->misuses[i]) || lw_misuse_is_tls(p->misuses[i].misuse))
             continue;
         fill(lw_findings_add(out), p, &p->misuses[i], count[i]);
         added++;

@@ -8,6 +8,7 @@
 #ifndef LOCKWATCH_MISUSE_H
 #define LOCKWATCH_MISUSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,13 @@ size_t lw_analyze_misuse(const lw_process *p, lw_findings *out);
 /* The subkind name of a misuse (enum lw_misuse_kind), e.g. "unlock-by-non-owner"; "unknown"
  * for a value this analyzer does not know. */
 const char *lw_misuse_subkind(uint32_t misuse);
+
+/* True for the pthread-key misuses (LW_MISUSE_KEY_*), reported as tls-misuse (tls_misuse.h)
+ * rather than api-misuse. */
+static inline bool lw_misuse_is_tls(uint32_t misuse)
+{
+    return misuse >= LW_MISUSE_KEY_NEVER_CREATED && misuse <= LW_MISUSE_KEY_LEAK;
+}
 
 /* Parses a subkind name back to its enum lw_misuse_kind value; 0 if unknown. */
 uint32_t lw_misuse_parse(const char *name);

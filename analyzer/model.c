@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "log_reader.h"
 #include "model.h"
 
@@ -19,6 +20,11 @@ typedef struct lw_id_slot {
 typedef struct lw_id_table {
     lw_id_slot *slots;
     size_t n;
+    /* dense[id] = 1 + index into slots, 0 if absent, for id < n_dense: the recorder hands out
+     * ids from 1 upwards, so this makes the lookups the analyses do per context O(1). Left
+     * NULL when ids are too sparse for it (a damaged or hostile log); bisection then. */
+    uint32_t *dense;
+    size_t n_dense;
 } lw_id_table;
 
 struct lw_index {
@@ -67,6 +73,18 @@ static bool *build_table(lw_id_table *t, const void *arr, size_t n, size_t elem,
         keep[t->slots[i].pos] = true;
         t->slots[t->n++] = t->slots[i];
     }
+    free(t->dense);
+    t->dense = NULL;
+    t->n_dense = 0;
+    /* Slots are sorted, so the last holds the largest id. A dense table at most a few times
+     * the element count (4 bytes an id) costs no more than the slots themselves. */
+    uint64_t top = t->n ? (uint64_t)t->slots[t->n - 1].id + 1 : 0;
+    if (t->n && top <= 4 * (uint64_t)t->n + 4096 && t->n < UINT32_MAX) {
+        t->n_dense = (size_t)top;
+        t->dense = xcalloc(t->n_dense, sizeof *t->dense);
+        for (size_t i = 0; i < t->n; i++)
+            t->dense[t->slots[i].id] = (uint32_t)i + 1;
+    }
     return keep;
 }
 
@@ -97,6 +115,7 @@ static void drop_module(void *e)
 
 static const lw_id_slot *find_slot(const lw_id_table *t, uint32_t id)
 {
+    if (t->dense) return id < t->n_dense && t->dense[id] ? &t->slots[t->dense[id] - 1] : NULL;
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -123,6 +142,9 @@ static void free_index(struct lw_index *ix)
     free(ix->stacks.slots);
     free(ix->threads.slots);
     free(ix->locks.slots);
+    free(ix->stacks.dense);
+    free(ix->threads.dense);
+    free(ix->locks.dense);
     free(ix->mod_order);
     free(ix->mod_maxhi);
     free(ix);
@@ -159,6 +181,7 @@ void lw_process_build_index(lw_process *p)
         p->n_modules = compact(p->modules, p->n_modules, sizeof *p->modules, keep, drop_module);
     free(keep);
     free(mods.slots);
+    free(mods.dense);
 
     if (dup || dup_t || dup_l) {
         /* Positions moved: rebuild the tables over the compacted arrays (no duplicates left). */
@@ -256,8 +279,11 @@ void lw_process_free(lw_process *p)
     free(p->threads);
     free(p->joins);
     free(p->locks);
-    for (size_t i = 0; i < p->n_contexts; i++)
-        free(p->contexts[i].held);
+    if (p->held_arena)
+        lw_arena_free(p->held_arena);
+    else
+        for (size_t i = 0; i < p->n_contexts; i++)
+            free(p->contexts[i].held);
     free(p->contexts);
     for (size_t i = 0; i < p->n_deadlocks; i++)
         free(p->deadlocks[i].waits);
@@ -270,6 +296,7 @@ void lw_process_free(lw_process *p)
         free(p->fork_held[i].entries);
     free(p->fork_held);
     free(p->tls_accesses);
+    free(p->races);
     free_index(p->index);
     memset(p, 0, sizeof *p);
 }

@@ -70,6 +70,10 @@ typedef struct lw_context {
     uint32_t stack_id;
     uint32_t flags; /* LW_CTX_* */
     uint32_t n_held;
+    /* How many identical CONTEXT records (every field above and every held entry equal) the
+     * reader collapsed into this one, saturating at UINT32_MAX; 0 in a hand-built context
+     * means 1. Analyses need distinct contexts only; the count is for statistics. */
+    uint32_t count;
     lw_held *held; /* outermost first */
 } lw_context;
 
@@ -119,6 +123,14 @@ typedef struct lw_misuse_rec {
     uint16_t lock_kind;     /* enum lw_lock_kind, 0 for a condvar */
     uint64_t address, other_address;
 } lw_misuse_rec;
+
+/* A data race the recorder found (LW_REC_RACE, decoded): cur found it, prev was earlier. */
+typedef struct lw_race_rec {
+    bool predictive; /* ordered only through a lock that protects neither access */
+    uint64_t address;
+    uint32_t size;
+    struct lw_race_access cur, prev;
+} lw_race_rec;
 
 /* An access to another thread's TLS, or to an ended thread's TLS or stack (LW_REC_TLS_ACCESS,
  * decoded; see analyzer/tls_misuse.h). */
@@ -174,7 +186,7 @@ typedef struct lw_process {
     size_t n_joins;
     lw_lock *locks;
     size_t n_locks;
-    lw_context *contexts;
+    lw_context *contexts; /* distinct contexts, in the order of their first record */
     size_t n_contexts;
     uint64_t dropped[8]; /* indexed by enum lw_drop_reason */
     lw_wait_state *wait_states; /* each thread's last wait, one per thread */
@@ -191,8 +203,14 @@ typedef struct lw_process {
     size_t n_fork_held;
     lw_tls_access *tls_accesses; /* TLS_ACCESS records (race mode), in log order */
     size_t n_tls_accesses;
+    lw_race_rec *races; /* RACE records (race mode), in log order */
+    size_t n_races;
 
     struct lw_index *index; /* private: id -> element lookups */
+    /* private: when set (the log reader), every contexts[i].held points into this arena and
+     * lw_process_free releases them all at once; when NULL (a hand-built process) each held
+     * array is its own malloc block. */
+    struct lw_arena *held_arena;
 } lw_process;
 
 /* A set of processes read from the logs named on a command line. */

@@ -274,6 +274,13 @@ void lw_namer_format_frame(const lw_namer *n, const lw_frame *f, size_t index, c
     put(buf, len, "#%zu %s%s%s%s", index, func, loc, mod, f->inlined ? " [inlined]" : "");
 }
 
+bool lw_namer_data(lw_namer *n, const lw_process *p, uint64_t addr, lw_data_symbol *out)
+{
+    memset(out, 0, sizeof *out);
+    void *h = handle_for(n, p);
+    return n->src.data && n->src.data(h, addr, out) && out->name;
+}
+
 void lw_namer_lock(lw_namer *n, const lw_process *p, uint32_t lock_id, lw_lock_name *out)
 {
     memset(out, 0, sizeof *out);

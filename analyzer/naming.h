@@ -78,6 +78,10 @@ typedef struct lw_thread_name {
 void lw_namer_thread(lw_namer *n, const lw_process *p, uint32_t thread_id, lw_thread_name *out);
 
 /* The namer's source root (absolute, no trailing '/'), or NULL when unknown. */
+/* The global or static variable containing addr (symbolized through the namer's source), or
+ * false. Strings live as long as the namer. */
+bool lw_namer_data(lw_namer *n, const lw_process *p, uint64_t addr, lw_data_symbol *out);
+
 const char *lw_namer_root(const lw_namer *n);
 
 /* The display form of a source path: relative to the namer's root when under it. */

@@ -116,6 +116,118 @@ static void thread_json(lw_json *w, const lw_report *r, const lw_process *p, uin
     lw_json_end_object(w);
 }
 
+/* The tls-misuse details: the key, or the variable, owner, access and the owner's exit. */
+static void tls_json(lw_json *w, const lw_report *r, const lw_process *p, const lw_finding_tls *t)
+{
+    lw_json_begin_object(w);
+    lw_json_key(w, "key");
+    if (t->has_key)
+        lw_json_uint(w, t->key);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "variable");
+    if (t->variable)
+        lw_json_string(w, t->variable);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "region");
+    if (t->region == LW_TLS_REGION_TLS || t->region == LW_TLS_REGION_STACK)
+        lw_json_string(w, t->region == LW_TLS_REGION_TLS ? "tls" : "stack");
+    else
+        lw_json_null(w);
+    lw_json_key(w, "owner_thread");
+    if (t->owner_thread)
+        lw_json_uint(w, t->owner_thread);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "is_write");
+    if (t->has_key)
+        lw_json_null(w);
+    else
+        lw_json_bool(w, t->is_write);
+    lw_json_key(w, "size");
+    if (t->size)
+        lw_json_uint(w, t->size);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "exit_stack");
+    stack_json(w, r, p, t->exit_stack);
+    lw_json_key(w, "handoff_stack");
+    stack_json(w, r, p, t->handoff_stack);
+    lw_json_end_object(w);
+}
+
+/* The race details: the location (variable when known) and both accesses, earlier first. */
+static void race_json(lw_json *w, const lw_report *r, const lw_process *p, const lw_finding_race *x)
+{
+    lw_json_begin_object(w);
+    lw_json_key(w, "location");
+    lw_json_begin_object(w);
+    lw_json_key(w, "address");
+    lw_json_hex(w, x->address);
+    lw_json_key(w, "size");
+    lw_json_uint(w, x->size);
+    lw_data_symbol sym;
+    bool named = lw_namer_data(r->namer, p, x->address, &sym);
+    lw_json_key(w, "symbol");
+    lw_json_string(w, named ? sym.name : NULL);
+    lw_json_key(w, "offset");
+    if (named)
+        lw_json_uint(w, x->address - sym.start);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "symbol_size");
+    if (named)
+        lw_json_uint(w, sym.size);
+    else
+        lw_json_null(w);
+    char path[LW_NAME_MAX];
+    lw_json_key(w, "file");
+    lw_json_string(w, named && sym.file ? lw_namer_path(r->namer, sym.file, path, sizeof path)
+                                        : NULL);
+    lw_json_key(w, "line");
+    if (named && sym.line > 0)
+        lw_json_uint(w, (uint64_t)sym.line);
+    else
+        lw_json_null(w);
+    lw_json_end_object(w);
+    lw_json_key(w, "records");
+    lw_json_uint(w, x->records);
+    lw_json_key(w, "accesses");
+    lw_json_begin_array(w);
+    for (int i = 0; i < 2; i++) {
+        const lw_finding_access *a = &x->access[i];
+        lw_json_begin_object(w);
+        lw_json_key(w, "thread");
+        lw_json_uint(w, a->thread_id);
+        lw_json_key(w, "access");
+        lw_json_string(w, (a->flags & LW_RACE_ACC_WRITE) ? "write" : "read");
+        lw_json_key(w, "atomic");
+        lw_json_bool(w, (a->flags & LW_RACE_ACC_ATOMIC) != 0);
+        lw_json_key(w, "read_modify_write");
+        lw_json_bool(w, (a->flags & LW_RACE_ACC_RMW) != 0);
+        lw_json_key(w, "address");
+        lw_json_hex(w, a->address);
+        lw_json_key(w, "size");
+        lw_json_uint(w, a->size);
+        lw_json_key(w, "locks_held");
+        lw_json_begin_array(w);
+        uint32_t shown = a->n_locks < LW_RACE_MAX_LOCKS ? a->n_locks : LW_RACE_MAX_LOCKS;
+        for (uint32_t k = 0; k < shown; k++)
+            lw_json_uint(w, a->locks[k]);
+        lw_json_end_array(w);
+        lw_json_key(w, "n_locks_held");
+        lw_json_uint(w, a->n_locks);
+        lw_json_key(w, "stack");
+        stack_json(w, r, p, a->stack_id);
+        lw_json_key(w, "stack_is_top_only");
+        lw_json_bool(w, (a->flags & LW_RACE_ACC_TOP_ONLY) != 0);
+        lw_json_end_object(w);
+    }
+    lw_json_end_array(w);
+    lw_json_end_object(w);
+}
+
 static void edge_json(lw_json *w, const lw_report *r, const lw_process *p, const lw_finding_edge *e)
 {
     lw_json_begin_object(w);
@@ -244,6 +356,16 @@ static void finding_json(lw_json *w, const lw_report *r, const lw_finding *f)
     lw_json_key(w, "address");
     if (f->address)
         lw_json_hex(w, f->address);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "tls"); /* tls-misuse findings only (docs/report-schema.md); else null */
+    if (p && f->tls)
+        tls_json(w, r, p, f->tls);
+    else
+        lw_json_null(w);
+    lw_json_key(w, "race"); /* data-race and unprotected-increment findings only; else null */
+    if (p && f->race)
+        race_json(w, r, p, f->race);
     else
         lw_json_null(w);
     lw_json_end_object(w);

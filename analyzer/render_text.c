@@ -14,6 +14,8 @@
 
 #include "render_text_deadlock.h"
 #include "render_text_misuse.h"
+#include "render_text_race.h"
+#include "render_text_tls.h"
 #include "source_line.h"
 #include "term.h"
 
@@ -282,6 +284,10 @@ static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
         lw_render_text_deadlock_headline(out, r, f);
     else if (f->kind == LW_KIND_API_MISUSE)
         lw_render_text_misuse_headline(out, r, f);
+    else if (f->kind == LW_KIND_TLS_MISUSE && f->tls)
+        lw_render_text_tls_headline(out, r, f);
+    else if (f->race)
+        lw_render_text_race_headline(out, r, f);
     else
         headline(out, f);
     sgr(out, r, LW_SGR_RESET);
@@ -304,6 +310,14 @@ static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
     }
     if (f->kind == LW_KIND_API_MISUSE) { /* one call that broke the API: render_text_misuse.c */
         lw_render_text_misuse_body(out, r, f);
+        return;
+    }
+    if (f->kind == LW_KIND_TLS_MISUSE && f->tls) { /* a key or TLS misuse: render_text_tls.c */
+        lw_render_text_tls_body(out, r, f);
+        return;
+    }
+    if (f->race) { /* a data race or unprotected increment: render_text_race.c */
+        lw_render_text_race_body(out, r, f);
         return;
     }
     print_chain(out, r, f);

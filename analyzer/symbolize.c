@@ -726,3 +726,41 @@ bool lw_symbolize_data(lw_symbolizer *s, uint64_t addr, lw_data_symbol *out)
     }
     return true;
 }
+
+bool lw_symbolize_tls(lw_symbolizer *s, uint64_t module_addr, uint64_t offset, lw_data_symbol *out)
+{
+    if (!s || !out) return false;
+    lw_sym_module *m = module_for(s, module_addr);
+    lw_elfmod *e = m ? module_open(s, m) : NULL;
+    if (!e) return false;
+    /* A linear scan: TLS findings are few, and STT_TLS symbols are not in the objects index
+     * (their st_value is an offset in the TLS block, not an address). */
+    int nsyms = dwfl_module_getsymtab(e->mod);
+    const char *best = NULL;
+    uint64_t best_start = 0, best_size = 0;
+    for (int i = 1; i < nsyms; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        const char *name = dwfl_module_getsym_info(e->mod, i, &sym, &addr, &shndx, NULL, NULL);
+        if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_TLS || shndx == SHN_UNDEF)
+            continue;
+        /* getsym_info leaves st_value unadjusted: for STT_TLS it is the offset in the block. */
+        uint64_t start = sym.st_value, size = sym.st_size;
+        bool hit = size ? offset >= start && offset - start < size : offset == start;
+        if (hit && (!best || size < best_size)) {
+            best = name;
+            best_start = start;
+            best_size = size;
+        }
+    }
+    if (!best) return false;
+    /* GCC names a function-scope static "counter.0": show the source name. */
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", best);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) *dot = '\0';
+    *out = (lw_data_symbol){
+        .name = intern(s, buf), .start = best_start, .size = best_size, .module = m->path};
+    return out->name != NULL;
+}

@@ -54,4 +54,12 @@ size_t lw_symbolize_pc(lw_symbolizer *s, uint64_t pc, bool is_return_address, lw
 /* Finds the global/static variable containing addr. Returns false if none. */
 bool lw_symbolize_data(lw_symbolizer *s, uint64_t addr, lw_data_symbol *out);
 
+/*
+ * Names a thread-local variable: the STT_TLS symbol of the module containing module_addr (any
+ * address inside it, e.g. its TLS initialisation image) that covers `offset` in the module's
+ * TLS block. out->start and out->size are the symbol's offset and size in the block (not
+ * runtime addresses); file and line are not filled. Returns false if none.
+ */
+bool lw_symbolize_tls(lw_symbolizer *s, uint64_t module_addr, uint64_t offset, lw_data_symbol *out);
+
 #endif /* LOCKWATCH_SYMBOLIZE_H */

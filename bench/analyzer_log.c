@@ -6,7 +6,10 @@
  * advances every 16,384 records, so no two records of a thread are the same context, as the
  * recorder would write them. Threads 2 and 3 also take locks 257 and 258 in opposite orders:
  * one lock-order inversion, so the report has one finding to symbolize and render.
- * Usage: analyzer_log OUTPUT [CONTEXTS]   (default 10,000,000)
+ * With DISTINCT, record r repeats record r % DISTINCT exactly (same thread, seq, lock, stack,
+ * held entry): the same DISTINCT contexts logged over and over, which is what the analyzer's
+ * memory must not grow with (the reader collapses identical contexts).
+ * Usage: analyzer_log OUTPUT [CONTEXTS [DISTINCT]]   (default 10,000,000, all distinct)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +24,12 @@
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: analyzer_log OUTPUT [CONTEXTS]\n");
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: analyzer_log OUTPUT [CONTEXTS [DISTINCT]]\n");
         return 2;
     }
-    long long n = argc == 3 ? atoll(argv[2]) : 10000000LL;
+    long long n = argc >= 3 ? atoll(argv[2]) : 10000000LL;
+    long long distinct = argc == 4 ? atoll(argv[3]) : 0;
     lw_log_builder *b = lw_lb_new(4242);
     lw_lb_process(b, 1, "/bench/analyzer_log_program");
     for (uint32_t s = 0; s < STACKS; s++) {
@@ -40,7 +44,8 @@ int main(int argc, char **argv)
     for (uint32_t t = 2; t <= THREADS; t++)
         lw_lb_thread_start(b, t, 1, t - 2, 1 + t % STACKS);
     const uint32_t workers = THREADS - 1;
-    for (long long r = 0; r < n; r++) {
+    for (long long i = 0; i < n; i++) {
+        long long r = distinct > 0 ? i % distinct : i;
         uint32_t t = 2 + (uint32_t)(r % workers);
         long long k = r / workers;
         uint32_t held = 1 + (uint32_t)(k % LOW_LOCKS);
@@ -65,7 +70,7 @@ int main(int argc, char **argv)
         return 1;
     }
     lw_lb_free(b);
-    printf("analyzer_log contexts=%lld threads=%d locks=%d stacks=%d\n", n + 2, THREADS,
-           2 * LOW_LOCKS + 2, STACKS);
+    printf("analyzer_log contexts=%lld distinct=%lld threads=%d locks=%d stacks=%d\n", n + 2,
+           (distinct > 0 && distinct < n ? distinct : n) + 2, THREADS, 2 * LOW_LOCKS + 2, STACKS);
     return 0;
 }

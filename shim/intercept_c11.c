@@ -96,6 +96,8 @@ LW_EXPORT int mtx_unlock(mtx_t *m)
                              (uintptr_t)m, LW_LOCK_C11_MTX, lw_thread_id_by_tid(owner),
                              __builtin_return_address(0));
     }
+    if (lw_race_on())
+        lw_race_pre_release((uintptr_t)m);
     int rc = lw_real_mtx_unlock(m);
     if (rc == thrd_success)
         lw_after_release((uintptr_t)m);

@@ -224,6 +224,8 @@ LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
         lw_leave();
     }
     check_unlock(m, __builtin_return_address(0));
+    if (lw_race_on())
+        lw_race_pre_release((uintptr_t)m);
     int rc = lw_real_pthread_mutex_unlock(m);
     if (rc == 0)
         lw_after_mutex_release(m);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "intercept.h"
+#include "race.h"
 #include "real.h"
 #include "shim.h"
 
@@ -152,6 +153,8 @@ LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
             lw_report_misuse(LW_MISUSE_UNLOCK_UNLOCKED, (uintptr_t)rw, LW_LOCK_RWLOCK, 0,
                              __builtin_return_address(0));
     }
+    if (lw_race_on())
+        lw_race_pre_release((uintptr_t)rw);
     int rc = lw_real_pthread_rwlock_unlock(rw);
     if (rc == 0)
         lw_after_release((uintptr_t)rw);

@@ -20,6 +20,7 @@ static inline bool spin_taken(pthread_spinlock_t *s)
 {
     return __atomic_load_n(s, __ATOMIC_RELAXED) != SPIN_FREE;
 }
+#include "race.h"
 #include "real.h"
 #include "shim.h"
 
@@ -81,6 +82,8 @@ LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
     if (t && lw_held_find(t, (uintptr_t)s) < 0 && !spin_taken(s))
         lw_report_misuse(LW_MISUSE_UNLOCK_UNLOCKED, (uintptr_t)s, LW_LOCK_SPIN, 0,
                          __builtin_return_address(0));
+    if (lw_race_on())
+        lw_race_pre_release((uintptr_t)s);
     int rc = lw_real_pthread_spin_unlock(s);
     if (rc == 0)
         lw_after_release((uintptr_t)s);

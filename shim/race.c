@@ -262,3 +262,24 @@ void lw_race_cond_wake(struct lw_thread *t, uint64_t key)
     lw_race_tick(rt);
     rt->busy--;
 }
+
+void lw_race_pre_release(uintptr_t obj)
+{
+    int saved = errno;
+    struct lw_thread *t = lw_enter();
+    if (!t) {
+        errno = saved;
+        return;
+    }
+    struct lw_race_thread *rt = race_of(t);
+    uint32_t n = rt ? (rt->n_locks < LW_RACE_LOCKSET_MAX ? rt->n_locks : LW_RACE_LOCKSET_MAX) : 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (rt->locks[i].key == obj) { /* the release hook that follows does the rest */
+            rt->busy++;
+            lw_race_sync_release(rt, obj, true, rt->locks[i].shared);
+            rt->busy--;
+            break;
+        }
+    lw_leave();
+    errno = saved;
+}

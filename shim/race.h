@@ -30,6 +30,11 @@ void lw_race_acquire(struct lw_thread *t, uint64_t key, uint32_t acq_flags);
 /* t released `key` (unlock, semaphore post, barrier entry, once done, thread exit, create). */
 void lw_race_release(struct lw_thread *t, uint64_t key, uint32_t acq_flags);
 
+/* Race mode, just before the real unlock of obj: publishes the releasing thread's clock while it
+ * still holds the lock. The release hook runs after the real unlock, when another thread may
+ * already have acquired the lock and looked for that clock. Not inside the shim on entry. */
+void lw_race_pre_release(uintptr_t obj);
+
 /* t returned from a condition wait on mutex `key` (already reacquired): what the signaller did
  * under the mutex is a handoff, not merely lock ordering (see docs/race-mode.md). */
 void lw_race_cond_wake(struct lw_thread *t, uint64_t key);

@@ -132,7 +132,7 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     const uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
     const uint32_t slot = rt->slot, clock = rt->vc[slot];
     const bool write = wflag != 0;
-    int own = -1, replace = -1, empty = -1;
+    int own = -1, replace = -1, empty = -1, evict = -1, own_old = -1;
     bool shared = false, cur_rmw = false, own_seen = false;
     struct conflict conflicts[LW_SHADOW_ENTS];
     unsigned n_conflicts = 0;
@@ -162,14 +162,26 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
                     own = (int)i;
             } else if (dominated && replace < 0) {
                 replace = (int)i;
+            } else if (own_old < 0) {
+                own_old = (int)i;
             }
             continue;
         }
         shared = true;
-        if (!(em & mask) || (!write && !ew))
-            continue; /* other bytes of the granule, or two reads */
-        if (es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es]) {
-            if (ec > rt->hvc[es]) /* ordered only through lock ordering */
+        bool ordered = es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es];
+        bool hard = ordered && ec <= rt->hvc[es];
+        if (hard && evict < 0)
+            evict = (int)i; /* happened before this access: the first to go if space runs out */
+        if (!(em & mask) || (!write && !ew)) {
+            /* Other bytes of the granule, or two reads. An earlier read that happened before
+             * this one, on bytes this one covers, is superseded: whatever races with it races
+             * with this read too (happens-before is transitive). */
+            if (hard && dominated && replace < 0)
+                replace = (int)i;
+            continue;
+        }
+        if (ordered) {
+            if (!hard) /* ordered only through lock ordering */
                 conflicts[n_conflicts++] = (struct conflict){
                     w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), true};
             else if (dominated && replace < 0)
@@ -201,6 +213,10 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         idx = replace;
     } else if (empty >= 0) {
         idx = empty;
+    } else if (evict >= 0) {
+        idx = evict;
+    } else if (own_old >= 0) {
+        idx = own_old; /* this thread's older access: a race with it is likely found again */
     } else {
         idx = (int)((clock ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1)); /* evict one */
     }

@@ -1,0 +1,285 @@
+/*
+ * Race-mode end-to-end cases (e2e.race.*, tests/e2e/race.cmake): one small program, one case
+ * per argv[1], built with -fsanitize=thread by gcc and by clang and linked against
+ * liblockwatch. Cases named *_ok must report nothing; the others exactly what race.cmake says.
+ * No case depends on timing: races are found through happens-before, which holds whatever the
+ * schedule, and the one ordering that must be forced (predictive) spins on a relaxed flag.
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#define N 5000
+
+static int counter;
+static pthread_mutex_t m1 = PTHREAD_MUTEX_INITIALIZER, m2 = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static _Atomic int acounter;
+static int data, ready, inited, shared_value, config;
+int x; /* global, read in main: the compiler may neither drop nor move its stores */
+static struct {
+    int a;
+    int b;
+    char c, d;
+} fields;
+static int phase[4];
+static sem_t sem;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_barrier_t barrier;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_int go;
+
+static void *racy_increment(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++) /* race: racy_increment (gcc -O1 may put the accesses here) */
+        counter++;                /* race: racy_increment */
+    return NULL;
+}
+
+static void *locked_increment(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    for (int i = 0; i < N; i++) {
+        pthread_mutex_lock(m);
+        counter = counter + 1; /* race: two_mutexes */
+        pthread_mutex_unlock(m);
+    }
+    return NULL;
+}
+
+static void *atomic_increment(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++)
+        atomic_fetch_add_explicit(&acounter, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *child_of_createjoin(void *arg)
+{
+    (void)arg;
+    data = data + 1; /* ordered after the parent's write by create, before its read by join */
+    return NULL;
+}
+
+static void *sem_poster(void *arg)
+{
+    (void)arg;
+    data = 42;
+    sem_post(&sem);
+    return NULL;
+}
+
+static void *sem_waiter(void *arg)
+{
+    (void)arg;
+    sem_wait(&sem);
+    return (void *)(long)data;
+}
+
+static void *cond_producer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&m1);
+    data = 42;
+    ready = 1;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&m1);
+    return NULL;
+}
+
+static void *cond_consumer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&m1);
+    while (!ready)
+        pthread_cond_wait(&cv, &m1);
+    pthread_mutex_unlock(&m1);
+    return (void *)(long)data; /* after the handoff, outside the lock */
+}
+
+static void *barrier_phases(void *arg)
+{
+    long me = (long)arg;
+    phase[me] = 1;
+    pthread_barrier_wait(&barrier);
+    phase[me] += phase[(me + 1) % 4];
+    pthread_barrier_wait(&barrier);
+    phase[(me + 2) % 4] += 0 * phase[me];
+    return NULL;
+}
+
+static void init_config(void)
+{
+    config = 42;
+}
+
+static void *once_user(void *arg)
+{
+    (void)arg;
+    pthread_once(&once, init_config);
+    return (void *)(long)config;
+}
+
+static void *field_a(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++) {
+        fields.a++;
+        fields.c++;
+    }
+    return NULL;
+}
+
+static void *field_b(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++) {
+        fields.b++;
+        fields.d++;
+    }
+    return NULL;
+}
+
+static void *locked_writer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&m1);
+    shared_value = 42; /* race: locked_write */
+    pthread_mutex_unlock(&m1);
+    return NULL;
+}
+
+static void *unlocked_reader(void *arg)
+{
+    (void)arg;
+    return (void *)(long)shared_value; /* race: unlocked_read */
+}
+
+static int *get_data(void)
+{
+    if (!inited) { /* race: dcl_check */
+        pthread_mutex_lock(&m1);
+        if (!inited) {
+            data = 42;
+            inited = 1; /* race: dcl_set */
+        }
+        pthread_mutex_unlock(&m1);
+    }
+    return &data;
+}
+
+static void *dcl_user(void *arg)
+{
+    (void)arg;
+    return get_data();
+}
+
+static void *read_locked_writer(void *arg)
+{
+    pthread_rwlock_rdlock(&rw);
+    shared_value = (int)(long)arg; /* race: write_under_rdlock */
+    pthread_rwlock_unlock(&rw);
+    return NULL;
+}
+
+static void *rw_reader(void *arg)
+{
+    (void)arg;
+    pthread_rwlock_rdlock(&rw);
+    long v = shared_value;
+    pthread_rwlock_unlock(&rw);
+    return (void *)v;
+}
+
+static void *rw_writer(void *arg)
+{
+    pthread_rwlock_wrlock(&rw);
+    shared_value = (int)(long)arg;
+    pthread_rwlock_unlock(&rw);
+    return NULL;
+}
+
+static void *predictive_first(void *arg)
+{
+    (void)arg;
+    x = 1; /* race: predictive_first */
+    pthread_mutex_lock(&m2);
+    pthread_mutex_unlock(&m2);
+    atomic_store_explicit(&go, 1, memory_order_relaxed); /* no happens-before */
+    return NULL;
+}
+
+static void *predictive_second(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&go, memory_order_relaxed))
+        ;
+    pthread_mutex_lock(&m2);
+    pthread_mutex_unlock(&m2);
+    x = 2; /* race: predictive_second */
+    return NULL;
+}
+
+static void run2(void *(*a)(void *), void *aa, void *(*b)(void *), void *ba)
+{
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, a, aa);
+    pthread_create(&t2, NULL, b, ba);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const char *c = argc > 1 ? argv[1] : "";
+    if (!strcmp(c, "racy_counter")) {
+        run2(racy_increment, NULL, racy_increment, NULL);
+    } else if (!strcmp(c, "two_mutexes")) {
+        run2(locked_increment, &m1, locked_increment, &m2);
+    } else if (!strcmp(c, "mutex_ok")) {
+        run2(locked_increment, &m1, locked_increment, &m1);
+    } else if (!strcmp(c, "atomic_ok")) {
+        run2(atomic_increment, NULL, atomic_increment, NULL);
+    } else if (!strcmp(c, "createjoin_ok")) {
+        pthread_t t;
+        data = 1;
+        pthread_create(&t, NULL, child_of_createjoin, NULL);
+        pthread_join(t, NULL);
+        printf("%d\n", data);
+    } else if (!strcmp(c, "sem_ok")) {
+        sem_init(&sem, 0, 0);
+        run2(sem_waiter, NULL, sem_poster, NULL);
+    } else if (!strcmp(c, "condvar_ok")) {
+        run2(cond_consumer, NULL, cond_producer, NULL);
+    } else if (!strcmp(c, "barrier_ok")) {
+        pthread_t t[4];
+        pthread_barrier_init(&barrier, NULL, 4);
+        for (long i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, barrier_phases, (void *)i);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+    } else if (!strcmp(c, "once_ok")) {
+        run2(once_user, NULL, once_user, NULL);
+    } else if (!strcmp(c, "fields_ok")) {
+        run2(field_a, NULL, field_b, NULL);
+    } else if (!strcmp(c, "rwlock_ok")) {
+        run2(rw_writer, (void *)1, rw_reader, NULL);
+    } else if (!strcmp(c, "locked_write")) {
+        run2(locked_writer, NULL, unlocked_reader, NULL);
+    } else if (!strcmp(c, "dcl")) {
+        run2(dcl_user, NULL, dcl_user, NULL);
+    } else if (!strcmp(c, "write_under_rdlock")) {
+        run2(read_locked_writer, (void *)1, read_locked_writer, (void *)2);
+    } else if (!strcmp(c, "predictive")) {
+        run2(predictive_first, NULL, predictive_second, NULL);
+        printf("%d\n", x);
+    } else {
+        fprintf(stderr, "race_cases: unknown case '%s'\n", c);
+        return 2;
+    }
+    return 0;
+}
