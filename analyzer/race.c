@@ -7,8 +7,7 @@
  * one finding. The group is an unprotected-increment when any of its records is a lost update (see
  * lw_race_is_increment), else a data-race; it is predictive only when every record is.
  *
- * The finding shows the most informative record: a direct race before a predictive one, then
- * the one whose earlier access kept its full stack, then write/write.
+ * The finding shows the most informative record (see score()).
  */
 #include "race.h"
 
@@ -71,10 +70,13 @@ static char *group_key(lw_namer *n, const lw_process *p, const lw_race_rec *r)
     return key;
 }
 
-static int score(const lw_race_rec *r)
+/* How informative a record is: a direct race, then write/write (the lost update itself), then
+ * sites with a source line, then the earlier access's full stack. */
+static int score(lw_namer *n, const lw_process *p, const lw_race_rec *r)
 {
-    return (r->predictive ? 0 : 4) + ((r->prev.flags & LW_RACE_ACC_TOP_ONLY) ? 0 : 2) +
-           ((r->cur.flags & r->prev.flags & LW_RACE_ACC_WRITE) ? 1 : 0);
+    return (r->predictive ? 0 : 16) + ((r->cur.flags & r->prev.flags & LW_RACE_ACC_WRITE) ? 8 : 0) +
+           (has_line(n, p, r->cur.stack_id) ? 2 : 0) + (has_line(n, p, r->prev.stack_id) ? 2 : 0) +
+           ((r->prev.flags & LW_RACE_ACC_TOP_ONLY) ? 0 : 1);
 }
 
 static void to_access(lw_finding_access *out, const struct lw_race_access *a)
@@ -151,7 +153,7 @@ void lw_analyze_races(const lw_process *p, lw_findings *out)
         g->records++;
         g->increment |= lw_race_is_increment(&r->cur, &r->prev);
         g->direct |= !r->predictive;
-        int s = score(r);
+        int s = score(n, p, r);
         if (s > g->best_score) {
             g->best = i;
             g->best_score = s;

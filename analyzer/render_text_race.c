@@ -70,8 +70,8 @@ static void print_access(FILE *out, const lw_report *r, const lw_finding *f,
                          const lw_finding_access *a, bool previous)
 {
     bool write = a->flags & LW_RACE_ACC_WRITE;
-    const char *what = write ? (previous ? "Previous write" : "Write")
-                             : (previous ? "Previous read" : "Read");
+    const char *what =
+        write ? (previous ? "Previous write" : "Write") : (previous ? "Previous read" : "Read");
     fprintf(out, "%s of size %" PRIu32 " at 0x%" PRIx64 " by thread #%" PRIu32, what, a->size,
             a->address, a->thread_id);
     if (a->flags & LW_RACE_ACC_RMW)

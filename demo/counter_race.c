@@ -19,8 +19,8 @@ static void *increment(void *arg)
 {
     (void)arg;
     for (int i = 0; i < increments; i++) { /* race: loop (gcc -O1 may put the accesses here) */
-        int current_value = counter; /* race: read */
-        counter = current_value + 1; /* race: write */
+        int current_value = counter;       /* race: read */
+        counter = current_value + 1;       /* race: write */
     }
     return NULL;
 }

@@ -22,8 +22,7 @@ extern "C" {
 
 void lockwatch_annotate_happens_before(const volatile void *addr) __attribute__((weak));
 void lockwatch_annotate_happens_after(const volatile void *addr) __attribute__((weak));
-void lockwatch_annotate_benign_race(const volatile void *addr, size_t size)
-    __attribute__((weak));
+void lockwatch_annotate_benign_race(const volatile void *addr, size_t size) __attribute__((weak));
 void lockwatch_ignore_accesses_begin(void) __attribute__((weak));
 void lockwatch_ignore_accesses_end(void) __attribute__((weak));
 
@@ -31,42 +30,42 @@ void lockwatch_ignore_accesses_end(void) __attribute__((weak));
 }
 #endif
 
-#define LOCKWATCH_HAPPENS_BEFORE(addr)                                                          \
-    do {                                                                                        \
-        if (lockwatch_annotate_happens_before)                                                  \
-            lockwatch_annotate_happens_before(addr);                                            \
+#define LOCKWATCH_HAPPENS_BEFORE(addr)                                                             \
+    do {                                                                                           \
+        if (lockwatch_annotate_happens_before)                                                     \
+            lockwatch_annotate_happens_before(addr);                                               \
     } while (0)
 
-#define LOCKWATCH_HAPPENS_AFTER(addr)                                                           \
-    do {                                                                                        \
-        if (lockwatch_annotate_happens_after)                                                   \
-            lockwatch_annotate_happens_after(addr);                                             \
+#define LOCKWATCH_HAPPENS_AFTER(addr)                                                              \
+    do {                                                                                           \
+        if (lockwatch_annotate_happens_after)                                                      \
+            lockwatch_annotate_happens_after(addr);                                                \
     } while (0)
 
-#define LOCKWATCH_BENIGN_RACE(addr, size)                                                       \
-    do {                                                                                        \
-        if (lockwatch_annotate_benign_race)                                                     \
-            lockwatch_annotate_benign_race((addr), (size));                                     \
+#define LOCKWATCH_BENIGN_RACE(addr, size)                                                          \
+    do {                                                                                           \
+        if (lockwatch_annotate_benign_race)                                                        \
+            lockwatch_annotate_benign_race((addr), (size));                                        \
     } while (0)
 
-#define LOCKWATCH_IGNORE_BEGIN_()                                                               \
+#define LOCKWATCH_IGNORE_BEGIN_()                                                                  \
     (lockwatch_ignore_accesses_begin ? lockwatch_ignore_accesses_begin() : (void)0)
-#define LOCKWATCH_IGNORE_END_()                                                                 \
+#define LOCKWATCH_IGNORE_END_()                                                                    \
     (lockwatch_ignore_accesses_end ? lockwatch_ignore_accesses_end() : (void)0)
 
-#define LOCKWATCH_RACY_READ(lvalue)                                                             \
-    __extension__({                                                                             \
-        LOCKWATCH_IGNORE_BEGIN_();                                                              \
-        __typeof__(lvalue) lockwatch_value_ = (lvalue);                                         \
-        LOCKWATCH_IGNORE_END_();                                                                \
-        lockwatch_value_;                                                                       \
+#define LOCKWATCH_RACY_READ(lvalue)                                                                \
+    __extension__({                                                                                \
+        LOCKWATCH_IGNORE_BEGIN_();                                                                 \
+        __typeof__(lvalue) lockwatch_value_ = (lvalue);                                            \
+        LOCKWATCH_IGNORE_END_();                                                                   \
+        lockwatch_value_;                                                                          \
     })
 
-#define LOCKWATCH_RACY_WRITE(lvalue, value)                                                     \
-    do {                                                                                        \
-        LOCKWATCH_IGNORE_BEGIN_();                                                              \
-        (lvalue) = (value);                                                                     \
-        LOCKWATCH_IGNORE_END_();                                                                \
+#define LOCKWATCH_RACY_WRITE(lvalue, value)                                                        \
+    do {                                                                                           \
+        LOCKWATCH_IGNORE_BEGIN_();                                                                 \
+        (lvalue) = (value);                                                                        \
+        LOCKWATCH_IGNORE_END_();                                                                   \
     } while (0)
 
 #endif /* LOCKWATCH_H */

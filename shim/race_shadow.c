@@ -126,7 +126,9 @@ static void report_conflict(struct lw_race_thread *rt, const struct conflict *k,
                    (uint32_t)__builtin_popcountll(both), k->predictive);
 }
 
-static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, uintptr_t addr,
+/* Checks and records one access inside one granule. False: the cell changed under us, check
+ * again. */
+static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, uintptr_t addr,
                           unsigned n, uint64_t wflag, uintptr_t pc)
 {
     const uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
@@ -137,8 +139,10 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     struct conflict conflicts[LW_SHADOW_ENTS];
     unsigned n_conflicts = 0;
 
+    uint64_t seen[LW_SHADOW_ENTS];
     for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
         uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
+        seen[i] = w;
         if (!w) {
             if (empty < 0)
                 empty = (int)i;
@@ -150,7 +154,7 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         bool dominated = (em & ~mask) == 0 && (write || !ew); /* this access supersedes it */
         if (es == LW_RACE_SLOT_BENIGN) {
             if (em & mask)
-                return;
+                return true;
             continue;
         }
         if (es == slot) {
@@ -205,10 +209,9 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     int idx;
     if (own >= 0) {
         idx = own;
-        flags |= atomic_load_explicit(&c->e[idx].word, memory_order_relaxed) &
-                 (LW_SH_WRITE | LW_SH_READ);
+        flags |= seen[idx] & (LW_SH_WRITE | LW_SH_READ);
         if (!write)
-            return; /* a read merged into this epoch's write: keep the write's site */
+            return true; /* a read merged into this epoch's write: keep the write's site */
     } else if (replace >= 0) {
         idx = replace;
     } else if (empty >= 0) {
@@ -221,8 +224,31 @@ static void check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         idx = (int)((clock ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1)); /* evict one */
     }
     uint64_t word = ((uint64_t)clock << 32) | ((uint64_t)slot << 16) | flags | mask;
+    /* Another thread may store its access into this cell while we check (the window is the
+     * whole slow path: stack and lockset interning). The entry is claimed by CAS against what
+     * the scan saw, so of two threads choosing the same entry one fails and checks again; then
+     * the cell is read again after a full fence, so of two threads storing into different
+     * entries at least one sees the other's (Dekker-style). Either way the race is not lost. */
+    uint64_t expected = seen[idx];
+    if (!atomic_compare_exchange_strong(&c->e[idx].word, &expected, word))
+        return false;
     atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | lockset, memory_order_relaxed);
-    atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
+        uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
+        if ((int)i == idx || !w || w == seen[i])
+            continue;
+        uint32_t es = (uint32_t)(w >> 16) & 0xffff, ec = (uint32_t)(w >> 32);
+        if (es == slot || es == LW_RACE_SLOT_BENIGN || !(w & mask) ||
+            (!write && !(w & LW_SH_WRITE)))
+            continue;
+        bool ordered = es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es];
+        if (ordered && ec <= rt->hvc[es])
+            continue;
+        struct conflict k = {w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), ordered};
+        report_conflict(rt, &k, addr, mask, write, cur_rmw, stack, lockset, pc);
+    }
+    return true;
 }
 
 void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t flags,
@@ -239,7 +265,8 @@ void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t si
         struct lw_shadow_cell *c = cell_of(addr, true);
         if (!c)
             break;
-        check_granule(rt, c, addr, n, flags, pc);
+        for (int attempt = 0; attempt < 4 && !check_granule(rt, c, addr, n, flags, pc); attempt++)
+            ; /* the cell changed while we checked: again (races found twice are deduplicated) */
         addr += n;
         size -= n;
     }

@@ -24,7 +24,7 @@ static struct {
     int b;
     char c, d;
 } fields;
-static int phase[4];
+static int phase[4], neighbour[4];
 static sem_t sem;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_barrier_t barrier;
@@ -35,7 +35,7 @@ static void *racy_increment(void *arg)
 {
     (void)arg;
     for (int i = 0; i < N; i++) /* race: racy_increment (gcc -O1 may put the accesses here) */
-        counter++;                /* race: racy_increment */
+        counter++;              /* race: racy_increment */
     return NULL;
 }
 
@@ -104,11 +104,11 @@ static void *cond_consumer(void *arg)
 static void *barrier_phases(void *arg)
 {
     long me = (long)arg;
-    phase[me] = 1;
+    phase[me] = (int)me + 1; /* phase 1: each writes its own slot */
     pthread_barrier_wait(&barrier);
-    phase[me] += phase[(me + 1) % 4];
+    neighbour[me] = phase[(me + 1) % 4]; /* phase 2: reads the others' phase-1 values */
     pthread_barrier_wait(&barrier);
-    phase[(me + 2) % 4] += 0 * phase[me];
+    phase[me] = neighbour[me] + neighbour[(me + 3) % 4]; /* phase 3: after every phase-2 read */
     return NULL;
 }
 
