@@ -435,6 +435,8 @@ case_helgrind() {
     valgrind --tool=helgrind --trace-children=yes --num-callers=30 \
         env LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=$PWD/logs" "$@" >prog.out 2>hg.txt ||
         true
+    # Valgrind 3.19 cannot read clang 14's DWARF 5: no checking is possible then.
+    grep -q 'Serious error when reading debug info' hg.txt && skip "valgrind cannot read this debug info"
     grep -q 'ERROR SUMMARY' hg.txt || { show hg.txt; fail "helgrind did not run"; }
     # Error blocks whose frames (past the interposed call) are in the shim's own code.
     python3 - hg.txt <<'PY' || { show hg.txt; fail "helgrind reports a problem in the shim"; }
