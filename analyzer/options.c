@@ -90,6 +90,33 @@ static size_t option_index(const lw_option_desc *o)
     return (size_t)(o - option_table);
 }
 
+/* The watch list (shim/watch.c): "name,name@module"; a name is a C identifier (GCC's local
+ * statics may carry a ".N" suffix in the symbol table), a module is a file name. */
+static bool watch_list_ok(const char *v)
+{
+    for (const char *item = v;; item++) {
+        const char *p = item;
+        while (*p && *p != ',' && *p != '@') {
+            if (!(*p == '_' || *p == '.' || *p == '$' || (*p >= '0' && *p <= '9') ||
+                  (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+                return false;
+            p++;
+        }
+        if (p == item)
+            return false;
+        if (*p == '@') {
+            const char *m = ++p;
+            while (*p && *p != ',' && *p != '@' && *p != '/')
+                p++;
+            if (p == m || *p == '@' || *p == '/')
+                return false;
+        }
+        if (!*p)
+            return true;
+        item = p;
+    }
+}
+
 int lw_option_validate(const lw_option_desc *o, const char *value, char *err, size_t errlen)
 {
     if (strchr(value, ':')) {
@@ -109,6 +136,14 @@ int lw_option_validate(const lw_option_desc *o, const char *value, char *err, si
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                          k == 0 ? "" : (c[k + 1] ? ", " : " or "), c[k]);
             snprintf(err, errlen, "option %s: expected %s, got '%s'", o->name, list, value);
+            return -1;
+        }
+        if (strcmp(o->name, "watch") == 0 && !*value)
+            return 0; /* the default: no watches */
+        if (strcmp(o->name, "watch") == 0 && !watch_list_ok(value)) {
+            snprintf(err, errlen,
+                     "option watch: expected NAME[@MODULE] items separated by ',', got '%s'",
+                     value);
             return -1;
         }
         if (!*value || strlen(value) >= LW_PATH_MAX) {

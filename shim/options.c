@@ -99,6 +99,15 @@ static int set_deadlock_timeout_ms(struct lw_options *o, const char *v, size_t n
     return 0;
 }
 
+/* Empty is allowed (the default: no watches); watch.c checks the names. */
+static int set_watch(struct lw_options *o, const char *v, size_t n)
+{
+    if (n >= sizeof o->watch)
+        return -1;
+    bounded_copy(o->watch, sizeof o->watch, v, n);
+    return 0;
+}
+
 /* Dispatches one key to its setter; -2 for an unknown key. One line per option of options.inc. */
 static int apply(struct lw_options *o, const char *key, size_t klen, const char *val, size_t vlen)
 {

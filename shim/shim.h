@@ -36,6 +36,7 @@ struct lw_options {
     unsigned deadlock_action; /* enum lw_deadlock_action */
     unsigned deadlock_exit_code;
     unsigned deadlock_timeout_ms;
+    char watch[LW_PATH_MAX]; /* watch.c: "name,name@module", empty = no watches */
 };
 extern struct lw_options lw_opts;
 

@@ -43,6 +43,7 @@ COVERED = {
     "--stack-depth": ["e2e/gate.sh"],
     "--suppressions": ["e2e/gate.sh"],
     "--verbose": ["e2e/gate.sh"],
+    "--watch": ["e2e/watch.sh"],
     "--version": ["e2e/gate.sh"],
 }
 
