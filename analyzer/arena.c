@@ -3,6 +3,7 @@
  * little and a large one few mallocs; an allocation larger than a block gets a block of its own.
  */
 #include "arena.h"
+#include "xalloc.h"
 
 #include <stdalign.h>
 #include <stdint.h>
@@ -23,16 +24,6 @@ struct lw_arena {
     block *top;
     size_t next_cap;
 };
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fputs("lockwatch: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
 
 lw_arena *lw_arena_new(void)
 {

@@ -4,8 +4,9 @@
  * new ones, so any unexpected line is an error naming the file and line.
  */
 #include "baseline.h"
+#include "text_file.h"
+#include "xalloc.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +39,7 @@ static const char *parse_entry(lw_baseline *b, const char *line)
         return "a finding kind after the fingerprint";
     if (lw_baseline_contains(b, line))
         return NULL; /* a repeated entry is harmless */
-    char(*grown)[LW_FINGERPRINT_LEN + 1] = reallocarray(b->fps, b->n + 1, sizeof *grown);
-    if (!grown)
-        abort();
+    char(*grown)[LW_FINGERPRINT_LEN + 1] = xreallocarray(b->fps, b->n + 1, sizeof *grown);
     b->fps = grown;
     memcpy(b->fps[b->n], line, LW_FINGERPRINT_LEN);
     b->fps[b->n][LW_FINGERPRINT_LEN] = '\0';
@@ -73,9 +72,7 @@ int lw_baseline_parse(lw_baseline *b, const char *text, const char *name, char *
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
-        char *line = strndup(p, len);
-        if (!line)
-            abort();
+        char *line = xstrndup(p, len);
         p = nl ? nl + 1 : p + len;
         char *s = line + strspn(line, " \t");
         size_t sl = strlen(s);
@@ -106,34 +103,10 @@ int lw_baseline_parse(lw_baseline *b, const char *text, const char *name, char *
 
 int lw_baseline_load(lw_baseline *b, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "--baseline %s: cannot open: %s", path, strerror(errno));
+    char *text = lw_text_file_read(path, "--baseline", "a text baseline file", err, errlen);
+    if (!text)
         return -1;
-    }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m)
-        abort();
-    char buf[4096];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, got, m);
-    int bad = ferror(f);
-    fclose(f);
-    if (fclose(m) != 0 || !text)
-        abort();
-    int rc;
-    if (bad) {
-        snprintf(err, errlen, "--baseline %s: read error", path);
-        rc = -1;
-    } else if (strlen(text) != len) {
-        snprintf(err, errlen, "%s: expected a text baseline file, found a NUL byte", path);
-        rc = -1;
-    } else {
-        rc = lw_baseline_parse(b, text, path, err, errlen);
-    }
+    int rc = lw_baseline_parse(b, text, path, err, errlen);
     free(text);
     return rc;
 }
@@ -161,9 +134,7 @@ static int cmp_fp(const void *a, const void *b)
 
 int lw_baseline_write(FILE *out, lw_namer *n, const lw_findings *fs)
 {
-    const lw_finding **sorted = calloc(fs->n ? fs->n : 1, sizeof *sorted);
-    if (!sorted)
-        abort();
+    const lw_finding **sorted = xcalloc(fs->n, sizeof *sorted);
     size_t k = 0;
     for (size_t i = 0; i < fs->n; i++)
         if (!fs->items[i].harmless)

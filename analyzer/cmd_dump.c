@@ -48,7 +48,8 @@ static void put_flags(FILE *out, uint32_t flags, const char *const names[], size
             flags &= ~(1u << i);
         }
     }
-    if (flags) fprintf(out, "%s0x%x", sep, flags);
+    if (flags)
+        fprintf(out, "%s0x%x", sep, flags);
 }
 
 static const char *const acq_names[] = {"try", "read", "timed", "spliced"};
@@ -116,11 +117,24 @@ static void dump_module(FILE *out, const lw_iter_item *it)
     fprintf(out, "id=%" PRIu32 " base=0x%" PRIx64 " lo=0x%" PRIx64 " hi=0x%" PRIx64 " build_id=",
             r.module_id, r.base, r.lo, r.hi);
     const uint8_t *bid = it->data + sizeof r;
-    if (!r.build_id_len) fputc('-', out);
+    if (!r.build_id_len)
+        fputc('-', out);
     for (size_t i = 0; i < r.build_id_len; i++)
         fprintf(out, "%02x", bid[i]);
     fputs(" path=", out);
     put_str(out, bid + r.build_id_len, r.path_len);
+}
+
+/* "1,2,3", "1,2,...(7)" when only the first max of n ids were recorded, or "-" for none. */
+static void put_id_list(FILE *out, const uint32_t *ids, uint32_t n, uint32_t max)
+{
+    uint32_t shown = n < max ? n : max;
+    for (uint32_t i = 0; i < shown; i++)
+        fprintf(out, "%s%" PRIu32, i ? "," : "", ids[i]);
+    if (n > shown)
+        fprintf(out, ",...(%" PRIu32 ")", n);
+    if (!n)
+        fputc('-', out);
 }
 
 static const char *detector_name(unsigned d)
@@ -150,11 +164,7 @@ static void dump_deadlock(FILE *out, const lw_iter_item *it)
                 e.thread_id, wait_name(e.wait_kind), e.lock_id, e.target_thread, e.stack_id,
                 e.wait_addr, e.wait_ns);
         /* n_held counts every lock held; only the first LW_DEADLOCK_MAX_HELD are listed. */
-        uint32_t shown = e.n_held < LW_DEADLOCK_MAX_HELD ? e.n_held : LW_DEADLOCK_MAX_HELD;
-        for (uint32_t h = 0; h < shown; h++)
-            fprintf(out, "%s%" PRIu32, h ? "," : "", e.held[h]);
-        if (e.n_held > shown) fprintf(out, ",...(%" PRIu32 ")", e.n_held);
-        if (!e.n_held) fputc('-', out);
+        put_id_list(out, e.held, e.n_held, LW_DEADLOCK_MAX_HELD);
         fputc(']', out);
     }
 }
@@ -175,16 +185,13 @@ static void dump_misuse(FILE *out, const lw_iter_item *it)
 /* One side of a RACE record: thread, r/w (+rmw), stack, bytes and held lock ids. */
 static void dump_race_access(FILE *out, const char *name, const struct lw_race_access *a)
 {
-    fprintf(out, " %s=[thread=%" PRIu32 " %s%s%s stack=%" PRIu32 " addr=0x%" PRIx64 "+%" PRIu32
-            " locks=", name, a->thread_id, (a->flags & LW_RACE_ACC_WRITE) ? "write" : "read",
+    fprintf(out,
+            " %s=[thread=%" PRIu32 " %s%s%s stack=%" PRIu32 " addr=0x%" PRIx64 "+%" PRIu32
+            " locks=",
+            name, a->thread_id, (a->flags & LW_RACE_ACC_WRITE) ? "write" : "read",
             (a->flags & LW_RACE_ACC_RMW) ? ",rmw" : "",
-            (a->flags & LW_RACE_ACC_TOP_ONLY) ? ",top-only" : "", a->stack_id, a->address,
-            a->size);
-    uint32_t shown = a->n_locks < LW_RACE_MAX_LOCKS ? a->n_locks : LW_RACE_MAX_LOCKS;
-    for (uint32_t i = 0; i < shown; i++)
-        fprintf(out, "%s%" PRIu32, i ? "," : "", a->locks[i]);
-    if (a->n_locks > shown) fprintf(out, ",...(%" PRIu32 ")", a->n_locks);
-    if (!a->n_locks) fputc('-', out);
+            (a->flags & LW_RACE_ACC_TOP_ONLY) ? ",top-only" : "", a->stack_id, a->address, a->size);
+    put_id_list(out, a->locks, a->n_locks, LW_RACE_MAX_LOCKS);
     fputc(']', out);
 }
 
@@ -209,7 +216,9 @@ static void dump_tls_access(FILE *out, const lw_iter_item *it)
             r.kind == LW_TLS_CROSS_THREAD ? "cross-thread"
             : r.kind == LW_TLS_AFTER_EXIT ? "after-exit"
                                           : "unknown",
-            r.region == LW_TLS_REGION_TLS ? "tls" : r.region == LW_TLS_REGION_STACK ? "stack" : "?",
+            r.region == LW_TLS_REGION_TLS     ? "tls"
+            : r.region == LW_TLS_REGION_STACK ? "stack"
+                                              : "?",
             r.thread_id, r.owner_thread, r.stack_id, r.owner_exit_stack,
             (r.h.flags & LW_TLS_ACCESS_WRITE) ? "write" : "read", r.size, r.address, r.tls_image,
             r.tls_offset);

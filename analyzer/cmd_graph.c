@@ -20,6 +20,7 @@
 #include "model.h"
 #include "progress.h"
 #include "render_dot.h"
+#include "xalloc.h"
 
 static const char CMD[] = "lockwatch graph";
 
@@ -139,9 +140,7 @@ int lw_run_dot(const char *cmd, const char *format, const char *dot_text, size_t
 /* Renders the graph of a loaded model to a malloc'd DOT text. */
 static char *graph_text(lw_model *m, bool cycles_only, const char *source_root, size_t *len)
 {
-    lw_lock_edges *edges = calloc(m->n_procs ? m->n_procs : 1, sizeof *edges);
-    if (!edges)
-        abort();
+    lw_lock_edges *edges = xcalloc(m->n_procs, sizeof *edges);
     lw_findings findings = {0};
     lw_lock_order_options lo = {0};
     for (size_t i = 0; i < m->n_procs; i++) {

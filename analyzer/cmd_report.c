@@ -28,6 +28,7 @@
 #include "report_args.h"
 #include "suppressions.h"
 #include "term.h"
+#include "xalloc.h"
 
 int lw_format_parse(const char *s, lw_format *out)
 {
@@ -94,15 +95,14 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
     }
 
     lw_findings findings = {0};
-    bool *truncated = calloc(model.n_procs ? model.n_procs : 1, sizeof *truncated);
-    if (!truncated) abort();
+    bool *truncated = xcalloc(model.n_procs, sizeof *truncated);
     lw_lock_order_options lo = {0};
     for (size_t i = 0; i < model.n_procs; i++) {
         /* Deadlocks that happened come first: they explain a hang or an abort. */
         lw_analyze_deadlocks(&model.procs[i], &findings);
-        lw_analyze_misuse(&model.procs[i], &findings); /* API misuse that happened (misuse.h) */
+        lw_analyze_misuse(&model.procs[i], &findings);     /* API misuse that happened (misuse.h) */
         lw_analyze_tls_misuse(&model.procs[i], &findings); /* keys and TLS (tls_misuse.h) */
-        lw_analyze_races(&model.procs[i], &findings); /* race mode's RACE records (race.h) */
+        lw_analyze_races(&model.procs[i], &findings);      /* race mode's RACE records (race.h) */
         lw_analyze_lock_order(&model.procs[i], &lo, &findings, &truncated[i]);
     }
 
@@ -154,7 +154,8 @@ int lw_report_paths(const char *cmd, const lw_report_opts *o, char *const *paths
             break;
         }
         if (out != stdout) {
-            if (fclose(out) != 0) rc = -1;
+            if (fclose(out) != 0)
+                rc = -1;
         }
         if (rc != 0) {
             fprintf(stderr, "%s: cannot write the report to %s\n", cmd,
@@ -186,8 +187,9 @@ int lw_cmd_report(int argc, char **argv)
 {
     lw_report_opts o = {.format = LW_FORMAT_TEXT};
     int first = 0;
-    int rc = lw_report_parse_cmdline("lockwatch report", argc, argv, 0, &o, lw_cmd_report_usage,
-                                     &first);
-    if (rc != 0) return rc < 0 ? 0 : rc;
+    int rc =
+        lw_report_parse_cmdline("lockwatch report", argc, argv, 0, &o, lw_cmd_report_usage, &first);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
     return lw_report_paths("lockwatch report", &o, argv + first, (size_t)(argc - first), NULL);
 }

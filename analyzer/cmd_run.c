@@ -25,6 +25,7 @@
 #include "deadlock.h"
 #include "options.h"
 #include "report_args.h"
+#include "xalloc.h"
 
 static const char CMD[] = "lockwatch run";
 
@@ -37,7 +38,8 @@ static volatile sig_atomic_t child_pid;
 static void forward_signal(int sig)
 {
     int saved = errno;
-    if (child_pid > 0) kill((pid_t)child_pid, sig);
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
     errno = saved;
 }
 
@@ -71,10 +73,12 @@ void lw_run_default_log_dir(const char *program, time_t when, long pid, char *bu
 {
     const char *slash = strrchr(program, '/');
     const char *base = slash ? slash + 1 : program;
-    if (!*base) base = "program";
+    if (!*base)
+        base = "program";
     struct tm tm;
     char stamp[32] = "00000000-000000";
-    if (localtime_r(&when, &tm)) strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    if (localtime_r(&when, &tm))
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     snprintf(buf, len, "lockwatch-logs/%s-%s-%ld", base, stamp, pid);
 }
 
@@ -83,17 +87,18 @@ char *lw_run_preload_value(const char *shim, const char *existing)
     char *v = NULL;
     int rc =
         existing && *existing ? asprintf(&v, "%s:%s", shim, existing) : asprintf(&v, "%s", shim);
-    if (rc < 0) abort();
+    if (rc < 0)
+        abort();
     return v;
 }
 
 int lw_mkdir_p(const char *path)
 {
-    char *p = strdup(path);
-    if (!p) abort();
+    char *p = xstrdup(path);
     int rc = 0;
     for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0') continue;
+        if (*s != '/' && *s != '\0')
+            continue;
         char saved = *s;
         *s = '\0';
         if (mkdir(p, 0777) != 0 && errno != EEXIST) {
@@ -101,7 +106,8 @@ int lw_mkdir_p(const char *path)
             break;
         }
         *s = saved;
-        if (saved == '\0') break;
+        if (saved == '\0')
+            break;
     }
     if (rc == 0) {
         struct stat st;
@@ -156,7 +162,8 @@ static char *find_shim(void)
     for (size_t i = 0; i < n; i++) {
         if (readable_file(candidates[i])) {
             char *abs = realpath(candidates[i], NULL);
-            if (abs) return abs;
+            if (abs)
+                return abs;
         }
     }
     fprintf(stderr, "%s: cannot find liblockwatch.so (tried", CMD);
@@ -182,21 +189,22 @@ static char **list_logs(const char *dir, size_t *n_out)
 {
     *n_out = 0;
     DIR *d = opendir(dir);
-    if (!d) return NULL;
+    if (!d)
+        return NULL;
     char **names = NULL;
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!is_log_name(e->d_name)) continue;
-        char **grown = realloc(names, (n + 1) * sizeof *names);
-        if (!grown) abort();
+        if (!is_log_name(e->d_name))
+            continue;
+        char **grown = xrealloc(names, (n + 1) * sizeof *names);
         names = grown;
-        names[n] = strdup(e->d_name);
-        if (!names[n]) abort();
+        names[n] = xstrdup(e->d_name);
         n++;
     }
     closedir(d);
-    if (n > 1) qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     *n_out = n;
     return names;
 }
@@ -211,7 +219,8 @@ static void free_names(char **names, size_t n)
 static bool contains(char **names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0) return true;
+        if (strcmp(names[i], name) == 0)
+            return true;
     return false;
 }
 
@@ -231,10 +240,11 @@ static void print_program_end(const char *program, const lw_program_info *pi)
 
 /* When a log holds a live deadlock, says on stderr that the shim's on_deadlock action (not a
  * crash of the program) is what ended it, so an abort is not taken for the program's own. */
-static void print_deadlock_cause(const char *program, const lw_program_info *pi,
-                                 char *const *paths, size_t n)
+static void print_deadlock_cause(const char *program, const lw_program_info *pi, char *const *paths,
+                                 size_t n)
 {
-    if (!lw_logs_have_deadlock(paths, n)) return;
+    if (!lw_logs_have_deadlock(paths, n))
+        return;
     if (!pi->exited && pi->signal == SIGABRT)
         fprintf(stderr,
                 "lockwatch: %s was killed by SIGABRT because lockwatch found a deadlock: its "
@@ -266,7 +276,8 @@ static int parse_args(int argc, char **argv, run_args *a)
     size_t n_table = lw_option_count();
     struct option *longopts = calloc(n_table + LW_RA_MAX_OPTS + 2, sizeof *longopts);
     char(*flags)[64] = calloc(n_table ? n_table : 1, sizeof *flags);
-    if (!longopts || !flags) abort();
+    if (!longopts || !flags)
+        abort();
     /* The report options are shared with report and check (report_args.h). */
     size_t k = lw_report_longopts(longopts, LW_RA_WITH_FAIL_ON | LW_RA_WITH_CHECK);
     longopts[k++] = (struct option){"help", no_argument, NULL, OPT_HELP};
@@ -309,7 +320,8 @@ static int parse_args(int argc, char **argv, run_args *a)
             break;
         default: {
             const lw_option_desc *o = lw_option_at((size_t)(c - OPT_TABLE));
-            if (!o) abort();
+            if (!o)
+                abort();
             if (strcmp(o->name, "log_dir") == 0) {
                 a->log_dir = optarg;
                 if (!*optarg) {
@@ -384,7 +396,8 @@ static pid_t start_program(char **prog_argv, const char *preload, const char *op
         _exit(127);
     }
     int fork_errno = errno;
-    if (pid > 0) child_pid = pid;
+    if (pid > 0)
+        child_pid = pid;
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(pipefd[1]);
     if (pid < 0) {
@@ -456,7 +469,8 @@ int lw_cmd_run(int argc, char **argv)
     }
     int prc = parse_args(argc, argv, &a);
     /* A bad suppressions or baseline file must fail before the program runs, not after. */
-    if (prc == 0) prc = lw_report_opts_check_files(CMD, &a.report);
+    if (prc == 0)
+        prc = lw_report_opts_check_files(CMD, &a.report);
     if (prc != 0) {
         status = prc < 0 ? 0 : prc;
         goto out;
@@ -464,7 +478,8 @@ int lw_cmd_run(int argc, char **argv)
     const char *program = a.prog_argv[0];
 
     shim = find_shim();
-    if (!shim) goto out;
+    if (!shim)
+        goto out;
 
     char default_dir[PATH_MAX];
     const char *want_dir = a.log_dir;
@@ -512,18 +527,22 @@ int lw_cmd_run(int argc, char **argv)
     pid_t pid = start_program(a.prog_argv, preload, options);
     if (pid < 0) {
         /* rmdir only succeeds on an empty directory: never removes anything else. */
-        if (created_dir) rmdir(dir);
-        if (created_parent) rmdir("lockwatch-logs");
+        if (created_dir)
+            rmdir(dir);
+        if (created_parent)
+            rmdir("lockwatch-logs");
         goto out;
     }
-    if (wait_program(pid, &pi) != 0) goto out;
+    if (wait_program(pid, &pi) != 0)
+        goto out;
 
     after = list_logs(dir, &n_after);
-    paths = calloc(n_after ? n_after : 1, sizeof *paths);
-    if (!paths) abort();
+    paths = xcalloc(n_after, sizeof *paths);
     for (size_t i = 0; i < n_after; i++) {
-        if (contains(before, n_before, after[i])) continue;
-        if (asprintf(&paths[n_paths], "%s/%s", dir, after[i]) < 0) abort();
+        if (contains(before, n_before, after[i]))
+            continue;
+        if (asprintf(&paths[n_paths], "%s/%s", dir, after[i]) < 0)
+            abort();
         n_paths++;
     }
     if (n_paths == 0) {

@@ -13,6 +13,7 @@
  * blocks less, so no short cycle is missed; it costs speed, which max_steps bounds.
  */
 #include "cycles.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,21 +21,13 @@
 
 #define UNVISITED UINT32_MAX
 
-static void *xreallocarray(void *p, size_t n, size_t size)
-{
-    void *q = reallocarray(p, n ? n : 1, size ? size : 1);
-    if (!q) {
-        fputs("lockwatch: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
 static int arc_cmp(const void *a, const void *b)
 {
     const lw_arc *x = a, *y = b;
-    if (x->from != y->from) return x->from < y->from ? -1 : 1;
-    if (x->to != y->to) return x->to < y->to ? -1 : 1;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
     return 0;
 }
 
@@ -54,7 +47,8 @@ void lw_digraph_build(lw_digraph *g, uint32_t n_nodes, const lw_arc *arcs, size_
     memset(g->first, 0, ((size_t)n_nodes + 1) * sizeof *g->first);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (m > 0 && arc_cmp(&sorted[i], &sorted[i - 1]) == 0) continue;
+        if (m > 0 && arc_cmp(&sorted[i], &sorted[i - 1]) == 0)
+            continue;
         g->dst[m++] = sorted[i].to;
         g->first[sorted[i].from + 1]++;
     }
@@ -67,7 +61,8 @@ void lw_digraph_build(lw_digraph *g, uint32_t n_nodes, const lw_arc *arcs, size_
 /* Frees g's arrays. */
 void lw_digraph_free(lw_digraph *g)
 {
-    if (!g) return;
+    if (!g)
+        return;
     free(g->first);
     free(g->dst);
     memset(g, 0, sizeof *g);
@@ -127,7 +122,8 @@ static void tarjan(const lw_digraph *g, tarjan_ws *ws, const uint32_t *roots, si
     uint32_t counter = 0;
     for (size_t r = 0; r < n_roots; r++) {
         uint32_t root = roots ? roots[r] : (uint32_t)r;
-        if (ws->index[root] != UNVISITED) continue;
+        if (ws->index[root] != UNVISITED)
+            continue;
         ws->index[root] = ws->low[root] = counter++;
         ws->stack[ws->stack_n++] = root;
         ws->on_stack[root] = true;
@@ -140,7 +136,8 @@ static void tarjan(const lw_digraph *g, tarjan_ws *ws, const uint32_t *roots, si
             if (ws->call_pos[top] < g->first[v + 1]) {
                 uint32_t w = g->dst[ws->call_pos[top]++];
                 (*steps)++;
-                if (mark && mark[w] != stamp) continue;
+                if (mark && mark[w] != stamp)
+                    continue;
                 if (ws->index[w] == UNVISITED) {
                     ws->index[w] = ws->low[w] = counter++;
                     ws->stack[ws->stack_n++] = w;
@@ -156,7 +153,8 @@ static void tarjan(const lw_digraph *g, tarjan_ws *ws, const uint32_t *roots, si
             ws->call_n--;
             if (ws->call_n > 0) {
                 uint32_t u = ws->call_node[ws->call_n - 1];
-                if (ws->low[v] < ws->low[u]) ws->low[u] = ws->low[v];
+                if (ws->low[v] < ws->low[u])
+                    ws->low[u] = ws->low[v];
             }
             if (ws->low[v] == ws->index[v]) {
                 size_t end = ws->stack_n;
@@ -186,7 +184,8 @@ static void label_component(void *arg, uint32_t *nodes, size_t n)
 /* Labels every node with its component number; returns the number of components. */
 uint32_t lw_digraph_scc(const lw_digraph *g, uint32_t *comp)
 {
-    if (g->n_nodes == 0) return 0;
+    if (g->n_nodes == 0)
+        return 0;
     tarjan_ws ws;
     tarjan_ws_init(&ws, g->n_nodes);
     struct scc_label l = {comp, 0};
@@ -217,7 +216,8 @@ static int u32_cmp(const void *a, const void *b)
 static void push_component(void *arg, uint32_t *nodes, size_t n)
 {
     set_stack *ss = arg;
-    if (n < 2) return;
+    if (n < 2)
+        return;
     if (ss->n == ss->cap) {
         ss->cap = ss->cap ? ss->cap * 2 : 16;
         ss->items = xreallocarray(ss->items, ss->cap, sizeof *ss->items);
@@ -312,7 +312,8 @@ static void unblock(johnson *j, uint32_t u)
     u32_list_push(&j->work, u);
     while (j->work.n > 0) {
         uint32_t x = j->work.v[--j->work.n];
-        if (!j->blocked[x]) continue;
+        if (!j->blocked[x])
+            continue;
         j->blocked[x] = false;
         for (size_t i = 0; i < j->b[x].n; i++)
             u32_list_push(&j->work, j->b[x].v[i]);
@@ -335,8 +336,10 @@ static void circuit(johnson *j, uint32_t s)
         if (j->pos[d - 1] < g->first[v + 1]) {
             uint32_t w = g->dst[j->pos[d - 1]++];
             j->steps++;
-            if (over_budget(j)) return;
-            if (j->mark[w] != j->stamp) continue;
+            if (over_budget(j))
+                return;
+            if (j->mark[w] != j->stamp)
+                continue;
             if (w == s) {
                 emit_cycle(j, d);
                 j->found[d - 1] = true;
@@ -360,17 +363,20 @@ static void circuit(johnson *j, uint32_t s)
         } else {
             for (size_t a = g->first[v]; a < g->first[v + 1]; a++) {
                 uint32_t w = g->dst[a];
-                if (j->mark[w] != j->stamp) continue;
+                if (j->mark[w] != j->stamp)
+                    continue;
                 u32_list *bw = &j->b[w];
                 bool present = false;
                 for (size_t i = 0; i < bw->n && !present; i++)
                     present = bw->v[i] == v;
                 j->steps += bw->n + 1;
-                if (!present) u32_list_push(bw, v);
+                if (!present)
+                    u32_list_push(bw, v);
             }
         }
         d--;
-        if (d > 0 && found) j->found[d - 1] = true;
+        if (d > 0 && found)
+            j->found[d - 1] = true;
     }
 }
 
@@ -382,16 +388,19 @@ struct cycle_ref {
 static int cycle_ref_cmp(const void *a, const void *b)
 {
     const struct cycle_ref *x = a, *y = b;
-    if (x->n != y->n) return x->n < y->n ? -1 : 1;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
     for (size_t i = 0; i < x->n; i++)
-        if (x->v[i] != y->v[i]) return x->v[i] < y->v[i] ? -1 : 1;
+        if (x->v[i] != y->v[i])
+            return x->v[i] < y->v[i] ? -1 : 1;
     return 0;
 }
 
 /* Sorts the cycles of c by (length, nodes) so output order is independent of search order. */
 static void sort_cycles(lw_cycles *c)
 {
-    if (c->n < 2) return;
+    if (c->n < 2)
+        return;
     struct cycle_ref *refs = xreallocarray(NULL, c->n, sizeof *refs);
     for (size_t i = 0; i < c->n; i++)
         refs[i] = (struct cycle_ref){c->nodes + c->start[i], c->start[i + 1] - c->start[i]};
@@ -414,9 +423,11 @@ void lw_find_cycles(const lw_digraph *g, const lw_cycle_limits *lim, lw_cycles *
 {
     memset(out, 0, sizeof *out);
     uint32_t n = g->n_nodes;
-    if (n == 0 || g->n_arcs == 0) return;
+    if (n == 0 || g->n_arcs == 0)
+        return;
     johnson j = {.g = g, .out = out};
-    if (lim) j.lim = *lim;
+    if (lim)
+        j.lim = *lim;
     j.mark = xreallocarray(NULL, n, sizeof *j.mark);
     memset(j.mark, 0, (size_t)n * sizeof *j.mark);
     j.blocked = xreallocarray(NULL, n, sizeof *j.blocked);
@@ -479,7 +490,8 @@ const uint32_t *lw_cycles_at(const lw_cycles *c, size_t i, size_t *len)
 /* Frees c's arrays. */
 void lw_cycles_free(lw_cycles *c)
 {
-    if (!c) return;
+    if (!c)
+        return;
     free(c->nodes);
     free(c->start);
     memset(c, 0, sizeof *c);

@@ -13,16 +13,7 @@
 #include <string.h>
 
 #include "log_reader.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fputs("lockwatch: out of memory\n", stderr);
-        abort(); /* analyzer policy: out of memory is fatal */
-    }
-    return p;
-}
+#include "xalloc.h"
 
 const char *lw_deadlock_subkind(uint32_t detector)
 {
@@ -101,9 +92,7 @@ static void add_unique(uint32_t *set, size_t *n, uint32_t id)
 static void fill_finding(lw_finding *f, const lw_process *p, const lw_deadlock *d)
 {
     f->kind = LW_KIND_DEADLOCK;
-    f->subkind = strdup(lw_deadlock_subkind(d->detector));
-    if (!f->subkind)
-        abort();
+    f->subkind = xstrdup(lw_deadlock_subkind(d->detector));
     f->proc = p;
     f->occurrences = 1;
     if (d->detector == LW_DETECT_POSTMORTEM) {

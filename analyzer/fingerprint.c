@@ -4,6 +4,7 @@
  * baseline, so it needs a new key and a note in docs/ci.md.
  */
 #include "fingerprint.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -61,9 +62,7 @@ static int cmp_strp(const void *a, const void *b)
 char *lw_fingerprint_text(lw_namer *n, const lw_finding *f)
 {
     size_t k = f->n_edges ? f->n_edges : f->n_locks;
-    char **parts = calloc(k ? k : 1, sizeof *parts);
-    if (!parts)
-        abort();
+    char **parts = xcalloc(k, sizeof *parts);
     for (size_t i = 0; i < k; i++) {
         char from[LW_NAME_MAX], to[LW_NAME_MAX], held[LW_NAME_MAX], acq[LW_NAME_MAX];
         int rc;

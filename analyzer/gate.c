@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "merge.h"
+#include "xalloc.h"
 
 int lw_fail_on_parse(const char *s, unsigned *mask, char *err, size_t errlen)
 {
     unsigned m = 0;
-    char *copy = strdup(s);
-    if (!copy)
-        abort();
+    char *copy = xstrdup(s);
     char *save = NULL;
     int rc = 0;
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {

@@ -35,37 +35,13 @@
 #include "cycles.h"
 #include "lock_rules.h"
 #include "thread_order.h"
+#include "xalloc.h"
 
 #define DEFAULT_MAX_CYCLES 10000
 #define CYCLE_MAX_STEPS ((size_t)200000000) /* arc visits allowed to Johnson's enumeration */
 #define WITNESS_BUDGET ((size_t)1000000)    /* candidate checks per witness search */
 #define PROCESS_BUDGET ((size_t)300000000)  /* candidate checks for all cycles of a process */
 #define FLOOR_BUDGET ((size_t)10000)        /* per search once PROCESS_BUDGET is spent */
-
-static void *xreallocarray(void *p, size_t n, size_t size)
-{
-    void *q = reallocarray(p, n ? n : 1, size ? size : 1);
-    if (!q) {
-        fputs("lockwatch: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int r = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (r < 0) {
-        fputs("lockwatch: out of memory\n", stderr);
-        abort();
-    }
-    return s;
-}
 
 /* One occurrence of an edge: context ctx's held entry `held` -> the context's lock. */
 typedef struct occ {
@@ -123,14 +99,14 @@ typedef struct lo_graph {
     const lw_process *p;
     uint32_t *pool; /* distinct gate sets, back to back */
     size_t pool_n, pool_cap;
-    htab sets;      /* gate set hash -> its offset in pool (the length is at pool[off - 1]) */
-    occ *occs;      /* one per class: its representative */
+    htab sets; /* gate set hash -> its offset in pool (the length is at pool[off - 1]) */
+    occ *occs; /* one per class: its representative */
     size_t n_occs, occs_cap;
     oclass *classes;
     size_t n_classes;
     ledge *edges; /* sorted by (from, to) */
     size_t n_edges, edges_cap;
-    htab edge_ix; /* (from << 32 | to) -> index in edges */
+    htab edge_ix;         /* (from << 32 | to) -> index in edges */
     struct held_ref *tmp; /* scratch for one context */
     size_t tmp_cap;
     occ *ctx_occs; /* the occurrences of one context */
@@ -144,7 +120,8 @@ static bool set_has(const uint32_t *ids, size_t n, uint32_t id)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] == id) return true;
+        if (ids[mid] == id)
+            return true;
         if (ids[mid] < id)
             lo = mid + 1;
         else
@@ -179,8 +156,10 @@ static int gate_cmp(const lo_graph *g, const occ *a, const occ *b)
             i++;
         while (j < b->set_n && !is_gate_id(b, y[j]))
             j++;
-        if (i == a->set_n || j == b->set_n) return (i < a->set_n) - (j < b->set_n);
-        if (x[i] != y[j]) return x[i] < y[j] ? -1 : 1;
+        if (i == a->set_n || j == b->set_n)
+            return (i < a->set_n) - (j < b->set_n);
+        if (x[i] != y[j])
+            return x[i] < y[j] ? -1 : 1;
         i++, j++;
     }
 }
@@ -189,11 +168,13 @@ static int gate_cmp(const lo_graph *g, const occ *a, const occ *b)
 static uint32_t *gates_copy(const lo_graph *g, const occ *o, size_t *n)
 {
     *n = 0;
-    if (o->n_gates == 0) return NULL;
+    if (o->n_gates == 0)
+        return NULL;
     uint32_t *out = xreallocarray(NULL, o->n_gates, sizeof *out);
     const uint32_t *s = occ_set(g, o);
     for (size_t i = 0; i < o->set_n; i++)
-        if (is_gate_id(o, s[i])) out[(*n)++] = s[i];
+        if (is_gate_id(o, s[i]))
+            out[(*n)++] = s[i];
     return out;
 }
 
@@ -201,7 +182,8 @@ static uint32_t *gates_copy(const lo_graph *g, const occ *o, size_t *n)
 
 #define CMP(a, b)                                                                                  \
     do {                                                                                           \
-        if ((a) != (b)) return (a) < (b) ? -1 : 1;                                                 \
+        if ((a) != (b))                                                                            \
+            return (a) < (b) ? -1 : 1;                                                             \
     } while (0)
 
 /* Class order: same class iff this returns 0 before the ctx/held tie-break. */
@@ -222,7 +204,8 @@ static int occ_cmp(const void *x, const void *y, void *arg)
 {
     const occ *a = x, *b = y;
     int c = class_cmp(arg, a, b);
-    if (c) return c;
+    if (c)
+        return c;
     CMP(a->ctx, b->ctx);
     CMP(a->held, b->held);
     return 0;
@@ -267,15 +250,18 @@ static hslot *h_find(const htab *t, uint64_t key, bool (*eq)(const void *, uint3
 {
     for (size_t i = h_home(t, key);; i = (i + 1) & t->mask) {
         hslot *s = &t->s[i];
-        if (!s->used) return s;
-        if (s->key == key && (!eq || eq(probe, s->val))) return s;
+        if (!s->used)
+            return s;
+        if (s->key == key && (!eq || eq(probe, s->val)))
+            return s;
     }
 }
 
 /* Makes room for one more entry; call before h_find when an insertion may follow. */
 static void h_reserve(htab *t)
 {
-    if (t->mask && (t->n + 1) * 2 <= t->mask + 1) return;
+    if (t->mask && (t->n + 1) * 2 <= t->mask + 1)
+        return;
     size_t n = t->mask ? 2 * (t->mask + 1) : 256;
     hslot *old = t->s;
     size_t old_n = t->mask ? t->mask + 1 : 0;
@@ -284,7 +270,8 @@ static void h_reserve(htab *t)
     t->mask = n - 1;
     /* Stored keys are distinct per entry or already hashes: re-place them by key alone. */
     for (size_t i = 0; i < old_n; i++) {
-        if (!old[i].used) continue;
+        if (!old[i].used)
+            continue;
         size_t j = h_home(t, old[i].key);
         while (t->s[j].used)
             j = (j + 1) & t->mask;
@@ -376,9 +363,11 @@ static void sort_refs(struct held_ref *r, uint32_t n)
 static size_t context_occs(lo_graph *g, size_t ci)
 {
     const lw_context *c = &g->p->contexts[ci];
-    if (c->n_held == 0 || !c->held) return 0;
+    if (c->n_held == 0 || !c->held)
+        return 0;
     /* A signalling semaphore gives no edges, neither acquired nor held (lock_rules.h). */
-    if (!lw_lock_counts_for_order(g->p, c->lock_id)) return 0;
+    if (!lw_lock_counts_for_order(g->p, c->lock_id))
+        return 0;
     if (c->n_held > g->tmp_cap) {
         g->tmp_cap = c->n_held;
         g->tmp = xreallocarray(g->tmp, g->tmp_cap, sizeof *g->tmp);
@@ -405,7 +394,8 @@ static size_t context_occs(lo_graph *g, size_t ci)
         if (gates) {
             pool_push(g, r[i].lock);
             set_n++;
-            if (r[i].lock == c->lock_id) to_held = true;
+            if (r[i].lock == c->lock_id)
+                to_held = true;
         }
         i = j;
     }
@@ -416,8 +406,10 @@ static size_t context_occs(lo_graph *g, size_t ci)
     /* One occurrence per distinct held lock, from its outermost (first) acquisition. */
     size_t n = 0;
     for (uint32_t i = 0; i < n_r; i++) {
-        if (i > 0 && r[i].lock == r[i - 1].lock) continue;
-        if (r[i].lock == c->lock_id) continue; /* recursion: a self-loop, not an order */
+        if (i > 0 && r[i].lock == r[i - 1].lock)
+            continue;
+        if (r[i].lock == c->lock_id)
+            continue; /* recursion: a self-loop, not an order */
         bool from_gates = set_has(g->pool + off, set_n, r[i].lock);
         g->ctx_occs[n++] = (occ){
             .from = r[i].lock,
@@ -493,7 +485,8 @@ static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
                     g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 256;
                     g->edges = xreallocarray(g->edges, g->edges_cap, sizeof *g->edges);
                 }
-                if (g->n_edges >= UINT32_MAX) abort(); /* more edges than lock-id pairs */
+                if (g->n_edges >= UINT32_MAX)
+                    abort(); /* more edges than lock-id pairs */
                 h_put(&g->edge_ix, s, k, (uint32_t)g->n_edges);
                 g->edges[g->n_edges++] = (ledge){.from = o->from, .to = o->to, .best = *o};
             }
@@ -501,7 +494,8 @@ static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
             e->n_occ += w;
             /* Strictly smaller only: among equals the earliest context stays, as the first in
              * (class, context) order would. */
-            if (class_cmp(g, o, &e->best) < 0) e->best = *o;
+            if (class_cmp(g, o, &e->best) < 0)
+                e->best = *o;
             if (count_threads) {
                 uint64_t tk = (uint64_t)s->val << 32 | o->thread;
                 h_reserve(&seen);
@@ -514,7 +508,8 @@ static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
         }
     }
     h_free(&seen);
-    if (g->n_edges) qsort(g->edges, g->n_edges, sizeof *g->edges, ledge_cmp);
+    if (g->n_edges)
+        qsort(g->edges, g->n_edges, sizeof *g->edges, ledge_cmp);
     index_edges(g);
 }
 
@@ -537,7 +532,8 @@ static uint64_t class_hash(const lo_graph *g, const occ *o)
                     (uint64_t)o->n_gates << 3);
     const uint32_t *s = occ_set(g, o);
     for (uint32_t i = 0; i < o->set_n; i++)
-        if (is_gate_id(o, s[i])) h = hmix(h, s[i]);
+        if (is_gate_id(o, s[i]))
+            h = hmix(h, s[i]);
     return h;
 }
 
@@ -563,7 +559,8 @@ static void lo_classes(lo_graph *g)
         for (size_t i = 0; i < n; i++) {
             const occ *o = &g->ctx_occs[i];
             hslot *es = h_find(&g->edge_ix, edge_key(o->from, o->to), NULL, NULL);
-            if (!es->used || !g->edges[es->val].wanted) continue;
+            if (!es->used || !g->edges[es->val].wanted)
+                continue;
             uint64_t h = class_hash(g, o);
             h_reserve(&ix);
             struct class_probe q = {g, o};
@@ -577,7 +574,8 @@ static void lo_classes(lo_graph *g)
                     counts_cap = g->occs_cap;
                     counts = xreallocarray(counts, counts_cap, sizeof *counts);
                 }
-                if (g->n_occs >= UINT32_MAX) abort();
+                if (g->n_occs >= UINT32_MAX)
+                    abort();
                 h_put(&ix, s, h, (uint32_t)g->n_occs);
                 counts[g->n_occs] = 0;
                 g->occs[g->n_occs++] = *o;
@@ -617,7 +615,8 @@ static void lo_classes(lo_graph *g)
     /* Runs of one thread let the search skip a whole run when the thread is what failed. */
     for (size_t e = 0; e < g->n_edges; e++) {
         const ledge *ed = &g->edges[e];
-        if (!ed->n) continue;
+        if (!ed->n)
+            continue;
         oclass *cl = g->classes + ed->first;
         for (size_t i = ed->n; i-- > 0;) {
             const occ *o = &g->occs[cl[i].rep];
@@ -648,7 +647,8 @@ static const ledge *find_edge(const lo_graph *g, uint32_t from, uint32_t to)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const ledge *e = &g->edges[mid];
-        if (e->from == from && e->to == to) return e;
+        if (e->from == from && e->to == to)
+            return e;
         if (e->from < from || (e->from == from && e->to < to))
             lo = mid + 1;
         else
@@ -679,7 +679,8 @@ static uint32_t *lo_locks(const lo_graph *g, size_t *n)
     qsort(ids, g->n_edges * 2, sizeof *ids, u32_cmp);
     size_t m = 0;
     for (size_t i = 0; i < g->n_edges * 2; i++)
-        if (m == 0 || ids[i] != ids[m - 1]) ids[m++] = ids[i];
+        if (m == 0 || ids[i] != ids[m - 1])
+            ids[m++] = ids[i];
     *n = m;
     return ids;
 }
@@ -749,9 +750,11 @@ typedef struct wsearch {
 
 static bool vec_intersects(const u32_vec *a, const u32_vec *b)
 {
-    if (a->n == 0 || b->all) return a->n > 0;
+    if (a->n == 0 || b->all)
+        return a->n > 0;
     for (size_t i = 0; i < a->n; i++)
-        if (set_has(b->v, b->n, a->v[i])) return true;
+        if (set_has(b->v, b->n, a->v[i]))
+            return true;
     return false;
 }
 
@@ -766,11 +769,13 @@ static void wsearch_gate_tables(wsearch *w)
         const occ *o0 = class_occ(w->g, e, 0);
         const uint32_t *s = occ_set(w->g, o0);
         for (size_t i = 0; i < o0->set_n; i++) {
-            if (!is_gate_id(o0, s[i])) continue;
+            if (!is_gate_id(o0, s[i]))
+                continue;
             bool everywhere = true;
             for (size_t c = 1; c < e->n && everywhere; c++)
                 everywhere = gate_has(w->g, class_occ(w->g, e, c), s[i]);
-            if (everywhere) vec_push(m, s[i]);
+            if (everywhere)
+                vec_push(m, s[i]);
         }
     }
     for (size_t d = w->k; d-- > 0;) {
@@ -784,7 +789,8 @@ static void wsearch_gate_tables(wsearch *w)
         const u32_vec *next = &w->suffix[d + 1];
         const u32_vec *m = &w->must_gate[w->perm[d + 1]];
         for (size_t i = 0; i < m->n; i++)
-            if (next->all || set_has(next->v, next->n, m->v[i])) vec_push(sf, m->v[i]);
+            if (next->all || set_has(next->v, next->n, m->v[i]))
+                vec_push(sf, m->v[i]);
     }
 }
 
@@ -863,8 +869,10 @@ static bool blocks_on(const occ *acq, const occ *holder)
 /* Rule (e) between c at cycle position pc and o at position po (either order). */
 static bool modes_ok(size_t k, size_t pc, const occ *c, size_t po, const occ *o)
 {
-    if ((pc + 1) % k == po && !blocks_on(c, o)) return false;
-    if ((po + 1) % k == pc && !blocks_on(o, c)) return false;
+    if ((pc + 1) % k == po && !blocks_on(c, o))
+        return false;
+    if ((po + 1) % k == pc && !blocks_on(o, c))
+        return false;
     return true;
 }
 
@@ -872,30 +880,37 @@ static bool modes_ok(size_t k, size_t pc, const occ *c, size_t po, const occ *o)
 static enum verdict candidate_ok(wsearch *w, size_t d, const occ *c)
 {
     const rules *r = &w->r;
-    if (r->no_try && c->is_try) return REJECT_REST;
-    if (r->one_thread && c->thread != r->thread) return REJECT_THREAD;
+    if (r->no_try && c->is_try)
+        return REJECT_REST;
+    if (r->one_thread && c->thread != r->thread)
+        return REJECT_THREAD;
     for (size_t j = 0; j < d; j++) {
         const occ *o = w->at[j];
         w->steps++;
-        if (r->can_block && !modes_ok(w->k, w->perm[d], c, w->perm[j], o)) return REJECT;
+        if (r->can_block && !modes_ok(w->k, w->perm[d], c, w->perm[j], o))
+            return REJECT;
         if (o->thread == c->thread) {
-            if (r->distinct) return REJECT_THREAD;
+            if (r->distinct)
+                return REJECT_THREAD;
         } else if (r->unordered &&
                    lw_segments_ordered(w->order, o->thread, o->seq, c->thread, c->seq)) {
             return REJECT;
         }
     }
-    if (!r->no_gate) return ACCEPT;
+    if (!r->no_gate)
+        return ACCEPT;
     u32_vec *in = &w->inter[d];
     in->n = 0;
     if (d == 0) {
         const uint32_t *s = occ_set(w->g, c);
         for (size_t i = 0; i < c->set_n; i++)
-            if (is_gate_id(c, s[i])) vec_push(in, s[i]);
+            if (is_gate_id(c, s[i]))
+                vec_push(in, s[i]);
     } else {
         const u32_vec *prev = &w->inter[d - 1];
         for (size_t i = 0; i < prev->n; i++)
-            if (gate_has(w->g, c, prev->v[i])) vec_push(in, prev->v[i]);
+            if (gate_has(w->g, c, prev->v[i]))
+                vec_push(in, prev->v[i]);
         w->steps += prev->n;
     }
     /* A gate common so far that every deeper edge must also hold cannot be escaped. */
@@ -914,7 +929,8 @@ static bool wsearch_run(wsearch *w, const rules *r, size_t budget)
     for (;;) {
         const ledge *e = w->edge[w->perm[d]];
         if (w->idx[d] >= e->n) {
-            if (d == 0) return false;
+            if (d == 0)
+                return false;
             d--;
             continue;
         }
@@ -925,9 +941,12 @@ static bool wsearch_run(wsearch *w, const rules *r, size_t budget)
             return false;
         }
         enum verdict v = candidate_ok(w, d, c);
-        if (v == REJECT_THREAD) w->idx[d] = w->g->classes[e->first + ci].run_end;
-        if (v == REJECT_REST) w->idx[d] = e->n;
-        if (v != ACCEPT) continue;
+        if (v == REJECT_THREAD)
+            w->idx[d] = w->g->classes[e->first + ci].run_end;
+        if (v == REJECT_REST)
+            w->idx[d] = e->n;
+        if (v != ACCEPT)
+            continue;
         w->at[d] = c;
         if (d + 1 == w->k) {
             for (size_t j = 0; j < w->k; j++)
@@ -975,7 +994,8 @@ static void fill_finding(lw_finding *f, const lo_graph *g, const ledge **edges, 
     qsort(f->threads, k, sizeof *f->threads, u32_cmp);
     size_t m = 0;
     for (size_t i = 0; i < k; i++)
-        if (m == 0 || f->threads[i] != f->threads[m - 1]) f->threads[m++] = f->threads[i];
+        if (m == 0 || f->threads[i] != f->threads[m - 1])
+            f->threads[m++] = f->threads[i];
     f->n_threads = m;
 }
 
@@ -993,15 +1013,18 @@ static uint32_t *common_threads(const lo_graph *g, const ledge **edges, size_t k
         size_t m = 0;
         if (p == 0) {
             for (size_t i = 0; i < e->n; i++)
-                if (m == 0 || mine[i] != mine[m - 1]) mine[m++] = mine[i];
+                if (m == 0 || mine[i] != mine[m - 1])
+                    mine[m++] = mine[i];
             ts = mine;
         } else {
             for (size_t i = 0; i < *n; i++)
-                if (set_has(mine, e->n, ts[i])) ts[m++] = ts[i];
+                if (set_has(mine, e->n, ts[i]))
+                    ts[m++] = ts[i];
             free(mine);
         }
         *n = m;
-        if (m == 0) break;
+        if (m == 0)
+            break;
     }
     return ts;
 }
@@ -1012,9 +1035,11 @@ static char *ordered_reason(wsearch *w)
     for (size_t i = 0; i < w->k; i++)
         for (size_t j = i + 1; j < w->k; j++) {
             const occ *a = w->chosen[i], *b = w->chosen[j];
-            if (a->thread == b->thread) continue;
+            if (a->thread == b->thread)
+                continue;
             char *why = lw_thread_order_explain(w->order, a->thread, a->seq, b->thread, b->seq);
-            if (!why) continue;
+            if (!why)
+                continue;
             uint32_t x = a->thread < b->thread ? a->thread : b->thread;
             uint32_t y = a->thread < b->thread ? b->thread : a->thread;
             /* A chain with a handoff says so itself ("a semaphore handoff (...)"). */
@@ -1051,7 +1076,8 @@ static char *few_threads_reason(const wsearch *w)
     char *list = xasprintf("#%u", ts[0]);
     size_t n = 1;
     for (size_t i = 1; i < w->k; i++) {
-        if (ts[i] == ts[i - 1]) continue;
+        if (ts[i] == ts[i - 1])
+            continue;
         char *more = xasprintf("%s, #%u", list, ts[i]);
         free(list);
         list = more;
@@ -1164,7 +1190,8 @@ static void classify_cycle(const lo_graph *g, lw_thread_order *order, const ledg
             bool everywhere = true;
             for (size_t j = 1; j < k && everywhere; j++)
                 everywhere = gate_has(g, w.chosen[j], cand);
-            if (everywhere) gate = cand;
+            if (everywhere)
+                gate = cand;
         }
         f->reason = xasprintf("every combination of edges that could close the cycle holds gate "
                               "lock #%u in common",
@@ -1198,8 +1225,10 @@ done:
 size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *opt,
                              lw_findings *out, bool *truncated)
 {
-    if (truncated) *truncated = false;
-    if (!p || !out) return 0;
+    if (truncated)
+        *truncated = false;
+    if (!p || !out)
+        return 0;
     lo_graph g;
     lo_build(&g, p, false);
     size_t n_ids;
@@ -1208,11 +1237,14 @@ size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *o
     lo_digraph(&g, ids, n_ids, &dg);
 
     lw_cycle_limits lim = {.max_cycles = DEFAULT_MAX_CYCLES, .max_steps = CYCLE_MAX_STEPS};
-    if (opt && opt->max_cycles) lim.max_cycles = opt->max_cycles;
-    if (opt) lim.max_len = opt->max_cycle_len;
+    if (opt && opt->max_cycles)
+        lim.max_cycles = opt->max_cycles;
+    if (opt)
+        lim.max_len = opt->max_cycle_len;
     lw_cycles cy;
     lw_find_cycles(&dg, &lim, &cy);
-    if (truncated) *truncated = cy.truncated;
+    if (truncated)
+        *truncated = cy.truncated;
 
     size_t before = out->n;
     lw_thread_order *order = cy.n ? lw_thread_order_build(p) : NULL;
@@ -1224,10 +1256,12 @@ size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *o
         const uint32_t *nodes = lw_cycles_at(&cy, i, &k);
         for (size_t j = 0; j < k; j++) {
             const ledge *e = find_edge(&g, ids[nodes[j]], ids[nodes[(j + 1) % k]]);
-            if (e) g.edges[e - g.edges].wanted = true;
+            if (e)
+                g.edges[e - g.edges].wanted = true;
         }
     }
-    if (cy.n) lo_classes(&g);
+    if (cy.n)
+        lo_classes(&g);
     for (size_t i = 0; i < cy.n; i++) {
         size_t k;
         const uint32_t *nodes = lw_cycles_at(&cy, i, &k);
@@ -1252,7 +1286,8 @@ size_t lw_analyze_lock_order(const lw_process *p, const lw_lock_order_options *o
 size_t lw_lock_order_edges(const lw_process *p, lw_lock_edges *out)
 {
     memset(out, 0, sizeof *out);
-    if (!p) return 0;
+    if (!p)
+        return 0;
     lo_graph g;
     lo_build(&g, p, true);
     size_t n_ids;
@@ -1286,7 +1321,8 @@ size_t lw_lock_order_edges(const lw_process *p, lw_lock_edges *out)
 /* Frees what lw_lock_order_edges filled. */
 void lw_lock_edges_free(lw_lock_edges *e)
 {
-    if (!e) return;
+    if (!e)
+        return;
     for (size_t i = 0; i < e->n; i++)
         free(e->items[i].example.gates);
     free(e->items);

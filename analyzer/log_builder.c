@@ -4,6 +4,7 @@
  * chunk at the end of the file when needed, the same way the recorder lays out its file.
  */
 #include "log_builder.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +32,6 @@ struct lw_log_builder {
     uint64_t clock;
     uint32_t threads, contexts, stacks;
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) abort();
-    return q;
-}
 
 static struct lw_file_header *header(lw_log_builder *b)
 {
@@ -99,7 +93,8 @@ void lw_lb_set_writer(lw_log_builder *b, uint32_t thread_id)
 static lb_owner *owner(lw_log_builder *b, uint32_t thread)
 {
     for (size_t i = 0; i < b->n_owners; i++)
-        if (b->owners[i].thread == thread) return &b->owners[i];
+        if (b->owners[i].thread == thread)
+            return &b->owners[i];
     if (b->n_owners == b->cap_owners) {
         b->cap_owners = b->cap_owners ? b->cap_owners * 2 : 8;
         b->owners = xrealloc(b->owners, b->cap_owners * sizeof *b->owners);
@@ -141,8 +136,10 @@ static void emit(lw_log_builder *b, uint32_t thread, uint16_t type, uint8_t flag
     struct lw_record_header h = {type, LW_RECORD_CHECK(type), flags, (uint32_t)size};
     memcpy(fixed, &h, sizeof h);
     memcpy(rec, fixed, fixed_len);
-    if (len1) memcpy(rec + fixed_len, var1, len1);
-    if (len2) memcpy(rec + fixed_len + len1, var2, len2);
+    if (len1)
+        memcpy(rec + fixed_len, var1, len1);
+    if (len2)
+        memcpy(rec + fixed_len + len1, var2, len2);
     place(b, thread, rec, size);
     free(rec);
 }
@@ -172,7 +169,8 @@ void lw_lb_stack_id(lw_log_builder *b, uint32_t id, uint32_t flags, const uint64
     struct lw_rec_stack r = {.stack_id = id, .nframes = n};
     emit(b, b->writer, LW_REC_STACK, (uint8_t)flags, &r, sizeof r, frames, n * sizeof *frames, NULL,
          0);
-    if (id >= b->next_stack) b->next_stack = id + 1;
+    if (id >= b->next_stack)
+        b->next_stack = id + 1;
     b->stacks++;
 }
 
@@ -370,11 +368,13 @@ const void *lw_lb_data(const lw_log_builder *b, size_t *len)
 int lw_lb_write_file(const lw_log_builder *b, const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     size_t done = 0;
     while (done < b->len) {
         ssize_t w = write(fd, b->buf + done, b->len - done);
-        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0) {
             int e = errno;
             close(fd);
@@ -388,7 +388,8 @@ int lw_lb_write_file(const lw_log_builder *b, const char *path)
 
 void lw_lb_free(lw_log_builder *b)
 {
-    if (!b) return;
+    if (!b)
+        return;
     free(b->buf);
     free(b->owners);
     free(b);

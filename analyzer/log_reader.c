@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "log_iter.h"
+#include "xalloc.h"
 
 /*
  * State of one read: the capacities of the process's growing arrays, and the records that update
@@ -59,21 +60,6 @@ struct ctx_slot {
     uint32_t idx, tag;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) abort(); /* analyzer policy: out of memory is fatal */
-    return q;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = xrealloc(NULL, n + 1);
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
-
 /* Makes room for one more element in a growing array; returns the new element, zeroed. */
 static void *push(void *arrp, size_t *n, size_t *cap, size_t elem)
 {
@@ -91,10 +77,13 @@ static void read_process(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_process rec;
     lw_record_copy(it, &rec, sizeof rec);
-    if (r->p->exe) return; /* keep the first */
+    if (r->p->exe)
+        return; /* keep the first */
     r->p->exe = xstrndup((const char *)it->data + sizeof rec, rec.exe_len);
-    if (!r->p->pid) r->p->pid = rec.pid;
-    if (!r->p->ppid) r->p->ppid = rec.ppid;
+    if (!r->p->pid)
+        r->p->pid = rec.pid;
+    if (!r->p->ppid)
+        r->p->ppid = rec.ppid;
 }
 
 static void read_module(reader *r, const lw_iter_item *it)
@@ -121,7 +110,8 @@ static void read_stack(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_stack rec;
     lw_record_copy(it, &rec, sizeof rec);
-    if (rec.stack_id == 0) return; /* 0 means "no stack" everywhere else */
+    if (rec.stack_id == 0)
+        return; /* 0 means "no stack" everywhere else */
     lw_process *p = r->p;
     lw_stack *s = push(&p->stacks, &p->n_stacks, &r->cap_stacks, sizeof *s);
     s->id = rec.stack_id;
@@ -138,7 +128,8 @@ static void read_thread_start(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_thread_start rec;
     lw_record_copy(it, &rec, sizeof rec);
-    if (rec.thread_id == 0) return;
+    if (rec.thread_id == 0)
+        return;
     lw_process *p = r->p;
     lw_thread *t = push(&p->threads, &p->n_threads, &r->cap_threads, sizeof *t);
     t->id = rec.thread_id;
@@ -165,7 +156,8 @@ static void read_lock(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_lock rec;
     lw_record_copy(it, &rec, sizeof rec);
-    if (rec.lock_id == 0) return;
+    if (rec.lock_id == 0)
+        return;
     lw_process *p = r->p;
     lw_lock *l = push(&p->locks, &p->n_locks, &r->cap_locks, sizeof *l);
     l->id = rec.lock_id;
@@ -217,8 +209,10 @@ static struct ctx_slot *ctx_find(reader *r, const lw_context *c, uint64_t h)
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t i = (size_t)h & r->ctx_mask;; i = (i + 1) & r->ctx_mask) {
         struct ctx_slot *s = &r->ctx_slots[i];
-        if (s->idx == 0) return s;
-        if (s->tag == tag && context_equal(&r->p->contexts[s->idx - 1], c)) return s;
+        if (s->idx == 0)
+            return s;
+        if (s->tag == tag && context_equal(&r->p->contexts[s->idx - 1], c))
+            return s;
     }
 }
 
@@ -233,8 +227,7 @@ static void ctx_grow(reader *r)
     }
     size_t n = r->ctx_mask ? 2 * (r->ctx_mask + 1) : 1024;
     free(r->ctx_slots);
-    r->ctx_slots = calloc(n, sizeof *r->ctx_slots);
-    if (!r->ctx_slots) abort(); /* analyzer policy: out of memory is fatal */
+    r->ctx_slots = xcalloc(n, sizeof *r->ctx_slots);
     r->ctx_mask = n - 1;
     for (size_t i = r->ctx_first; i < r->p->n_contexts; i++) {
         const lw_context *c = &r->p->contexts[i];
@@ -249,7 +242,8 @@ static void read_context(reader *r, const lw_iter_item *it)
     struct lw_rec_context rec;
     lw_record_copy(it, &rec, sizeof rec);
     lw_process *p = r->p;
-    if (!p->held_arena) p->held_arena = lw_arena_new();
+    if (!p->held_arena)
+        p->held_arena = lw_arena_new();
     lw_context c = {
         .thread_id = rec.thread_id,
         .seq = rec.seq,
@@ -284,8 +278,10 @@ static void read_context(reader *r, const lw_iter_item *it)
     struct ctx_slot *s = ctx_find(r, &c, h);
     if (s->idx) {
         lw_context *old = &p->contexts[s->idx - 1];
-        if (old->count < UINT32_MAX) old->count++;
-        if (rec.n_held) lw_arena_undo(p->held_arena, held_bytes);
+        if (old->count < UINT32_MAX)
+            old->count++;
+        if (rec.n_held)
+            lw_arena_undo(p->held_arena, held_bytes);
         return;
     }
     *(lw_context *)push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof c) = c;
@@ -301,7 +297,8 @@ static void read_deadlock(reader *r, const lw_iter_item *it)
     d->detector = rec.detector;
     d->monotonic_ns = rec.monotonic_ns;
     d->n_waits = rec.n_threads;
-    if (!rec.n_threads) return;
+    if (!rec.n_threads)
+        return;
     /* lw_record_check_body proved n_threads entries fit in the record. */
     d->waits = xrealloc(NULL, (size_t)rec.n_threads * sizeof *d->waits);
     const uint8_t *src = it->data + sizeof rec;
@@ -329,12 +326,15 @@ static void read_wait_state(reader *r, const lw_iter_item *it)
 {
     struct lw_rec_wait_state rec;
     lw_record_copy(it, &rec, sizeof rec);
-    if ((rec.version & 1) || rec.thread_id == 0) return;
+    if ((rec.version & 1) || rec.thread_id == 0)
+        return;
     lw_process *p = r->p;
     lw_wait_state *w = NULL;
     for (size_t i = 0; i < p->n_wait_states && !w; i++)
-        if (p->wait_states[i].thread_id == rec.thread_id) w = &p->wait_states[i];
-    if (!w) w = push(&p->wait_states, &p->n_wait_states, &r->cap_wait_states, sizeof *w);
+        if (p->wait_states[i].thread_id == rec.thread_id)
+            w = &p->wait_states[i];
+    if (!w)
+        w = push(&p->wait_states, &p->n_wait_states, &r->cap_wait_states, sizeof *w);
     w->thread_id = rec.thread_id;
     w->wait_kind = rec.wait_kind;
     w->lock_id = rec.lock_id;
@@ -369,7 +369,7 @@ static void read_sync(reader *r, const lw_iter_item *it)
     lw_record_copy(it, &rec, sizeof rec);
     lw_process *p = r->p;
     lw_sync *y = push(&p->syncs, &p->n_syncs, &r->cap_syncs, sizeof *y);
-    *y = (lw_sync){rec.kind,    rec.from_thread, rec.from_seq, rec.to_thread,
+    *y = (lw_sync){rec.kind,   rec.from_thread, rec.from_seq, rec.to_thread,
                    rec.to_seq, rec.lock_id,     rec.object};
 }
 
@@ -430,11 +430,13 @@ static int cmp_u32(const void *a, const void *b)
  * the semaphore's LOCK record (chunks are not in time order), so this waits for both. */
 static void resolve_lock_like(lw_process *p)
 {
-    if (!p->n_lock_like) return;
+    if (!p->n_lock_like)
+        return;
     qsort(p->lock_like, p->n_lock_like, sizeof *p->lock_like, cmp_u32);
     size_t m = 0;
     for (size_t i = 0; i < p->n_lock_like; i++)
-        if (m == 0 || p->lock_like[i] != p->lock_like[m - 1]) p->lock_like[m++] = p->lock_like[i];
+        if (m == 0 || p->lock_like[i] != p->lock_like[m - 1])
+            p->lock_like[m++] = p->lock_like[i];
     p->n_lock_like = m;
     for (size_t i = 0; i < p->n_locks; i++)
         if (bsearch(&p->locks[i].id, p->lock_like, m, sizeof *p->lock_like, cmp_u32))
@@ -504,7 +506,8 @@ static void read_record(reader *r, const lw_iter_item *it)
     case LW_REC_LOCK_LIKE: {
         struct lw_rec_lock_like rec;
         lw_record_copy(it, &rec, sizeof rec);
-        if (rec.lock_id == 0) break;
+        if (rec.lock_id == 0)
+            break;
         uint32_t *id = push(&r->p->lock_like, &r->p->n_lock_like, &r->cap_lock_like, sizeof *id);
         *id = rec.lock_id;
         break;
@@ -529,7 +532,8 @@ static void read_record(reader *r, const lw_iter_item *it)
 /* Adds a bare thread for an id known only from exit or name records (its start was lost). */
 static void add_missing_thread(reader *r, uint32_t id)
 {
-    if (id == 0 || lw_process_thread(r->p, id)) return;
+    if (id == 0 || lw_process_thread(r->p, id))
+        return;
     lw_thread *t = push(&r->p->threads, &r->p->n_threads, &r->cap_threads, sizeof *t);
     t->id = id; /* repeats are fine: indexing keeps the first and drops the rest */
 }
@@ -547,14 +551,17 @@ static void resolve_threads(reader *r)
         add_missing_thread(r, r->exits[i].thread_id);
     for (size_t i = 0; i < r->n_names; i++)
         add_missing_thread(r, r->names[i].thread_id);
-    if (p->n_threads != before) lw_process_build_index(p);
+    if (p->n_threads != before)
+        lw_process_build_index(p);
 
     for (size_t i = 0; i < r->n_exits; i++) {
         const struct lw_rec_thread_exit *e = &r->exits[i];
         const lw_thread *found = lw_process_thread(p, e->thread_id);
-        if (!found) continue; /* thread id 0 */
+        if (!found)
+            continue; /* thread id 0 */
         lw_thread *t = &p->threads[found - p->threads];
-        if (t->exited) continue; /* keep the first */
+        if (t->exited)
+            continue; /* keep the first */
         t->exited = true;
         t->final_seq = e->final_seq;
         t->held_at_exit = e->held_count;
@@ -562,7 +569,8 @@ static void resolve_threads(reader *r)
     for (size_t i = 0; i < r->n_names; i++) {
         const struct lw_rec_thread_name *n = &r->names[i];
         const lw_thread *found = lw_process_thread(p, n->thread_id);
-        if (!found) continue;
+        if (!found)
+            continue;
         lw_thread *t = &p->threads[found - p->threads];
         /* The latest name wins (a thread may be renamed); force termination. */
         memcpy(t->name, n->name, sizeof t->name);
@@ -573,7 +581,8 @@ static void resolve_threads(reader *r)
 static void note_damage(lw_process *p, const char *name, const lw_iter_item *it)
 {
     p->truncated = true;
-    if (p->damage) return; /* the first damage is the one worth reporting */
+    if (p->damage)
+        return; /* the first damage is the one worth reporting */
     int n = snprintf(NULL, 0, "%s: offset %zu: %s", name, it->offset, it->what);
     p->damage = xrealloc(NULL, (size_t)n + 1);
     snprintf(p->damage, (size_t)n + 1, "%s: offset %zu: %s", name, it->offset, it->what);
@@ -593,13 +602,15 @@ static int read_begin(reader *r, lw_log_iter *iter, const void *buf, size_t len,
     *r = (reader){.p = out};
     char why[200];
     if (lw_iter_init(iter, buf, len, why, sizeof why) < 0) {
-        if (err && errlen) snprintf(err, errlen, "%s: %s", name, why);
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %s", name, why);
         return -1;
     }
     out->pid = iter->hdr.pid;
     out->ppid = iter->hdr.ppid;
     out->start_realtime_ns = iter->hdr.start_realtime_ns;
-    if (iter->hdr.flags & LW_FILE_CLEAN_END) out->clean_end = true;
+    if (iter->hdr.flags & LW_FILE_CLEAN_END)
+        out->clean_end = true;
     if ((iter->hdr.flags & LW_FILE_INCOMPLETE) && !out->damage) {
         /* The recorder ran out of room: what is here is true, but not everything is here. */
         out->truncated = true;
@@ -643,7 +654,8 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
 {
     reader r;
     lw_log_iter iter;
-    if (read_begin(&r, &iter, buf, len, name, out, err, errlen) < 0) return -1;
+    if (read_begin(&r, &iter, buf, len, name, out, err, errlen) < 0)
+        return -1;
     read_items(&r, &iter, name);
     read_end(&r);
     return 0;
@@ -670,7 +682,8 @@ typedef struct window {
 static int window_fill(window *w, size_t off, size_t want, const char *path, char *err,
                        size_t errlen)
 {
-    if (want > w->fsize - off) want = w->fsize - off;
+    if (want > w->fsize - off)
+        want = w->fsize - off;
     if (want > w->cap) {
         w->cap = want;
         free(w->buf);
@@ -679,26 +692,31 @@ static int window_fill(window *w, size_t off, size_t want, const char *path, cha
     size_t got = 0;
     while (got < want) {
         ssize_t n = pread(w->fd, w->buf + got, want - got, (off_t)(off + got));
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
-            if (err && errlen) snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+            if (err && errlen)
+                snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
             return -1;
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         got += (size_t)n;
     }
     w->base = off;
     w->len = got;
-    if (got < want) w->fsize = off + got; /* the file shrank while we read it */
+    if (got < want)
+        w->fsize = off + got; /* the file shrank while we read it */
     return 0;
 }
 
 /* Makes the file's bytes [off, off + n) (clamped to its end) available in the window. */
-static int window_need(window *w, size_t off, size_t n, const char *path, char *err,
-                       size_t errlen)
+static int window_need(window *w, size_t off, size_t n, const char *path, char *err, size_t errlen)
 {
-    if (n > w->fsize - off) n = w->fsize - off;
-    if (off >= w->base && off + n <= w->base + w->len) return 0;
+    if (n > w->fsize - off)
+        n = w->fsize - off;
+    if (off >= w->base && off + n <= w->base + w->len)
+        return 0;
     return window_fill(w, off, n > WINDOW_BYTES ? n : WINDOW_BYTES, path, err, errlen);
 }
 
@@ -713,22 +731,28 @@ static int read_stream(window *w, const char *path, lw_process *out, char *err, 
     }
     /* The window holds the whole file or more than any valid header: lw_iter_init's checks
      * against the length come out as they would on the whole file. */
-    if (read_begin(&r, &iter, w->buf, w->len, path, out, err, errlen) < 0) return -1;
+    if (read_begin(&r, &iter, w->buf, w->len, path, out, err, errlen) < 0)
+        return -1;
     const size_t unit = iter.hdr.chunk_size;
     size_t off = iter.hdr.header_size;
     while (off < w->fsize) {
         /* One step of the walk: a chunk's size is in its header; anything else (an unused or
          * damaged unit) is one unit long, as next_chunk in log_iter.c advances. */
-        if (window_need(w, off, sizeof(struct lw_chunk_header), path, err, errlen) < 0) goto fail;
-        if (off >= w->fsize) break;
+        if (window_need(w, off, sizeof(struct lw_chunk_header), path, err, errlen) < 0)
+            goto fail;
+        if (off >= w->fsize)
+            break;
         size_t span = unit;
         if (w->fsize - off >= sizeof(struct lw_chunk_header)) {
             struct lw_chunk_header ch;
             memcpy(&ch, w->buf + (off - w->base), sizeof ch);
-            if (ch.magic == LW_CHUNK_MAGIC && ch.size != 0 && ch.size % unit == 0) span = ch.size;
+            if (ch.magic == LW_CHUNK_MAGIC && ch.size != 0 && ch.size % unit == 0)
+                span = ch.size;
         }
-        if (window_need(w, off, span, path, err, errlen) < 0) goto fail;
-        if (off >= w->fsize) break;
+        if (window_need(w, off, span, path, err, errlen) < 0)
+            goto fail;
+        if (off >= w->fsize)
+            break;
         size_t avail = w->fsize - off < span ? w->fsize - off : span;
         /* The iterator sees exactly this step: positions are window-relative, iter.base turns
          * them back into file offsets for messages. */
@@ -798,14 +822,16 @@ static int load_dir(lw_model *m, size_t *cap, const char *dir, char *err, size_t
     size_t n = 0, ncap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!is_log_name(e->d_name)) continue;
+        if (!is_log_name(e->d_name))
+            continue;
         char **slot = push(&names, &n, &ncap, sizeof *names);
         size_t len = strlen(dir) + 1 + strlen(e->d_name);
         *slot = xrealloc(NULL, len + 1);
         snprintf(*slot, len + 1, "%s/%s", dir, e->d_name);
     }
     closedir(d);
-    if (n) qsort(names, n, sizeof *names, cmp_str);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
     int rc = 0;
     size_t loaded = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -841,7 +867,8 @@ int lw_model_load(lw_model *m, char *const *paths, size_t n, char *err, size_t e
         }
         int rc = S_ISDIR(st.st_mode) ? load_dir(m, &cap, paths[i], err, errlen)
                                      : load_one(m, &cap, paths[i], err, errlen);
-        if (rc < 0) return -1;
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "xalloc.h"
 
 void lw_finding_add_log(lw_finding *f, const char *path)
 {
@@ -17,9 +18,7 @@ void lw_finding_add_log(lw_finding *f, const char *path)
     for (size_t i = 0; i < f->n_logs; i++)
         if (strcmp(f->logs[i], path) == 0)
             return;
-    const char **grown = reallocarray(f->logs, f->n_logs + 1, sizeof *grown);
-    if (!grown)
-        abort();
+    const char **grown = xreallocarray(f->logs, f->n_logs + 1, sizeof *grown);
     f->logs = grown;
     f->logs[f->n_logs++] = path;
 }

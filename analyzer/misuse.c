@@ -6,6 +6,7 @@
  * second, the lock first and the other mutex (condvar with two mutexes) second.
  */
 #include "misuse.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +46,6 @@ uint32_t lw_misuse_parse(const char *name)
     return 0;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
-
 /* Same finding: what the misuse was, on what, where. The thread is not part of the key. */
 static int key_cmp(const lw_misuse_rec *a, const lw_misuse_rec *b)
 {
@@ -84,9 +77,7 @@ static void fill(lw_finding *f, const lw_process *p, const lw_misuse_rec *m, siz
     f->kind = LW_KIND_API_MISUSE;
     f->proc = p;
     const char *sub = lw_misuse_subkind(m->misuse);
-    f->subkind = strdup(sub);
-    if (!f->subkind)
-        abort();
+    f->subkind = xstrdup(sub);
     f->stack_id = m->stack_id;
     f->other_thread = m->other_thread;
     f->address = m->address;

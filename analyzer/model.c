@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "log_reader.h"
 #include "model.h"
+#include "xalloc.h"
 
 typedef struct lw_id_slot {
     uint32_t id;
@@ -34,17 +35,11 @@ struct lw_index {
     size_t n_mods;
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
-
 static int cmp_slot(const void *a, const void *b)
 {
     const lw_id_slot *x = a, *y = b;
-    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
@@ -95,10 +90,12 @@ static size_t compact(void *arr, size_t n, size_t elem, const bool *keep, void (
     for (size_t i = 0; i < n; i++) {
         char *e = (char *)arr + i * elem;
         if (!keep[i]) {
-            if (drop) drop(e);
+            if (drop)
+                drop(e);
             continue;
         }
-        if (out != i) memcpy((char *)arr + out * elem, e, elem);
+        if (out != i)
+            memcpy((char *)arr + out * elem, e, elem);
         out++;
     }
     return out;
@@ -115,7 +112,8 @@ static void drop_module(void *e)
 
 static const lw_id_slot *find_slot(const lw_id_table *t, uint32_t id)
 {
-    if (t->dense) return id < t->n_dense && t->dense[id] ? &t->slots[t->dense[id] - 1] : NULL;
+    if (t->dense)
+        return id < t->n_dense && t->dense[id] ? &t->slots[t->dense[id] - 1] : NULL;
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -132,13 +130,15 @@ static int cmp_mod(const void *a, const void *b, void *ctx)
     const lw_module *mods = ctx;
     const lw_module *x = &mods[*(const size_t *)a];
     const lw_module *y = &mods[*(const size_t *)b];
-    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
 static void free_index(struct lw_index *ix)
 {
-    if (!ix) return;
+    if (!ix)
+        return;
     free(ix->stacks.slots);
     free(ix->threads.slots);
     free(ix->locks.slots);
@@ -160,17 +160,20 @@ void lw_process_build_index(lw_process *p)
 
     keep = build_table(&ix->stacks, p->stacks, p->n_stacks, sizeof *p->stacks,
                        offsetof(lw_stack, id), &dup);
-    if (dup) p->n_stacks = compact(p->stacks, p->n_stacks, sizeof *p->stacks, keep, drop_stack);
+    if (dup)
+        p->n_stacks = compact(p->stacks, p->n_stacks, sizeof *p->stacks, keep, drop_stack);
     free(keep);
     bool dup_t = false;
     keep = build_table(&ix->threads, p->threads, p->n_threads, sizeof *p->threads,
                        offsetof(lw_thread, id), &dup_t);
-    if (dup_t) p->n_threads = compact(p->threads, p->n_threads, sizeof *p->threads, keep, NULL);
+    if (dup_t)
+        p->n_threads = compact(p->threads, p->n_threads, sizeof *p->threads, keep, NULL);
     free(keep);
     bool dup_l = false;
     keep = build_table(&ix->locks, p->locks, p->n_locks, sizeof *p->locks, offsetof(lw_lock, id),
                        &dup_l);
-    if (dup_l) p->n_locks = compact(p->locks, p->n_locks, sizeof *p->locks, keep, NULL);
+    if (dup_l)
+        p->n_locks = compact(p->locks, p->n_locks, sizeof *p->locks, keep, NULL);
     free(keep);
     /* Modules are looked up by address, but a duplicated module id is dropped all the same. */
     lw_id_table mods = {0};
@@ -200,41 +203,48 @@ void lw_process_build_index(lw_process *p)
     uint64_t maxhi = 0;
     for (size_t i = 0; i < p->n_modules; i++) {
         const lw_module *m = &p->modules[ix->mod_order[i]];
-        if (m->hi > maxhi) maxhi = m->hi;
+        if (m->hi > maxhi)
+            maxhi = m->hi;
         ix->mod_maxhi[i] = maxhi;
     }
 }
 
 const lw_stack *lw_process_stack(const lw_process *p, uint32_t id)
 {
-    if (!p || !p->index) return NULL;
+    if (!p || !p->index)
+        return NULL;
     const lw_id_slot *s = find_slot(&p->index->stacks, id);
     return s ? &p->stacks[s->pos] : NULL;
 }
 
 const lw_thread *lw_process_thread(const lw_process *p, uint32_t id)
 {
-    if (!p || !p->index) return NULL;
+    if (!p || !p->index)
+        return NULL;
     const lw_id_slot *s = find_slot(&p->index->threads, id);
     return s ? &p->threads[s->pos] : NULL;
 }
 
 const lw_lock *lw_process_lock(const lw_process *p, uint32_t id)
 {
-    if (!p || !p->index) return NULL;
+    if (!p || !p->index)
+        return NULL;
     const lw_id_slot *s = find_slot(&p->index->locks, id);
     return s ? &p->locks[s->pos] : NULL;
 }
 
 bool lw_process_lock_like(const lw_process *p, uint32_t lock_id)
 {
-    if (!p || lock_id == 0) return false;
+    if (!p || lock_id == 0)
+        return false;
     const lw_lock *l = lw_process_lock(p, lock_id);
-    if (l && (l->flags & LW_LOCKF_LOCK_LIKE)) return true;
+    if (l && (l->flags & LW_LOCKF_LOCK_LIKE))
+        return true;
     size_t lo = 0, hi = p->lock_like ? p->n_lock_like : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p->lock_like[mid] == lock_id) return true;
+        if (p->lock_like[mid] == lock_id)
+            return true;
         if (p->lock_like[mid] < lock_id)
             lo = mid + 1;
         else
@@ -245,7 +255,8 @@ bool lw_process_lock_like(const lw_process *p, uint32_t lock_id)
 
 const lw_module *lw_process_module_for(const lw_process *p, uint64_t pc)
 {
-    if (!p || !p->index || p->index->n_mods == 0) return NULL;
+    if (!p || !p->index || p->index->n_mods == 0)
+        return NULL;
     const struct lw_index *ix = p->index;
     /* Number of modules with lo <= pc. */
     size_t lo = 0, hi = ix->n_mods;
@@ -259,14 +270,16 @@ const lw_module *lw_process_module_for(const lw_process *p, uint64_t pc)
     /* Walk back towards lower starts while some earlier module still reaches past pc. */
     for (size_t i = lo; i-- > 0 && ix->mod_maxhi[i] > pc;) {
         const lw_module *m = &p->modules[ix->mod_order[i]];
-        if (pc >= m->lo && pc < m->hi) return m;
+        if (pc >= m->lo && pc < m->hi)
+            return m;
     }
     return NULL;
 }
 
 void lw_process_free(lw_process *p)
 {
-    if (!p) return;
+    if (!p)
+        return;
     free(p->log_path);
     free(p->exe);
     free(p->damage);
@@ -303,7 +316,8 @@ void lw_process_free(lw_process *p)
 
 void lw_model_free(lw_model *m)
 {
-    if (!m) return;
+    if (!m)
+        return;
     for (size_t i = 0; i < m->n_procs; i++)
         lw_process_free(&m->procs[i]);
     free(m->procs);

@@ -4,6 +4,7 @@
  */
 #include "naming.h"
 #include "json_writer.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -93,11 +94,11 @@ const lw_symbol_source lw_symbols_libdw = {libdw_open, libdw_close, libdw_pc, li
 
 lw_namer *lw_namer_new(const lw_symbol_source *src, const char *source_root)
 {
-    lw_namer *n = calloc(1, sizeof *n);
-    if (!n) abort();
+    lw_namer *n = xcalloc(1, sizeof *n);
     n->src = src ? *src : lw_symbols_libdw;
     char *root = source_root ? realpath(source_root, NULL) : getcwd(NULL, 0);
-    if (!root && source_root) root = strdup(source_root);
+    if (!root && source_root)
+        root = strdup(source_root);
     if (root) {
         size_t len = strlen(root);
         while (len > 1 && root[len - 1] == '/')
@@ -109,9 +110,11 @@ lw_namer *lw_namer_new(const lw_symbol_source *src, const char *source_root)
 
 void lw_namer_free(lw_namer *n)
 {
-    if (!n) return;
+    if (!n)
+        return;
     for (size_t i = 0; i < n->n_procs; i++)
-        if (n->procs[i].handle && n->src.close) n->src.close(n->procs[i].handle, n->src.user);
+        if (n->procs[i].handle && n->src.close)
+            n->src.close(n->procs[i].handle, n->src.user);
     free(n->procs);
     free(n->root);
     free(n);
@@ -121,9 +124,9 @@ void lw_namer_free(lw_namer *n)
 static void *handle_for(lw_namer *n, const lw_process *p)
 {
     for (size_t i = 0; i < n->n_procs; i++)
-        if (n->procs[i].proc == p) return n->procs[i].handle;
-    namer_proc *grown = realloc(n->procs, (n->n_procs + 1) * sizeof *grown);
-    if (!grown) abort();
+        if (n->procs[i].proc == p)
+            return n->procs[i].handle;
+    namer_proc *grown = xrealloc(n->procs, (n->n_procs + 1) * sizeof *grown);
     n->procs = grown;
     n->procs[n->n_procs].proc = p;
     n->procs[n->n_procs].handle = n->src.open ? n->src.open(p, n->src.user) : NULL;
@@ -138,7 +141,8 @@ const char *lw_path_basename(const char *path)
 
 const char *lw_display_path(const char *path, const char *root, char *buf, size_t len)
 {
-    if (!path) return NULL;
+    if (!path)
+        return NULL;
     const char *shown = path;
     if (root && *root && path[0] == '/') {
         size_t rl = strlen(root);
@@ -153,7 +157,8 @@ const char *lw_display_path(const char *path, const char *root, char *buf, size_
 
 bool lw_is_shim_module(const char *module_path)
 {
-    if (!module_path) return false;
+    if (!module_path)
+        return false;
     const char *base = lw_path_basename(module_path);
     /* liblockwatch.so, or an installed liblockwatch.so.1 / .so.0.1.0 */
     return strncmp(base, "liblockwatch.so", 15) == 0 && (base[15] == '\0' || base[15] == '.');
@@ -191,7 +196,8 @@ size_t lw_namer_stack(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_fr
                       size_t max)
 {
     const lw_stack *st = stack_id ? lw_process_stack(p, stack_id) : NULL;
-    if (!st || !n->src.pc) return 0;
+    if (!st || !n->src.pc)
+        return 0;
     void *h = handle_for(n, p);
     size_t k = 0;
     for (uint32_t i = 0; i < st->nframes && k < max; i++) {
@@ -205,7 +211,8 @@ size_t lw_namer_stack(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_fr
             tmp[0].pc = st->frames[i];
             got = 1;
         }
-        if (lw_is_shim_module(tmp[0].module)) continue;
+        if (lw_is_shim_module(tmp[0].module))
+            continue;
         for (size_t j = 0; j < got && k < max; j++)
             out[k++] = tmp[j];
     }
@@ -216,7 +223,8 @@ bool lw_namer_site(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_frame
 {
     lw_frame frames[LW_NAMER_MAX_FRAMES];
     size_t nf = lw_namer_stack(n, p, stack_id, frames, LW_NAMER_MAX_FRAMES);
-    if (nf == 0) return false;
+    if (nf == 0)
+        return false;
     for (size_t i = 0; i < nf; i++) {
         if (frames[i].file) {
             *out = frames[i];
@@ -344,7 +352,8 @@ void lw_namer_thread(lw_namer *n, const lw_process *p, uint32_t thread_id, lw_th
     memcpy(tname, t->name, sizeof t->name);
     tname[sizeof t->name] = '\0';
     char quoted[sizeof tname + 4] = "";
-    if (tname[0]) put(quoted, sizeof quoted, " \"%s\"", tname);
+    if (tname[0])
+        put(quoted, sizeof quoted, " \"%s\"", tname);
     put(out->name, sizeof out->name, "%s%s (%stid %" PRIu64 ")", out->short_name, quoted,
         thread_id == 1 ? "main thread, " : "", t->os_tid);
     lw_frame site;

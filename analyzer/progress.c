@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log_reader.h"
+#include "xalloc.h"
 
 void lw_progress_start(lw_progress *pr)
 {
@@ -61,9 +62,7 @@ static void expand(const char *path, char ***list, size_t *n)
         k = scandir(path, &ents, is_log, alphasort);
     /* Files, and directories without logs (lw_model_load reports those), stay as given. */
     size_t add = k > 0 ? (size_t)k : 1;
-    char **grown = reallocarray(*list, *n + add, sizeof *grown);
-    if (!grown)
-        abort();
+    char **grown = xreallocarray(*list, *n + add, sizeof *grown);
     *list = grown;
     if (k > 0) {
         for (int i = 0; i < k; i++) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "naming.h"
+#include "xalloc.h"
 
 typedef struct group {
     char *key;
@@ -62,12 +63,7 @@ static char *group_key(lw_namer *n, const lw_process *p, const lw_race_rec *r)
         snprintf(loc, sizeof loc, "0x%" PRIx64, r->address & ~(uint64_t)7);
     site_text(n, p, r->cur.stack_id, a, sizeof a);
     site_text(n, p, r->prev.stack_id, b, sizeof b);
-    char *key = NULL;
-    int rc = strcmp(a, b) < 0 ? asprintf(&key, "%s|%s|%s", loc, a, b)
-                              : asprintf(&key, "%s|%s|%s", loc, b, a);
-    if (rc < 0)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return key;
+    return strcmp(a, b) < 0 ? xasprintf("%s|%s|%s", loc, a, b) : xasprintf("%s|%s|%s", loc, b, a);
 }
 
 /* How informative a record is: a direct race, then write/write (the lost update itself), then
@@ -96,15 +92,11 @@ static void add_finding(lw_namer *n, const lw_process *p, const group *g, lw_fin
     lw_finding *f = lw_findings_add(out);
     f->kind = g->increment ? LW_KIND_UNPROTECTED_INCREMENT : LW_KIND_DATA_RACE;
     if (!g->direct) {
-        f->subkind = strdup(LW_RACE_SUB_PREDICTIVE);
-        if (!f->subkind)
-            abort();
+        f->subkind = xstrdup(LW_RACE_SUB_PREDICTIVE);
     }
     f->proc = p;
     f->occurrences = 1;
-    f->race = calloc(1, sizeof *f->race);
-    if (!f->race)
-        abort();
+    f->race = xcalloc(1, sizeof *f->race);
     f->race->address = r->address;
     f->race->size = r->size;
     f->race->records = g->records;
@@ -117,9 +109,7 @@ static void add_finding(lw_namer *n, const lw_process *p, const group *g, lw_fin
                       : r->cur.stack_id;
     f->other_thread = r->prev.thread_id;
     size_t nt = r->prev.thread_id == r->cur.thread_id ? 1 : 2;
-    f->threads = calloc(nt, sizeof *f->threads);
-    if (!f->threads)
-        abort();
+    f->threads = xcalloc(nt, sizeof *f->threads);
     f->threads[0] = r->prev.thread_id;
     if (nt == 2)
         f->threads[1] = r->cur.thread_id;
@@ -131,9 +121,7 @@ void lw_analyze_races(const lw_process *p, lw_findings *out)
     if (!p->n_races)
         return;
     lw_namer *n = lw_namer_new(NULL, NULL);
-    group *groups = calloc(p->n_races, sizeof *groups);
-    if (!groups)
-        abort();
+    group *groups = xcalloc(p->n_races, sizeof *groups);
     size_t n_groups = 0;
     for (size_t i = 0; i < p->n_races; i++) {
         const lw_race_rec *r = &p->races[i];

@@ -7,6 +7,7 @@
 #include "deadlock.h"
 #include "json_writer.h"
 #include "render.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -44,8 +45,7 @@ static void frame_json(lw_json *w, const lw_report *r, const lw_frame *f)
 
 static void stack_json(lw_json *w, const lw_report *r, const lw_process *p, uint32_t stack_id)
 {
-    lw_frame *frames = malloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
-    if (!frames) abort();
+    lw_frame *frames = xmalloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
     size_t n = lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES);
     lw_json_begin_array(w);
     for (size_t i = 0; i < n; i++)
@@ -183,8 +183,8 @@ static void race_json(lw_json *w, const lw_report *r, const lw_process *p, const
         lw_json_null(w);
     char path[LW_NAME_MAX];
     lw_json_key(w, "file");
-    lw_json_string(w, named && sym.file ? lw_namer_path(r->namer, sym.file, path, sizeof path)
-                                        : NULL);
+    lw_json_string(w,
+                   named && sym.file ? lw_namer_path(r->namer, sym.file, path, sizeof path) : NULL);
     lw_json_key(w, "line");
     if (named && sym.line > 0)
         lw_json_uint(w, (uint64_t)sym.line);
@@ -314,7 +314,8 @@ static void finding_json(lw_json *w, const lw_report *r, const lw_finding *f)
     /* Added with cross-log merging (merge.h): where the finding was seen, and its identity. */
     lw_json_key(w, "logs");
     lw_json_begin_array(w);
-    if (f->n_logs == 0 && p) lw_json_string(w, p->log_path);
+    if (f->n_logs == 0 && p)
+        lw_json_string(w, p->log_path);
     for (size_t i = 0; i < f->n_logs; i++)
         lw_json_string(w, f->logs[i]);
     lw_json_end_array(w);
@@ -424,7 +425,8 @@ static void logs_json(lw_json *w, const lw_report *r)
         lw_json_key(w, "dropped");
         lw_json_begin_object(w);
         for (size_t d = 1; d < sizeof p->dropped / sizeof p->dropped[0]; d++) {
-            if (!p->dropped[d]) continue;
+            if (!p->dropped[d])
+                continue;
             lw_json_key(w, lw_drop_reason_text(d));
             lw_json_uint(w, p->dropped[d]);
         }
@@ -452,13 +454,15 @@ int lw_render_json(FILE *out, const lw_report *r)
     lw_json_key(&w, "version");
     lw_json_string(&w, LOCKWATCH_VERSION);
     lw_json_end_object(&w);
-    if (r->program) program_json(&w, r->program);
+    if (r->program)
+        program_json(&w, r->program);
     logs_json(&w, r);
     lw_json_key(&w, "findings");
     lw_json_begin_array(&w);
     for (size_t i = 0; i < r->findings->n; i++) {
         const lw_finding *f = &r->findings->items[i];
-        if (f->harmless && !r->show_all) continue;
+        if (f->harmless && !r->show_all)
+            continue;
         finding_json(&w, r, f);
     }
     lw_json_end_array(&w);

@@ -11,6 +11,7 @@
 #include "json_writer.h"
 #include "render.h"
 #include "uri.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -123,9 +124,7 @@ static void frame_location(lw_json *w, const lw_report *r, const lw_frame *f, co
 static void flow_location(lw_json *w, const lw_report *r, const lw_process *p, uint32_t stack_id,
                           const char *message, int order)
 {
-    lw_frame *frames = malloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
-    if (!frames)
-        abort();
+    lw_frame *frames = xmalloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
     size_t n = lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES);
     lw_frame site;
     bool have_site = lw_namer_site(r->namer, p, stack_id, &site);

@@ -16,8 +16,9 @@
 #include "render_text_misuse.h"
 #include "render_text_race.h"
 #include "render_text_tls.h"
-#include "source_line.h"
 #include "term.h"
+#include "render_text_common.h"
+#include "xalloc.h"
 
 static const char rule_heavy[] =
     "==================================================================";
@@ -41,7 +42,8 @@ static const char *clean(const char *s)
 /* Starts (or, with LW_SGR_RESET, ends) a colour span when the report is coloured. */
 static void sgr(FILE *out, const lw_report *r, const char *seq)
 {
-    if (r->color) fputs(seq, out);
+    if (r->color)
+        fputs(seq, out);
 }
 
 /* "threads #2 and #3", "threads #2, #3 and #4", "thread #2". */
@@ -49,7 +51,8 @@ static void thread_list(FILE *out, const lw_finding *f)
 {
     fputs(f->n_threads == 1 ? "thread " : "threads ", out);
     for (size_t i = 0; i < f->n_threads; i++) {
-        if (i > 0) fputs(i + 1 == f->n_threads ? " and " : ", ", out);
+        if (i > 0)
+            fputs(i + 1 == f->n_threads ? " and " : ", ", out);
         fprintf(out, "#%" PRIu32, f->threads[i]);
     }
 }
@@ -74,34 +77,6 @@ static void headline(FILE *out, const lw_finding *f)
             f->n_locks, f->n_locks == 1 ? "" : "s");
     thread_list(out, f);
     fputs(")\n", out);
-}
-
-/* Prints one symbolized stack, indented, or a note when it was not recorded. */
-static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint32_t stack_id)
-{
-    lw_frame *frames = malloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
-    if (!frames) abort();
-    size_t n = lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES);
-    if (n == 0) fputs("    (stack not recorded)\n", out);
-    for (size_t i = 0; i < n; i++) {
-        char line[3 * LW_NAME_MAX];
-        lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
-        fprintf(out, "    %s\n", line);
-        /* The code of the top frame, when the source is readable here. */
-        char src[160];
-        if (i == 0 && lw_source_line(frames[0].file, lw_namer_root(r->namer), frames[0].line, src,
-                                     sizeof src)) {
-            fputs("        | ", out);
-            sgr(out, r, LW_SGR_CYAN);
-            fputs(src, out);
-            sgr(out, r, LW_SGR_RESET);
-            fputc('\n', out);
-        }
-    }
-    const lw_stack *st = stack_id ? lw_process_stack(p, stack_id) : NULL;
-    if (st && (st->flags & LW_STACK_TRUNCATED))
-        fputs("    ... (deeper frames not recorded; see --stack-depth)\n", out);
-    free(frames);
 }
 
 static void print_chain(FILE *out, const lw_report *r, const lw_finding *f)
@@ -130,9 +105,10 @@ static void print_edges(FILE *out, const lw_report *r, const lw_finding *f)
         sgr(out, r, LW_SGR_RESET);
         fputc('\n', out);
         fprintf(out, "  holding %s, acquired at:\n", from.short_name);
-        print_stack(out, r, f->proc, e->from_stack);
+        lw_text_stack(out, r, f->proc, e->from_stack,
+                      LW_TEXT_STACK_TRUNCATED | LW_TEXT_STACK_SOURCE);
         fprintf(out, "  then acquired %s at:\n", to.short_name);
-        print_stack(out, r, f->proc, e->to_stack);
+        lw_text_stack(out, r, f->proc, e->to_stack, LW_TEXT_STACK_TRUNCATED | LW_TEXT_STACK_SOURCE);
         if (e->n_gates > 0) {
             fputs("  also holding: ", out);
             for (size_t g = 0; g < e->n_gates; g++) {
@@ -153,51 +129,35 @@ static void print_edges(FILE *out, const lw_report *r, const lw_finding *f)
 static void print_locks_and_threads(FILE *out, const lw_report *r, const lw_finding *f)
 {
     fputs("\nLocks:\n", out);
-    for (size_t i = 0; i < f->n_locks; i++) {
-        lw_lock_name ln;
-        lw_namer_lock(r->namer, f->proc, f->locks[i], &ln);
-        fprintf(out, "  %s", ln.name);
-        if (ln.lock && ln.symbol)
-            fprintf(out, ", %s at 0x%" PRIx64, lw_lock_kind_name(ln.lock->kind), ln.lock->address);
-        if (ln.origin[0]) fprintf(out, ", %s", ln.origin);
-        fputc('\n', out);
-    }
+    for (size_t i = 0; i < f->n_locks; i++)
+        lw_text_lock_line(out, r, f->proc, f->locks[i]);
     fputs("Threads:\n", out);
-    for (size_t i = 0; i < f->n_threads; i++) {
-        lw_thread_name tn;
-        lw_namer_thread(r->namer, f->proc, f->threads[i], &tn);
-        fprintf(out, "  %s%s%s\n", tn.name, tn.created[0] ? ", " : "", tn.created);
-    }
-}
-
-/* Prints n spaces. */
-static void pad(FILE *out, size_t n)
-{
-    while (n--)
-        fputc(' ', out);
+    for (size_t i = 0; i < f->n_threads; i++)
+        lw_text_thread_line(out, r, f->proc, f->threads[i], "");
 }
 
 /* One scenario step: column col of ncols locks lock_name. Column 0 starts at 2, others at
  * 7 + col * width, as in lockdep's table. */
 static void scenario_step(FILE *out, size_t col, size_t width, const char *lock_name)
 {
-    pad(out, col == 0 ? 2 : 7 + col * width);
+    lw_text_pad(out, col == 0 ? 2 : 7 + col * width);
     fprintf(out, "lock(%s);\n", lock_name);
 }
 
 static void print_scenario(FILE *out, const lw_report *r, const lw_finding *f)
 {
     size_t k = f->n_edges;
-    if (k == 0) return;
-    lw_lock_name *held = calloc(k, sizeof *held);
-    lw_lock_name *want = calloc(k, sizeof *want);
-    if (!held || !want) abort();
+    if (k == 0)
+        return;
+    lw_lock_name *held = xcalloc(k, sizeof *held);
+    lw_lock_name *want = xcalloc(k, sizeof *want);
     bool distinct = true;
     for (size_t i = 0; i < k; i++) {
         lw_namer_lock(r->namer, f->proc, f->edges[i].from_lock, &held[i]);
         lw_namer_lock(r->namer, f->proc, f->edges[i].to_lock, &want[i]);
         for (size_t j = 0; j < i; j++)
-            if (f->edges[j].thread_id == f->edges[i].thread_id) distinct = false;
+            if (f->edges[j].thread_id == f->edges[i].thread_id)
+                distinct = false;
     }
     fputs("\nPossible unsafe locking scenario:\n\n", out);
     if (!distinct)
@@ -205,8 +165,7 @@ static void print_scenario(FILE *out, const lw_report *r, const lw_finding *f)
               "   running those paths at the same time would deadlock like this)\n\n",
               out);
     if (k <= 3) {
-        char(*head)[96] = calloc(k, sizeof *head);
-        if (!head) abort();
+        char(*head)[96] = xcalloc(k, sizeof *head);
         size_t width = 25;
         for (size_t i = 0; i < k; i++) {
             if (distinct)
@@ -215,22 +174,19 @@ static void print_scenario(FILE *out, const lw_report *r, const lw_finding *f)
                 snprintf(head[i], sizeof head[i], "Thread #%" PRIu32 " (path %zu)",
                          f->edges[i].thread_id, i + 1);
             size_t need = strlen(head[i]) + 5;
-            if (need > width) width = need;
+            if (need > width)
+                width = need;
             need = strlen(held[i].short_name) + 12;
-            if (need > width) width = need;
+            if (need > width)
+                width = need;
             need = strlen(want[i].short_name) + 12;
-            if (need > width) width = need;
+            if (need > width)
+                width = need;
         }
-        for (int line = 0; line < 2; line++) {
-            size_t used = 0;
-            for (size_t i = 0; i < k; i++) {
-                const char *text = line == 0 ? head[i] : "----";
-                pad(out, 7 + i * width - used);
-                fputs(text, out);
-                used = 7 + i * width + strlen(text);
-            }
-            fputc('\n', out);
-        }
+        const char *heads[3];
+        for (size_t i = 0; i < k; i++)
+            heads[i] = head[i];
+        lw_text_scenario_heads(out, heads, k, width);
         /* Every thread first takes the lock it holds, then each waits for the next one, last
          * column first: the same interleaving lockdep prints. */
         for (size_t i = 0; i < k; i++)
@@ -268,7 +224,8 @@ static void print_summary_line(FILE *out, const lw_report *r, const lw_finding *
                     site.module_offset);
         else
             fprintf(out, " 0x%" PRIx64, site.pc);
-        if (site.function) fprintf(out, " in %s", clean(site.function));
+        if (site.function)
+            fprintf(out, " in %s", clean(site.function));
     } else if (f->proc) {
         fprintf(out, " in process %" PRIu64, f->proc->pid);
     }
@@ -295,7 +252,8 @@ static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
     if (f->proc)
         fprintf(out, "process %" PRIu64 " (%s), log %s\n", f->proc->pid, clean(f->proc->exe),
                 clean(f->proc->log_path));
-    if (f->occurrences > 1) fprintf(out, "seen %u times\n", f->occurrences);
+    if (f->occurrences > 1)
+        fprintf(out, "seen %u times\n", f->occurrences);
     if (f->n_logs > 1) {
         /* Merged across processes or runs (merge.h): say where, so each can be looked at. */
         fprintf(out, "seen in %zu logs:", f->n_logs);
@@ -344,18 +302,19 @@ static size_t count_distinct(const lw_report *r, bool threads)
     } *seen = NULL;
     for (size_t i = 0; i < r->findings->n; i++) {
         const lw_finding *f = &r->findings->items[i];
-        if (f->harmless) continue;
+        if (f->harmless)
+            continue;
         size_t k = threads ? f->n_threads : f->n_locks;
         for (size_t j = 0; j < k; j++) {
             uint32_t id = threads ? f->threads[j] : f->locks[j];
             bool dup = false;
             for (size_t m = 0; m < n && !dup; m++)
                 dup = seen[m].p == f->proc && seen[m].id == id;
-            if (dup) continue;
+            if (dup)
+                continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 16;
-                void *grown = reallocarray(seen, cap, sizeof *seen);
-                if (!grown) abort();
+                void *grown = xreallocarray(seen, cap, sizeof *seen);
                 seen = grown;
             }
             seen[n].p = f->proc;
@@ -384,15 +343,19 @@ static void print_summary_block(FILE *out, const lw_report *r)
     fputc('\n', out);
     for (int k = 0; k < LW_KIND_COUNT; k++) {
         size_t c = lw_report_count_kind(r, (lw_finding_kind)k);
-        if (c) fprintf(out, "  %-24s %zu\n", lw_kind_name((lw_finding_kind)k), c);
+        if (c)
+            fprintf(out, "  %-24s %zu\n", lw_kind_name((lw_finding_kind)k), c);
     }
-    if (real == 0) fputs("  no findings\n", out);
+    if (real == 0)
+        fputs("  no findings\n", out);
     fprintf(out, "  %-24s %zu\n", "threads involved", count_distinct(r, true));
     fprintf(out, "  %-24s %zu\n", "locks involved", count_distinct(r, false));
     fprintf(out, "  %-24s %zu (%zu log%s)\n", "processes", procs, r->model->n_procs,
             r->model->n_procs == 1 ? "" : "s");
-    if (r->n_suppressed) fprintf(out, "  %-24s %zu\n", "suppressed", r->n_suppressed);
-    if (r->n_baselined) fprintf(out, "  %-24s %zu\n", "in the baseline", r->n_baselined);
+    if (r->n_suppressed)
+        fprintf(out, "  %-24s %zu\n", "suppressed", r->n_suppressed);
+    if (r->n_baselined)
+        fprintf(out, "  %-24s %zu\n", "in the baseline", r->n_baselined);
 }
 
 static void print_banner(FILE *out, const lw_report *r)
@@ -420,7 +383,8 @@ static void print_footer(FILE *out, const lw_report *r)
         bool first = true;
         for (int k = 0; k < LW_KIND_COUNT; k++) {
             size_t c = lw_report_count_kind(r, (lw_finding_kind)k);
-            if (c == 0) continue;
+            if (c == 0)
+                continue;
             fprintf(out, "%s%zu %s", first ? "" : ", ", c, lw_kind_name((lw_finding_kind)k));
             first = false;
         }
@@ -465,14 +429,17 @@ static void print_footer(FILE *out, const lw_report *r)
 
 int lw_render_text(FILE *out, const lw_report *r)
 {
-    if (r->program) print_banner(out, r);
+    if (r->program)
+        print_banner(out, r);
     for (size_t i = 0; i < r->findings->n; i++) {
         const lw_finding *f = &r->findings->items[i];
-        if (f->harmless && !r->show_all) continue;
+        if (f->harmless && !r->show_all)
+            continue;
         print_finding(out, r, f);
     }
     print_summary_block(out, r);
     print_footer(out, r);
-    if (fflush(out) != 0 || ferror(out)) return -1;
+    if (fflush(out) != 0 || ferror(out))
+        return -1;
     return 0;
 }

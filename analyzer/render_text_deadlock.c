@@ -13,16 +13,10 @@
 #include <string.h>
 
 #include "deadlock.h"
+#include "render_text_common.h"
+#include "xalloc.h"
 
 #define CELL_MAX (LW_NAME_MAX + 64)
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
 
 /* The short name of a lock ("'a'", "mutex #5"), into buf. */
 static const char *lock_short(const lw_report *r, const lw_finding *f, uint32_t id, char *buf,
@@ -118,24 +112,6 @@ static void print_wait(FILE *out, const lw_report *r, const lw_finding *f, const
     }
 }
 
-/* Prints one symbolized stack, indented, as the other findings print theirs. */
-static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint32_t stack_id)
-{
-    lw_frame *frames = xcalloc(LW_NAMER_MAX_FRAMES, sizeof *frames);
-    size_t n = stack_id ? lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES) : 0;
-    if (n == 0)
-        fputs("    (stack not recorded)\n", out);
-    for (size_t i = 0; i < n; i++) {
-        char line[3 * LW_NAME_MAX];
-        lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
-        fprintf(out, "    %s\n", line);
-    }
-    const lw_stack *st = stack_id ? lw_process_stack(p, stack_id) : NULL;
-    if (st && (st->flags & LW_STACK_TRUNCATED))
-        fputs("    ... (deeper frames not recorded; see --stack-depth)\n", out);
-    free(frames);
-}
-
 static void print_explanation(FILE *out, const lw_finding *f)
 {
     const char *s = f->subkind ? f->subkind : "";
@@ -168,7 +144,7 @@ static void print_waits(FILE *out, const lw_report *r, const lw_finding *f)
             fprintf(out, "\n  blocked for %" PRIu64 " ms at:\n", w->wait_ns / 1000000u);
         else
             fputs("\n  blocked at:\n", out);
-        print_stack(out, r, f->proc, w->stack_id);
+        lw_text_stack(out, r, f->proc, w->stack_id, LW_TEXT_STACK_TRUNCATED);
     }
 }
 
@@ -176,25 +152,11 @@ static void print_locks_and_threads(FILE *out, const lw_report *r, const lw_find
 {
     if (f->n_locks)
         fputs("\nLocks:\n", out);
-    lw_lock_name *ln = xcalloc(1, sizeof *ln);
-    for (size_t i = 0; i < f->n_locks; i++) {
-        lw_namer_lock(r->namer, f->proc, f->locks[i], ln);
-        fprintf(out, "  %s", ln->name);
-        if (ln->lock && ln->symbol)
-            fprintf(out, ", %s at 0x%" PRIx64, lw_lock_kind_name(ln->lock->kind),
-                    ln->lock->address);
-        if (ln->origin[0])
-            fprintf(out, ", %s", ln->origin);
-        fputc('\n', out);
-    }
-    free(ln);
+    for (size_t i = 0; i < f->n_locks; i++)
+        lw_text_lock_line(out, r, f->proc, f->locks[i]);
     fputs("Threads:\n", out);
-    lw_thread_name *tn = xcalloc(1, sizeof *tn);
-    for (size_t i = 0; i < f->n_threads; i++) {
-        lw_namer_thread(r->namer, f->proc, f->threads[i], tn);
-        fprintf(out, "  %s%s%s\n", tn->name, tn->created[0] ? ", " : "", tn->created);
-    }
-    free(tn);
+    for (size_t i = 0; i < f->n_threads; i++)
+        lw_text_thread_line(out, r, f->proc, f->threads[i], "");
 }
 
 /* The blocking call of a wait as a scenario step: "lock('b');", "pthread_join(thread #3);". */
@@ -216,12 +178,6 @@ static void blocking_step(const lw_report *r, const lw_finding *f, const lw_find
         snprintf(buf, len, "pthread_barrier_wait(0x%" PRIx64 ");", w->wait_addr);
     else
         snprintf(buf, len, "wait();");
-}
-
-static void pad(FILE *out, size_t n)
-{
-    while (n--)
-        fputc(' ', out);
 }
 
 typedef struct step {
@@ -276,18 +232,10 @@ static void print_scenario(FILE *out, const lw_report *r, const lw_finding *f)
     for (size_t s = 0; s < n; s++)
         if (strlen(steps[s].text) + 5 > width)
             width = strlen(steps[s].text) + 5;
-    for (int line = 0; line < 2; line++) {
-        size_t used = 0;
-        for (size_t i = 0; i < k; i++) {
-            const char *text = line == 0 ? head[i] : "----";
-            pad(out, 7 + i * width - used);
-            fputs(text, out);
-            used = 7 + i * width + strlen(text);
-        }
-        fputc('\n', out);
-    }
+    const char *heads[3] = {head[0], head[1], head[2]};
+    lw_text_scenario_heads(out, heads, k, width);
     for (size_t s = 0; s < n; s++) {
-        pad(out, steps[s].col == 0 ? 2 : 7 + steps[s].col * width);
+        lw_text_pad(out, steps[s].col == 0 ? 2 : 7 + steps[s].col * width);
         fprintf(out, "%s\n", steps[s].text);
     }
     fputs("\n *** DEADLOCK ***\n", out);

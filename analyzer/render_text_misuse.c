@@ -11,14 +11,8 @@
 #include <string.h>
 
 #include "misuse.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
+#include "render_text_common.h"
+#include "xalloc.h"
 
 /* The first lock's short name ("'m'"), or the object's address when it has no lock id (a
  * condition variable), into buf. */
@@ -142,84 +136,28 @@ static const char *why(uint32_t misuse)
     }
 }
 
-/* Prints one symbolized stack, indented, as the other findings print theirs. */
-static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint32_t stack_id)
-{
-    lw_frame *frames = xcalloc(LW_NAMER_MAX_FRAMES, sizeof *frames);
-    size_t n = stack_id ? lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES) : 0;
-    if (n == 0)
-        fputs("    (stack not recorded)\n", out);
-    for (size_t i = 0; i < n; i++) {
-        char line[3 * LW_NAME_MAX];
-        lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
-        fprintf(out, "    %s\n", line);
-    }
-    const lw_stack *st = stack_id ? lw_process_stack(p, stack_id) : NULL;
-    if (st && (st->flags & LW_STACK_TRUNCATED))
-        fputs("    ... (deeper frames not recorded; see --stack-depth)\n", out);
-    free(frames);
-}
-
-static void print_summary(FILE *out, const lw_report *r, const lw_finding *f)
-{
-    fprintf(out, "\nSUMMARY: lockwatch: %s %s", lw_kind_name(f->kind),
-            f->subkind ? f->subkind : "unknown");
-    lw_frame site;
-    if (f->proc && lw_namer_site(r->namer, f->proc, f->stack_id, &site)) {
-        char path[LW_NAME_MAX], where[3 * LW_NAME_MAX];
-        if (site.file && site.line > 0) {
-            fprintf(out, " %s:%d", lw_namer_path(r->namer, site.file, path, sizeof path),
-                    site.line);
-            if (site.function) {
-                snprintf(where, sizeof where, "%s", site.function);
-                lw_text_sanitize(where);
-                fprintf(out, " in %s", where);
-            }
-        } else {
-            lw_namer_format_site(r->namer, &site, where, sizeof where);
-            fprintf(out, " %s", where);
-        }
-    } else if (f->proc) {
-        fprintf(out, " in process %" PRIu64, f->proc->pid);
-    }
-    fputc('\n', out);
-}
-
 void lw_render_text_misuse_body(FILE *out, const lw_report *r, const lw_finding *f)
 {
     uint32_t misuse = lw_misuse_parse(f->subkind);
     fprintf(out, "thread #%" PRIu32 " %s at:\n", caller(f),
             misuse == LW_MISUSE_EXIT_HOLDING ? "ended" : "made the call");
-    print_stack(out, r, f->proc, f->stack_id);
+    lw_text_stack(out, r, f->proc, f->stack_id, LW_TEXT_STACK_TRUNCATED);
     const char *w = why(misuse);
     if (w)
         fprintf(out, "\n%s\n", w);
     if (f->n_locks) {
         fputs("\nLocks:\n", out);
-        for (size_t i = 0; i < f->n_locks; i++) {
-            lw_lock_name *ln = xcalloc(1, sizeof *ln);
-            lw_namer_lock(r->namer, f->proc, f->locks[i], ln);
-            fprintf(out, "  %s", ln->name);
-            if (ln->lock && ln->symbol)
-                fprintf(out, ", %s at 0x%" PRIx64, lw_lock_kind_name(ln->lock->kind),
-                        ln->lock->address);
-            if (ln->origin[0])
-                fprintf(out, ", %s", ln->origin);
-            fputc('\n', out);
-            free(ln);
-        }
+        for (size_t i = 0; i < f->n_locks; i++)
+            lw_text_lock_line(out, r, f->proc, f->locks[i]);
     }
     if (f->n_threads) {
         fputs("Threads:\n", out);
         for (size_t i = 0; i < f->n_threads; i++) {
-            lw_thread_name *tn = xcalloc(1, sizeof *tn);
-            lw_namer_thread(r->namer, f->proc, f->threads[i], tn);
             const char *role = f->threads[i] == f->other_thread
                                    ? (misuse == LW_MISUSE_FORK_HELD ? " (in the parent)" : "")
                                    : "";
-            fprintf(out, "  %s%s%s%s\n", tn->name, role, tn->created[0] ? ", " : "", tn->created);
-            free(tn);
+            lw_text_thread_line(out, r, f->proc, f->threads[i], role);
         }
     }
-    print_summary(out, r, f);
+    lw_text_summary_at_site(out, r, f);
 }

@@ -11,14 +11,8 @@
 #include <string.h>
 
 #include "race.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
+#include "render_text_common.h"
+#include "xalloc.h"
 
 void lw_race_location_text(const lw_report *r, const lw_finding *f, char *buf, size_t len)
 {
@@ -52,20 +46,6 @@ void lw_render_text_race_headline(FILE *out, const lw_report *r, const lw_findin
             x ? x->access[1].thread_id : 0, x ? x->access[0].thread_id : 0);
 }
 
-static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint32_t stack_id)
-{
-    lw_frame *frames = xcalloc(LW_NAMER_MAX_FRAMES, sizeof *frames);
-    size_t n = stack_id ? lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES) : 0;
-    if (n == 0)
-        fputs("    (stack not recorded)\n", out);
-    for (size_t i = 0; i < n; i++) {
-        char line[3 * LW_NAME_MAX];
-        lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
-        fprintf(out, "    %s\n", line);
-    }
-    free(frames);
-}
-
 static void print_access(FILE *out, const lw_report *r, const lw_finding *f,
                          const lw_finding_access *a, bool previous)
 {
@@ -94,7 +74,7 @@ static void print_access(FILE *out, const lw_report *r, const lw_finding *f,
             fprintf(out, " and %" PRIu32 " more", a->n_locks - shown);
         fputs(":\n", out);
     }
-    print_stack(out, r, f->proc, a->stack_id);
+    lw_text_stack(out, r, f->proc, a->stack_id, 0);
     if (a->flags & LW_RACE_ACC_TOP_ONLY)
         fputs("    (only the access site: the memory was private to this thread then)\n", out);
 }
@@ -145,12 +125,8 @@ void lw_render_text_race_body(FILE *out, const lw_report *r, const lw_finding *f
     fprintf(out, "\nLocation: %s, %" PRIu32 " byte%s racing at 0x%" PRIx64 "\n", loc, x->size,
             x->size == 1 ? "" : "s", x->address);
     fputs("Threads:\n", out);
-    for (size_t i = 0; i < f->n_threads; i++) {
-        lw_thread_name *tn = xcalloc(1, sizeof *tn);
-        lw_namer_thread(r->namer, f->proc, f->threads[i], tn);
-        fprintf(out, "  %s%s%s\n", tn->name, tn->created[0] ? ", " : "", tn->created);
-        free(tn);
-    }
+    for (size_t i = 0; i < f->n_threads; i++)
+        lw_text_thread_line(out, r, f->proc, f->threads[i], "");
     fprintf(out, "\n%s\n", why(f));
     print_summary(out, r, f);
 }

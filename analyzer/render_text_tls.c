@@ -11,14 +11,8 @@
 #include <string.h>
 
 #include "tls_misuse.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
+#include "render_text_common.h"
+#include "xalloc.h"
 
 static bool is(const lw_finding *f, const char *sub)
 {
@@ -104,45 +98,6 @@ static const char *why(const lw_finding *f)
     return NULL;
 }
 
-static void print_stack(FILE *out, const lw_report *r, const lw_process *p, uint32_t stack_id)
-{
-    lw_frame *frames = xcalloc(LW_NAMER_MAX_FRAMES, sizeof *frames);
-    size_t n = stack_id ? lw_namer_stack(r->namer, p, stack_id, frames, LW_NAMER_MAX_FRAMES) : 0;
-    if (n == 0)
-        fputs("    (stack not recorded)\n", out);
-    for (size_t i = 0; i < n; i++) {
-        char line[3 * LW_NAME_MAX];
-        lw_namer_format_frame(r->namer, &frames[i], i, line, sizeof line);
-        fprintf(out, "    %s\n", line);
-    }
-    free(frames);
-}
-
-static void print_summary(FILE *out, const lw_report *r, const lw_finding *f)
-{
-    fprintf(out, "\nSUMMARY: lockwatch: %s %s", lw_kind_name(f->kind),
-            f->subkind ? f->subkind : "unknown");
-    lw_frame site;
-    if (f->proc && lw_namer_site(r->namer, f->proc, f->stack_id, &site)) {
-        char path[LW_NAME_MAX], where[3 * LW_NAME_MAX];
-        if (site.file && site.line > 0) {
-            fprintf(out, " %s:%d", lw_namer_path(r->namer, site.file, path, sizeof path),
-                    site.line);
-            if (site.function) {
-                snprintf(where, sizeof where, "%s", site.function);
-                lw_text_sanitize(where);
-                fprintf(out, " in %s", where);
-            }
-        } else {
-            lw_namer_format_site(r->namer, &site, where, sizeof where);
-            fprintf(out, " %s", where);
-        }
-    } else if (f->proc) {
-        fprintf(out, " in process %" PRIu64, f->proc->pid);
-    }
-    fputc('\n', out);
-}
-
 void lw_render_text_tls_body(FILE *out, const lw_report *r, const lw_finding *f)
 {
     const lw_finding_tls *t = f->tls;
@@ -153,17 +108,17 @@ void lw_render_text_tls_body(FILE *out, const lw_report *r, const lw_finding *f)
     else
         fprintf(out, "thread #%" PRIu32 " %s at:\n", caller(f),
                 is(f, LW_TLS_SUB_KEY_LEAK) ? "ended" : "made the call");
-    print_stack(out, r, f->proc, f->stack_id);
+    lw_text_stack(out, r, f->proc, f->stack_id, 0);
     if (access && is(f, LW_TLS_SUB_AFTER_EXIT)) {
         fprintf(out, "\nthread #%" PRIu32 " had ended at:\n", t->owner_thread);
-        print_stack(out, r, f->proc, t->exit_stack);
+        lw_text_stack(out, r, f->proc, t->exit_stack, 0);
     }
     if (access && t->handoff_stack) {
         fprintf(out,
                 "\nthread #%" PRIu32 " was created by thread #%" PRIu32
                 " (where a pointer passed as its argument reached it) at:\n",
                 caller(f), t->owner_thread);
-        print_stack(out, r, f->proc, t->handoff_stack);
+        lw_text_stack(out, r, f->proc, t->handoff_stack, 0);
     }
     const char *w = why(f);
     if (w)
@@ -171,12 +126,9 @@ void lw_render_text_tls_body(FILE *out, const lw_report *r, const lw_finding *f)
     if (f->n_threads) {
         fputs("\nThreads:\n", out);
         for (size_t i = 0; i < f->n_threads; i++) {
-            lw_thread_name *tn = xcalloc(1, sizeof *tn);
-            lw_namer_thread(r->namer, f->proc, f->threads[i], tn);
             const char *role = i == 0 ? "" : access ? " (owner)" : " (holds a value)";
-            fprintf(out, "  %s%s%s%s\n", tn->name, role, tn->created[0] ? ", " : "", tn->created);
-            free(tn);
+            lw_text_thread_line(out, r, f->proc, f->threads[i], role);
         }
     }
-    print_summary(out, r, f);
+    lw_text_summary_at_site(out, r, f);
 }

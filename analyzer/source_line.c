@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "naming.h"
+#include "xalloc.h"
 
 static struct {
     char *path;
@@ -40,9 +41,7 @@ static const char *file_text(const char *path, size_t *len)
         abort();
     free(cache.path);
     free(cache.text);
-    cache.path = strdup(path);
-    if (!cache.path)
-        abort();
+    cache.path = xstrdup(path);
     cache.text = text;
     cache.len = n;
     *len = n;

@@ -4,12 +4,13 @@
  */
 #include "suppressions.h"
 
-#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fingerprint.h"
+#include "text_file.h"
+#include "xalloc.h"
 
 static const char *const key_names[LW_SUPP_KEY_COUNT] = {
     [LW_SUPP_FUNCTION] = "function",
@@ -22,14 +23,6 @@ static const char *const key_names[LW_SUPP_KEY_COUNT] = {
 const char *lw_supp_key_name(lw_supp_key k)
 {
     return (unsigned)k < LW_SUPP_KEY_COUNT ? key_names[k] : "?";
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = strndup(s, n);
-    if (!d)
-        abort();
-    return d;
 }
 
 /* s without leading and trailing blanks, as [*start, *start + *len). */
@@ -78,9 +71,7 @@ static const char *parse_entry(const char *line, size_t len, lw_suppression *e)
                 free(kind);
                 return "a subkind after '/'";
             }
-            e->subkind = strdup(slash + 1);
-            if (!e->subkind)
-                abort();
+            e->subkind = xstrdup(slash + 1);
         }
         free(kind);
         left = colon + 1;
@@ -127,9 +118,7 @@ int lw_suppressions_parse(lw_suppressions *s, const char *text, const char *name
             free(e.glob);
             return -1;
         }
-        lw_suppression *grown = reallocarray(s->items, s->n + 1, sizeof *grown);
-        if (!grown)
-            abort();
+        lw_suppression *grown = xreallocarray(s->items, s->n + 1, sizeof *grown);
         s->items = grown;
         s->items[s->n++] = e;
     }
@@ -138,34 +127,11 @@ int lw_suppressions_parse(lw_suppressions *s, const char *text, const char *name
 
 int lw_suppressions_load(lw_suppressions *s, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "--suppressions %s: cannot open: %s", path, strerror(errno));
+    char *text =
+        lw_text_file_read(path, "--suppressions", "a text file of suppressions", err, errlen);
+    if (!text)
         return -1;
-    }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m)
-        abort();
-    char buf[4096];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, got, m);
-    int bad = ferror(f);
-    fclose(f);
-    if (fclose(m) != 0 || !text)
-        abort();
-    int rc;
-    if (bad) {
-        snprintf(err, errlen, "--suppressions %s: read error", path);
-        rc = -1;
-    } else if (strlen(text) != len) {
-        snprintf(err, errlen, "%s: expected a text file of suppressions, found a NUL byte", path);
-        rc = -1;
-    } else {
-        rc = lw_suppressions_parse(s, text, path, err, errlen);
-    }
+    int rc = lw_suppressions_parse(s, text, path, err, errlen);
     free(text);
     return rc;
 }
@@ -188,13 +154,9 @@ void lw_finding_facts_add(lw_finding_facts *ff, lw_supp_key key, const char *val
     for (size_t i = 0; i < ff->n[key]; i++)
         if (strcmp(ff->values[key][i], value) == 0)
             return;
-    char **grown = reallocarray(ff->values[key], ff->n[key] + 1, sizeof *grown);
-    if (!grown)
-        abort();
+    char **grown = xreallocarray(ff->values[key], ff->n[key] + 1, sizeof *grown);
     ff->values[key] = grown;
-    ff->values[key][ff->n[key]] = strdup(value);
-    if (!ff->values[key][ff->n[key]])
-        abort();
+    ff->values[key][ff->n[key]] = xstrdup(value);
     ff->n[key]++;
 }
 
@@ -211,9 +173,7 @@ void lw_finding_facts_free(lw_finding_facts *ff)
 
 static void stack_facts(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_finding_facts *ff)
 {
-    lw_frame *frames = malloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
-    if (!frames)
-        abort();
+    lw_frame *frames = xmalloc(LW_NAMER_MAX_FRAMES * sizeof *frames);
     size_t nf = lw_namer_stack(n, p, stack_id, frames, LW_NAMER_MAX_FRAMES);
     for (size_t i = 0; i < nf; i++) {
         const lw_frame *f = &frames[i];

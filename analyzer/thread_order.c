@@ -14,6 +14,7 @@
  * only grows and takes finitely many values.
  */
 #include "thread_order.h"
+#include "xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,16 +26,6 @@
 #define NONE UINT32_MAX
 #define SEQ_ALL UINT32_MAX  /* "every segment": a joined thread has ended */
 #define MEMO_MAX (1u << 20) /* cached answers kept before the cache is dropped */
-
-static void *xreallocarray(void *p, size_t n, size_t size)
-{
-    void *q = reallocarray(p, n ? n : 1, size ? size : 1);
-    if (!q) {
-        fputs("lockwatch: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
 
 typedef struct tnode {
     uint32_t id;
@@ -100,9 +91,12 @@ static int u32_cmp(const void *a, const void *b)
 static int join_cmp(const void *a, const void *b)
 {
     const tjoin *x = a, *y = b;
-    if (x->joiner != y->joiner) return x->joiner < y->joiner ? -1 : 1;
-    if (x->at != y->at) return x->at < y->at ? -1 : 1;
-    if (x->joinee != y->joinee) return x->joinee < y->joinee ? -1 : 1;
+    if (x->joiner != y->joiner)
+        return x->joiner < y->joiner ? -1 : 1;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    if (x->joinee != y->joinee)
+        return x->joinee < y->joinee ? -1 : 1;
     return u32_cmp(&x->upto, &y->upto);
 }
 
@@ -112,7 +106,8 @@ static uint32_t node_of(const lw_thread_order *o, uint32_t id)
     size_t lo = 0, hi = o->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (o->nodes[mid].id == id) return (uint32_t)mid;
+        if (o->nodes[mid].id == id)
+            return (uint32_t)mid;
         if (o->nodes[mid].id < id)
             lo = mid + 1;
         else
@@ -132,7 +127,8 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
     size_t k = 0;
     for (size_t i = 0; i < p->n_threads; i++) {
         ids[k++] = p->threads[i].id;
-        if (p->threads[i].parent_id != 0) ids[k++] = p->threads[i].parent_id;
+        if (p->threads[i].parent_id != 0)
+            ids[k++] = p->threads[i].parent_id;
     }
     for (size_t i = 0; i < p->n_joins; i++) {
         ids[k++] = p->joins[i].joiner_id;
@@ -145,7 +141,8 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
     qsort(ids, k, sizeof *ids, u32_cmp);
     o->nodes = xreallocarray(NULL, k, sizeof *o->nodes);
     for (size_t i = 0; i < k; i++) {
-        if (o->n > 0 && o->nodes[o->n - 1].id == ids[i]) continue;
+        if (o->n > 0 && o->nodes[o->n - 1].id == ids[i])
+            continue;
         o->nodes[o->n++] = (tnode){.id = ids[i], .parent = NONE};
     }
     free(ids);
@@ -154,7 +151,8 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
         const lw_thread *t = &p->threads[i];
         uint32_t x = node_of(o, t->id);
         uint32_t par = t->parent_id ? node_of(o, t->parent_id) : NONE;
-        if (par == x) par = NONE; /* a damaged log; a thread cannot create itself */
+        if (par == x)
+            par = NONE; /* a damaged log; a thread cannot create itself */
         o->nodes[x].parent = par;
         o->nodes[x].parent_seq = t->parent_seq;
     }
@@ -162,27 +160,31 @@ lw_thread_order *lw_thread_order_build(const lw_process *p)
     o->joins = xreallocarray(NULL, p->n_joins + p->n_syncs, sizeof *o->joins);
     for (size_t i = 0; i < p->n_joins; i++) {
         const lw_join *j = &p->joins[i];
-        if (j->joiner_id == j->joinee_id) continue;
+        if (j->joiner_id == j->joinee_id)
+            continue;
         uint32_t at = j->joiner_seq == UINT32_MAX ? UINT32_MAX : j->joiner_seq + 1;
         o->joins[o->n_joins++] =
             (tjoin){node_of(o, j->joiner_id), at, node_of(o, j->joinee_id), SEQ_ALL, 0};
     }
     for (size_t i = 0; p->syncs && i < p->n_syncs; i++) {
         const lw_sync *y = &p->syncs[i];
-        if (y->from_thread == y->to_thread || y->from_thread == 0 || y->to_thread == 0) continue;
+        if (y->from_thread == y->to_thread || y->from_thread == 0 || y->to_thread == 0)
+            continue;
         /* A lock-like semaphore's post -> wait is one thread releasing a lock and another
          * taking it: that orders nothing a deadlock needs to care about, so it is ignored. */
-        if (lw_process_lock_like(p, y->lock_id)) continue;
+        if (lw_process_lock_like(p, y->lock_id))
+            continue;
         uint32_t at = y->to_seq == UINT32_MAX ? UINT32_MAX : y->to_seq + 1;
         /* from_seq is capped below SEQ_ALL: a sync never claims the poster's whole life. */
         uint32_t upto = y->from_seq == SEQ_ALL ? SEQ_ALL - 1 : y->from_seq;
-        o->joins[o->n_joins++] = (tjoin){node_of(o, y->to_thread), at, node_of(o, y->from_thread),
-                                         upto, y->lock_id};
+        o->joins[o->n_joins++] =
+            (tjoin){node_of(o, y->to_thread), at, node_of(o, y->from_thread), upto, y->lock_id};
     }
     qsort(o->joins, o->n_joins, sizeof *o->joins, join_cmp);
     for (size_t i = 0; i < o->n_joins; i++) {
         tnode *t = &o->nodes[o->joins[i].joiner];
-        if (t->joins_n == 0) t->joins_first = i;
+        if (t->joins_n == 0)
+            t->joins_first = i;
         t->joins_n++;
     }
 
@@ -210,7 +212,8 @@ static void memo_clear(lw_thread_order *o)
 /* Frees o. */
 void lw_thread_order_free(lw_thread_order *o)
 {
-    if (!o) return;
+    if (!o)
+        return;
     memo_clear(o);
     free(o->nodes);
     free(o->joins);
@@ -264,7 +267,8 @@ static void walk(lw_thread_order *o, uint32_t target, uint32_t seq)
         uint32_t r = o->queue[--qn];
         walk_rec rec = o->recs[r];
         uint32_t x = rec.node;
-        if (o->best_rec[x] != r) continue; /* superseded by a larger value */
+        if (o->best_rec[x] != r)
+            continue; /* superseded by a larger value */
         const tnode *t = &o->nodes[x];
         if (!o->parent_done[x] && t->parent != NONE) {
             o->parent_done[x] = true;
@@ -272,7 +276,8 @@ static void walk(lw_thread_order *o, uint32_t target, uint32_t seq)
         }
         while (o->joins_done[x] < t->joins_n) {
             const tjoin *j = &o->joins[t->joins_first + o->joins_done[x]];
-            if (j->at > rec.value) break;
+            if (j->at > rec.value)
+                break;
             o->joins_done[x]++;
             reach(o, j->joinee, j->upto, r, j->upto == SEQ_ALL ? VIA_JOINED : VIA_SYNC, j->lock,
                   &qn);
@@ -283,16 +288,20 @@ static void walk(lw_thread_order *o, uint32_t target, uint32_t seq)
 /* (t1, s1) wholly before (t2, s2)? */
 bool lw_segment_precedes(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t t2, uint32_t s2)
 {
-    if (!o) return false;
-    if (t1 == t2) return s1 < s2;
+    if (!o)
+        return false;
+    if (t1 == t2)
+        return s1 < s2;
     uint32_t a = node_of(o, t1), b = node_of(o, t2);
-    if (a == NONE || b == NONE) return false;
+    if (a == NONE || b == NONE)
+        return false;
     memo_key key = {a, b, s2};
     memo *m;
     HASH_FIND(hh, o->memo, &key, sizeof key, m);
     if (!m) {
         walk(o, b, s2);
-        if (o->n_memo >= MEMO_MAX) memo_clear(o);
+        if (o->n_memo >= MEMO_MAX)
+            memo_clear(o);
         m = xreallocarray(NULL, 1, sizeof *m);
         memset(m, 0, sizeof *m); /* the key is hashed as bytes: no stray padding */
         m->key = key;
@@ -307,7 +316,8 @@ bool lw_segment_precedes(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t 
 /* Either segment wholly before the other? */
 bool lw_segments_ordered(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t t2, uint32_t s2)
 {
-    if (t1 == t2) return s1 != s2;
+    if (t1 == t2)
+        return s1 != s2;
     return lw_segment_precedes(o, t1, s1, t2, s2) || lw_segment_precedes(o, t2, s2, t1, s1);
 }
 
@@ -324,14 +334,16 @@ static void sb_printf(strbuf *b, const char *fmt, ...)
         va_start(ap, fmt);
         int w = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
         va_end(ap);
-        if (w < 0) return;
+        if (w < 0)
+            return;
         if (b->s && b->n + (size_t)w < b->cap) {
             b->n += (size_t)w;
             return;
         }
         b->cap = (b->cap + (size_t)w + 1) * 2;
         b->s = xreallocarray(b->s, b->cap, 1);
-        if (b->n == 0) b->s[0] = '\0';
+        if (b->n == 0)
+            b->s[0] = '\0';
     }
 }
 
@@ -339,15 +351,18 @@ static void sb_printf(strbuf *b, const char *fmt, ...)
 static char *explain_one(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t t2, uint32_t s2)
 {
     uint32_t a = node_of(o, t1), b = node_of(o, t2);
-    if (a == NONE || b == NONE) return NULL;
+    if (a == NONE || b == NONE)
+        return NULL;
     walk(o, b, s2);
-    if (o->stamp_of[a] != o->stamp || o->best[a] < s1) return NULL;
+    if (o->stamp_of[a] != o->stamp || o->best[a] < s1)
+        return NULL;
     strbuf sb = {0};
     /* Records point from the earlier thread back toward the target: forward in time. */
     for (uint32_t r = o->best_rec[a]; o->recs[r].from != NONE; r = o->recs[r].from) {
         const walk_rec *rec = &o->recs[r];
         uint32_t x = o->nodes[rec->node].id, y = o->nodes[o->recs[rec->from].node].id;
-        if (sb.n > 0) sb_printf(&sb, " before ");
+        if (sb.n > 0)
+            sb_printf(&sb, " before ");
         if (rec->via == VIA_CREATED)
             sb_printf(&sb, "thread #%u created thread #%u", x, y);
         else if (rec->via == VIA_SYNC)
@@ -365,9 +380,11 @@ static char *explain_one(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t 
 char *lw_thread_order_explain(lw_thread_order *o, uint32_t t1, uint32_t s1, uint32_t t2,
                               uint32_t s2)
 {
-    if (!o) return NULL;
+    if (!o)
+        return NULL;
     if (t1 == t2) {
-        if (s1 == s2) return NULL;
+        if (s1 == s2)
+            return NULL;
         strbuf sb = {0};
         sb_printf(&sb, "both are in thread #%u, one after the other", t1);
         return sb.s;

@@ -16,22 +16,7 @@
 
 #include "misuse.h"
 #include "symbolize.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
+#include "xalloc.h"
 
 const char *lw_tls_access_subkind(uint32_t kind)
 {

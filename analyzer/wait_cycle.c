@@ -5,17 +5,10 @@
  * successor, so a cycle is found by walking from each node with a visit mark.
  */
 #include "wait_cycle.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort(); /* analyzer policy: out of memory is fatal */
-    return p;
-}
 
 /* Index in p->wait_states of the wait node thread `id` is in, or -1. */
 static long node_of_thread(const lw_process *p, uint32_t id)
@@ -57,9 +50,7 @@ static uint32_t add_call_site(lw_process *p, uint64_t pc, uint32_t id)
 {
     if (!pc || id == 0)
         return 0;
-    lw_stack *grown = realloc(p->stacks, (p->n_stacks + 1) * sizeof *grown);
-    if (!grown)
-        abort();
+    lw_stack *grown = xrealloc(p->stacks, (p->n_stacks + 1) * sizeof *grown);
     p->stacks = grown;
     lw_stack *s = &p->stacks[p->n_stacks++];
     memset(s, 0, sizeof *s);
@@ -79,9 +70,7 @@ static void add_lock_if_missing(lw_process *p, uint32_t id, uint64_t addr, uint3
     for (size_t i = 0; i < p->n_locks; i++)
         if (p->locks[i].id == id)
             return; /* added by an earlier wait, index not rebuilt yet */
-    lw_lock *grown = realloc(p->locks, (p->n_locks + 1) * sizeof *grown);
-    if (!grown)
-        abort();
+    lw_lock *grown = xrealloc(p->locks, (p->n_locks + 1) * sizeof *grown);
     p->locks = grown;
     lw_lock *l = &p->locks[p->n_locks++];
     memset(l, 0, sizeof *l);
@@ -122,9 +111,7 @@ void lw_rebuild_killed_deadlock(lw_process *p)
             mark[path[i]] = 2;
     }
     if (found) {
-        lw_deadlock *grown = realloc(p->deadlocks, (p->n_deadlocks + 1) * sizeof *grown);
-        if (!grown)
-            abort();
+        lw_deadlock *grown = xrealloc(p->deadlocks, (p->n_deadlocks + 1) * sizeof *grown);
         p->deadlocks = grown;
         lw_deadlock *d = &p->deadlocks[p->n_deadlocks++];
         memset(d, 0, sizeof *d);
