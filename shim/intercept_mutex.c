@@ -165,16 +165,22 @@ LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 /* Timed acquisitions call the real function directly: a timed wait ends by itself, so it never
  * takes part in a deadlock and needs no published wait, and glibc validates the timeout and
  * clock before trying the lock, which a try-first path would skip. */
+/* After a timed acquisition returned rc. */
+static inline __attribute__((always_inline)) int timed_done(pthread_mutex_t *m, int rc, void *ret,
+                                                            void *frame)
+{
+    if (ACQUIRED(rc))
+        lw_after_mutex_acquire(m, LW_ACQ_TIMED, ret, frame);
+    else if (rc != ETIMEDOUT)
+        check_lock_error(m, rc, ret);
+    return rc;
+}
+
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
     LW_REAL(pthread_mutex_timedlock);
     int rc = lw_real_pthread_mutex_timedlock(m, abstime);
-    if (ACQUIRED(rc))
-        lw_after_mutex_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0),
-                               __builtin_frame_address(0));
-    else if (rc != ETIMEDOUT)
-        check_lock_error(m, rc, __builtin_return_address(0));
-    return rc;
+    return timed_done(m, rc, __builtin_return_address(0), __builtin_frame_address(0));
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
@@ -184,12 +190,7 @@ LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
     if (!lw_real_pthread_mutex_clocklock)
         return ENOSYS;
     int rc = lw_real_pthread_mutex_clocklock(m, clk, abstime);
-    if (ACQUIRED(rc))
-        lw_after_mutex_acquire(m, LW_ACQ_TIMED, __builtin_return_address(0),
-                               __builtin_frame_address(0));
-    else if (rc != ETIMEDOUT)
-        check_lock_error(m, rc, __builtin_return_address(0));
-    return rc;
+    return timed_done(m, rc, __builtin_return_address(0), __builtin_frame_address(0));
 }
 
 /* Before an unlock of m that the thread does not hold in its list: who holds it then? */

@@ -142,12 +142,9 @@ static struct lw_thread *join_wait_begin(pthread_t th, uint32_t joinee, bool tim
     return t;
 }
 
-LW_EXPORT int pthread_join(pthread_t th, void **ret)
+/* After a join call returned rc: the wait is over; a successful join is recorded. */
+static int join_done(pthread_t th, uint32_t joinee, struct lw_thread *w, int rc)
 {
-    LW_REAL(pthread_join);
-    uint32_t joinee = lw_tid_map_get((uint64_t)th);
-    struct lw_thread *w = join_wait_begin(th, joinee, false, __builtin_return_address(0));
-    int rc = lw_real_pthread_join(th, ret);
     if (w)
         lw_wait_end(w);
     if (rc == 0 && joinee) {
@@ -157,16 +154,20 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
     return rc;
 }
 
+LW_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    LW_REAL(pthread_join);
+    uint32_t joinee = lw_tid_map_get((uint64_t)th);
+    struct lw_thread *w = join_wait_begin(th, joinee, false, __builtin_return_address(0));
+    int rc = lw_real_pthread_join(th, ret);
+    return join_done(th, joinee, w, rc);
+}
+
 LW_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
 {
     LW_REAL(pthread_tryjoin_np);
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
-    int rc = lw_real_pthread_tryjoin_np(th, ret);
-    if (rc == 0 && joinee) {
-        lw_tid_map_del((uint64_t)th);
-        lw_after_join(joinee);
-    }
-    return rc;
+    return join_done(th, joinee, NULL, lw_real_pthread_tryjoin_np(th, ret));
 }
 
 LW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abstime)
@@ -175,13 +176,7 @@ LW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
     struct lw_thread *w = join_wait_begin(th, joinee, true, __builtin_return_address(0));
     int rc = lw_real_pthread_timedjoin_np(th, ret, abstime);
-    if (w)
-        lw_wait_end(w);
-    if (rc == 0 && joinee) {
-        lw_tid_map_del((uint64_t)th);
-        lw_after_join(joinee);
-    }
-    return rc;
+    return join_done(th, joinee, w, rc);
 }
 
 LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
@@ -193,13 +188,7 @@ LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
     uint32_t joinee = lw_tid_map_get((uint64_t)th);
     struct lw_thread *w = join_wait_begin(th, joinee, true, __builtin_return_address(0));
     int rc = lw_real_pthread_clockjoin_np(th, ret, clk, abstime);
-    if (w)
-        lw_wait_end(w);
-    if (rc == 0 && joinee) {
-        lw_tid_map_del((uint64_t)th);
-        lw_after_join(joinee);
-    }
-    return rc;
+    return join_done(th, joinee, w, rc);
 }
 
 LW_EXPORT void pthread_exit(void *ret)

@@ -37,8 +37,7 @@ static _Atomic int log_broken; /* the file could not grow: stop writing, keep wh
 static _Atomic uint64_t drops[8];
 static _Atomic uint64_t remnants[LW_REMNANT_SLOTS]; /* (chunk offset << 32 | pos), 0 = empty */
 
-/* Formats v in decimal into buf (no stdio); returns the length. */
-static size_t fmt_u64(char *buf, uint64_t v)
+size_t lw_fmt_u64(char *buf, uint64_t v)
 {
     char tmp[24];
     size_t n = 0;
@@ -185,7 +184,7 @@ void lw_log_publish(struct lw_thread *t, void *rec, uint16_t type, uint8_t flags
 static int open_log_file(char *path, size_t cap)
 {
     char pid[24];
-    fmt_u64(pid, (uint64_t)getpid());
+    lw_fmt_u64(pid, (uint64_t)getpid());
     for (unsigned n = 0; n < 1000; n++) {
         size_t len = strnlen(lw_opts.log_dir, sizeof lw_opts.log_dir);
         if (len + 64 >= cap)
@@ -198,7 +197,7 @@ static int open_log_file(char *path, size_t cap)
         len += pl;
         if (n) {
             path[len++] = '.';
-            len += fmt_u64(path + len, n);
+            len += lw_fmt_u64(path + len, n);
         }
         memcpy(path + len, ".log", 5);
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

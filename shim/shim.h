@@ -47,6 +47,9 @@ int lw_options_parse(const char *text, struct lw_options *opts, char *err, size_
 /* Writes a message to stderr with raw write(2) (no stdio in the shim). */
 void lw_say(const char *a, const char *b, const char *c);
 
+/* Formats v in decimal into buf (at least 21 bytes; no stdio); returns the length. */
+size_t lw_fmt_u64(char *buf, uint64_t v);
+
 /* Monotonic time in ns (vDSO clock_gettime: no syscall on Linux). */
 uint64_t lw_now_ns(void);
 

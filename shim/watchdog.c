@@ -312,17 +312,8 @@ static void act(void)
 
 static void say_deadlock(uint32_t k)
 {
-    char num[16];
-    size_t len = 0;
-    uint32_t v = k;
-    char tmp[16];
-    do {
-        tmp[len++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < len; i++)
-        num[i] = tmp[len - 1 - i];
-    num[len] = 0;
+    char num[24];
+    lw_fmt_u64(num, k);
     lw_say("lockwatch: deadlock: ", num,
            " threads blocked for good; the report is in the log ("
            "'lockwatch report' or 'lockwatch run' shows it)");
