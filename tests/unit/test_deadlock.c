@@ -22,23 +22,12 @@
 #include "log_builder.h"
 #include "log_reader.h"
 #include "render.h"
+#include "text_fixture.h"
 
 #define NAME "dl.log"
 #define SRC "/src/proj/seed.c"
 
 /* ---- invented symbols: pc 0x1000 + line -> thread_fn at seed.c:line; 'a', 'b' globals ---- */
-
-static void *fake_open(const lw_process *p, void *user)
-{
-    (void)p;
-    return user;
-}
-
-static void fake_close(void *h, void *user)
-{
-    (void)h;
-    (void)user;
-}
 
 static size_t fake_pc(void *h, uint64_t pc, bool is_ret, lw_frame *out, size_t max)
 {
@@ -127,25 +116,8 @@ static void read_log(lw_log_builder *b, lw_process *p)
 
 static char *render(const lw_process *p, const lw_findings *fs, bool json)
 {
-    lw_model m = {.procs = (lw_process *)p, .n_procs = 1};
-    lw_report r = {.model = &m, .findings = fs, .namer = lw_namer_new(&fake_source, "/src/proj")};
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(json ? lw_render_json(f, &r) : lw_render_text(f, &r), 0);
-    fclose(f);
-    lw_namer_free(r.namer);
-    return buf;
+    return render_report(p, fs, &fake_source, "/src/proj", json);
 }
-
-#define assert_has(text, needle)                                                                   \
-    do {                                                                                           \
-        if (!strstr((text), (needle))) {                                                           \
-            print_error("missing: %s\nin:\n%s\n", (needle), (text));                               \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
 
 /* ---- tests ---- */
 
