@@ -22,16 +22,19 @@ static const char *const kind_names[LW_KIND_COUNT] = {
 /* The JSON/SARIF name of k, or "unknown" for a value outside the enum. */
 const char *lw_kind_name(lw_finding_kind k)
 {
-    if ((unsigned)k >= LW_KIND_COUNT) return "unknown";
+    if ((unsigned)k >= LW_KIND_COUNT)
+        return "unknown";
     return kind_names[k];
 }
 
 /* Parses a kind name (exact match); -1 if unknown or NULL. */
 int lw_kind_parse(const char *name)
 {
-    if (!name) return -1;
+    if (!name)
+        return -1;
     for (int k = 0; k < LW_KIND_COUNT; k++)
-        if (strcmp(name, kind_names[k]) == 0) return k;
+        if (strcmp(name, kind_names[k]) == 0)
+            return k;
     return -1;
 }
 
@@ -56,7 +59,8 @@ lw_finding *lw_findings_add(lw_findings *fs)
 /* Frees what one finding owns and leaves it zeroed (proc is borrowed, not freed). */
 void lw_finding_free(lw_finding *f)
 {
-    if (!f) return;
+    if (!f)
+        return;
     free(f->subkind);
     free(f->reason);
     free(f->locks);
@@ -68,7 +72,8 @@ void lw_finding_free(lw_finding *f)
         free(f->waits[i].held);
     free(f->waits);
     free(f->logs);
-    if (f->tls) free(f->tls->variable);
+    if (f->tls)
+        free(f->tls->variable);
     free(f->tls);
     free(f->race);
     memset(f, 0, sizeof *f);
@@ -77,7 +82,8 @@ void lw_finding_free(lw_finding *f)
 /* Frees every finding and the array; leaves fs empty and reusable. */
 void lw_findings_free(lw_findings *fs)
 {
-    if (!fs) return;
+    if (!fs)
+        return;
     for (size_t i = 0; i < fs->n; i++)
         lw_finding_free(&fs->items[i]);
     free(fs->items);
@@ -90,6 +96,7 @@ size_t lw_findings_count_real(const lw_findings *fs)
 {
     size_t n = 0;
     for (size_t i = 0; fs && i < fs->n; i++)
-        if (!fs->items[i].harmless) n++;
+        if (!fs->items[i].harmless)
+            n++;
     return n;
 }

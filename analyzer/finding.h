@@ -75,7 +75,7 @@ typedef struct lw_finding_tls {
     uint64_t tls_offset; /* offset of the access in the module's TLS block */
     uint32_t size;
     bool is_write;
-    uint32_t exit_stack;   /* owner's exit, 0 if unknown */
+    uint32_t exit_stack;    /* owner's exit, 0 if unknown */
     uint32_t handoff_stack; /* the owner's pthread_create of the accessor, 0 if not that */
 } lw_finding_tls;
 
@@ -102,9 +102,9 @@ typedef struct lw_finding_race {
 
 typedef struct lw_finding {
     lw_finding_kind kind;
-    char *subkind;   /* NULL when the kind has none; "single-thread" for a one-thread cycle */
-    bool harmless;   /* judged unable to fail (shown only with --all) */
-    char *reason;    /* why harmless, or NULL */
+    char *subkind; /* NULL when the kind has none; "single-thread" for a one-thread cycle */
+    bool harmless; /* judged unable to fail (shown only with --all) */
+    char *reason;  /* why harmless, or NULL */
     const lw_process *proc;
     uint32_t *locks; /* the cycle's locks in order: locks[i] -> locks[i+1 mod n] */
     size_t n_locks;
@@ -112,7 +112,7 @@ typedef struct lw_finding {
     size_t n_edges;
     uint32_t *threads; /* distinct threads involved */
     size_t n_threads;
-    unsigned occurrences; /* how many times merged logs/contexts reproduced this finding */
+    unsigned occurrences;   /* how many times merged logs/contexts reproduced this finding */
     lw_finding_wait *waits; /* LW_KIND_DEADLOCK: the blocked threads (deadlock.h) */
     size_t n_waits;
     /* Filled by lw_findings_merge (merge.h); empty before. */
@@ -123,9 +123,10 @@ typedef struct lw_finding {
      * stack_id; other_thread is the lock's owner or holder involved (0 if none). */
     uint32_t stack_id;
     uint32_t other_thread;
-    uint64_t address; /* the object concerned (a condvar has no lock id), 0 if none */
+    uint64_t address;    /* the object concerned (a condvar has no lock id), 0 if none */
     lw_finding_tls *tls; /* LW_KIND_TLS_MISUSE only (owned), else NULL */
-    lw_finding_race *race; /* LW_KIND_DATA_RACE / LW_KIND_UNPROTECTED_INCREMENT (owned), else NULL */
+    lw_finding_race
+        *race; /* LW_KIND_DATA_RACE / LW_KIND_UNPROTECTED_INCREMENT (owned), else NULL */
 } lw_finding;
 
 typedef struct lw_findings {

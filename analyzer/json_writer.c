@@ -19,7 +19,8 @@ void lw_json_init(lw_json *w, FILE *out, bool pretty)
 
 static void newline_indent(lw_json *w)
 {
-    if (!w->pretty) return;
+    if (!w->pretty)
+        return;
     fputc('\n', w->out);
     for (int i = 0; i < w->depth; i++)
         fputs("  ", w->out);
@@ -32,11 +33,13 @@ static void before_value(lw_json *w)
         return;
     }
     if (w->stack[w->depth - 1].is_object) {
-        if (!w->need_value) w->error = true; /* a value inside an object needs a key first */
+        if (!w->need_value)
+            w->error = true; /* a value inside an object needs a key first */
         w->need_value = false;
         return;
     }
-    if (!w->stack[w->depth - 1].empty) fputc(',', w->out);
+    if (!w->stack[w->depth - 1].empty)
+        fputc(',', w->out);
     w->stack[w->depth - 1].empty = false;
     newline_indent(w);
 }
@@ -62,7 +65,8 @@ static void end(lw_json *w, bool is_object)
     }
     bool empty = w->stack[w->depth - 1].empty;
     w->depth--;
-    if (!empty) newline_indent(w);
+    if (!empty)
+        newline_indent(w);
     fputc(is_object ? '}' : ']', w->out);
 }
 
@@ -89,7 +93,8 @@ void lw_json_key(lw_json *w, const char *key)
         w->error = true;
         return;
     }
-    if (!w->stack[w->depth - 1].empty) fputc(',', w->out);
+    if (!w->stack[w->depth - 1].empty)
+        fputc(',', w->out);
     w->stack[w->depth - 1].empty = false;
     newline_indent(w);
     lw_json_write_escaped(w->out, key ? key : "");
@@ -102,7 +107,8 @@ size_t lw_utf8_seq_len(const unsigned char *s)
     unsigned c = s[0];
     size_t n;
     uint32_t cp;
-    if (c < 0x80) return 1;
+    if (c < 0x80)
+        return 1;
     if (c >= 0xc2 && c <= 0xdf) {
         n = 2;
         cp = c & 0x1f;
@@ -117,7 +123,8 @@ size_t lw_utf8_seq_len(const unsigned char *s)
     }
     for (size_t i = 1; i < n; i++) {
         /* A NUL terminator fails this test too, so we never read past the string. */
-        if ((s[i] & 0xc0) != 0x80) return 0;
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
     if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
@@ -223,8 +230,10 @@ void lw_json_hex(lw_json *w, uint64_t v)
 
 int lw_json_finish(lw_json *w)
 {
-    if (w->depth != 0 || w->need_value) w->error = true;
+    if (w->depth != 0 || w->need_value)
+        w->error = true;
     fputc('\n', w->out);
-    if (fflush(w->out) != 0 || ferror(w->out)) w->error = true;
+    if (fflush(w->out) != 0 || ferror(w->out))
+        w->error = true;
     return w->error ? -1 : 0;
 }

@@ -15,7 +15,7 @@
 #include "model.h"
 
 typedef struct lw_lock_order_options {
-    size_t max_cycles;    /* stop enumerating after this many cycles per process (0: default 10000) */
+    size_t max_cycles; /* stop enumerating after this many cycles per process (0: default 10000) */
     size_t max_cycle_len; /* ignore longer cycles (0: no limit) */
 } lw_lock_order_options;
 

@@ -47,7 +47,8 @@ static int fail(char *why, size_t whylen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (why && whylen) vsnprintf(why, whylen, fmt, ap);
+    if (why && whylen)
+        vsnprintf(why, whylen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -56,7 +57,8 @@ int lw_iter_init(lw_log_iter *it, const void *buf, size_t len, char *why, size_t
 {
     memset(it, 0, sizeof *it);
     const uint8_t *b = buf;
-    if (len == 0) return fail(why, whylen, "empty file, not a lockwatch log");
+    if (len == 0)
+        return fail(why, whylen, "empty file, not a lockwatch log");
     if (len < 8 || memcmp(b, LW_FILE_MAGIC, 8) != 0)
         return fail(why, whylen, "not a lockwatch log (bad magic)");
     if (len < sizeof(struct lw_file_header))
@@ -192,33 +194,39 @@ const char *lw_record_check_body(uint16_t type, const uint8_t *data, uint32_t si
     switch (type) {
     case LW_REC_PROCESS: {
         uint64_t exe_len = load_u32(data + offsetof(struct lw_rec_process, exe_len));
-        if (exe_len + 1 > rest) return "exe path does not fit in the record";
+        if (exe_len + 1 > rest)
+            return "exe path does not fit in the record";
         return NULL;
     }
     case LW_REC_MODULE: {
         uint64_t bid = load_u16(data + offsetof(struct lw_rec_module, build_id_len));
         uint64_t path = load_u16(data + offsetof(struct lw_rec_module, path_len));
-        if (bid + path + 1 > rest) return "build-id and path do not fit in the record";
+        if (bid + path + 1 > rest)
+            return "build-id and path do not fit in the record";
         return NULL;
     }
     case LW_REC_STACK: {
         uint64_t n = load_u32(data + offsetof(struct lw_rec_stack, nframes));
-        if (n * sizeof(uint64_t) > rest) return "frame count exceeds the record";
+        if (n * sizeof(uint64_t) > rest)
+            return "frame count exceeds the record";
         return NULL;
     }
     case LW_REC_CONTEXT: {
         uint64_t n = load_u32(data + offsetof(struct lw_rec_context, n_held));
-        if (n * sizeof(struct lw_held_entry) > rest) return "held-lock count exceeds the record";
+        if (n * sizeof(struct lw_held_entry) > rest)
+            return "held-lock count exceeds the record";
         return NULL;
     }
     case LW_REC_DEADLOCK: {
         uint64_t n = load_u32(data + offsetof(struct lw_rec_deadlock, n_threads));
-        if (n * sizeof(struct lw_deadlock_entry) > rest) return "thread count exceeds the record";
+        if (n * sizeof(struct lw_deadlock_entry) > rest)
+            return "thread count exceeds the record";
         return NULL;
     }
     case LW_REC_FORK_HELD: {
         uint64_t n = load_u32(data + offsetof(struct lw_rec_fork_held, n));
-        if (n * sizeof(struct lw_fork_held_entry) > rest) return "entry count exceeds the record";
+        if (n * sizeof(struct lw_fork_held_entry) > rest)
+            return "entry count exceeds the record";
         return NULL;
     }
     default:
@@ -230,7 +238,8 @@ void lw_record_copy(const lw_iter_item *rec, void *dst, size_t struct_size)
 {
     size_t n = struct_size < rec->size ? struct_size : rec->size;
     memcpy(dst, rec->data, n);
-    if (n < struct_size) memset((char *)dst + n, 0, struct_size - n);
+    if (n < struct_size)
+        memset((char *)dst + n, 0, struct_size - n);
 }
 
 static lw_iter_kind damage(lw_log_iter *it, lw_iter_item *out, size_t off, const char *fmt, ...)
@@ -250,7 +259,8 @@ static lw_iter_kind damage(lw_log_iter *it, lw_iter_item *out, size_t off, const
 static bool all_zero(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (p[i]) return false;
+        if (p[i])
+            return false;
     return true;
 }
 
@@ -290,7 +300,8 @@ static lw_iter_kind next_record(lw_log_iter *it, lw_iter_item *out)
                           "%s record of %u bytes is shorter than its %zu-byte fixed part", name,
                           h.size, fixed);
         const char *why = lw_record_check_body(h.type, p, h.size);
-        if (why) return damage(it, out, off, "%s record: %s", name, why);
+        if (why)
+            return damage(it, out, off, "%s record: %s", name, why);
     }
     it->rec_off = off + h.size;
     out->kind = LW_IT_RECORD;
@@ -308,11 +319,13 @@ static lw_iter_kind next_chunk(lw_log_iter *it, lw_iter_item *out)
     const size_t unit = it->hdr.chunk_size;
     for (;;) {
         size_t off = it->next_unit;
-        if (off >= it->len) return LW_IT_END;
+        if (off >= it->len)
+            return LW_IT_END;
         size_t avail = it->len - off;
         if (avail < sizeof(struct lw_chunk_header)) {
             it->next_unit = it->len;
-            if (all_zero(it->buf + off, avail)) return LW_IT_END;
+            if (all_zero(it->buf + off, avail))
+                return LW_IT_END;
             return damage(it, out, off, "file ends inside a chunk header");
         }
         struct lw_chunk_header ch;
@@ -348,10 +361,12 @@ static lw_iter_kind next_chunk(lw_log_iter *it, lw_iter_item *out)
 lw_iter_kind lw_iter_next(lw_log_iter *it, lw_iter_item *out)
 {
     memset(out, 0, sizeof *out);
-    if (!it->buf) return LW_IT_END; /* lw_iter_init failed */
+    if (!it->buf)
+        return LW_IT_END; /* lw_iter_init failed */
     while (it->in_chunk) {
         lw_iter_kind k = next_record(it, out);
-        if (k != LW_IT_END) return k;
+        if (k != LW_IT_END)
+            return k;
     }
     return next_chunk(it, out);
 }
@@ -361,7 +376,8 @@ int lw_open_log_file(const char *path, int *fd_out, size_t *size, char *err, siz
     *fd_out = -1;
     *size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0)
+        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int e = errno;
@@ -392,7 +408,8 @@ int lw_load_file_bytes(const char *path, uint8_t **buf, size_t *len, char *err, 
     *len = 0;
     int fd;
     size_t cap;
-    if (lw_open_log_file(path, &fd, &cap, err, errlen) < 0) return -1;
+    if (lw_open_log_file(path, &fd, &cap, err, errlen) < 0)
+        return -1;
     /* read() rather than mmap: a recorder that trims a live log cannot SIGBUS us. */
     uint8_t *b = malloc(cap ? cap : 1);
     if (!b) {
@@ -402,14 +419,16 @@ int lw_load_file_bytes(const char *path, uint8_t **buf, size_t *len, char *err, 
     size_t got = 0;
     while (got < cap) {
         ssize_t r = read(fd, b + got, cap - got);
-        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r < 0) {
             int e = errno;
             free(b);
             close(fd);
             return fail(err, errlen, "%s: read error: %s", path, strerror(e));
         }
-        if (r == 0) break; /* the file shrank while we read it: use what is there */
+        if (r == 0)
+            break; /* the file shrank while we read it: use what is there */
         got += (size_t)r;
     }
     close(fd);

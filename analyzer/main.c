@@ -134,13 +134,21 @@ int main(int argc, char **argv)
                LW_VERSION_MINOR);
         return 0;
     }
-    if (strcmp(cmd, "report") == 0) return lw_cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "run") == 0) return lw_cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "dump") == 0) return lw_cmd_dump(argc - 1, argv + 1);
-    if (strcmp(cmd, "check") == 0) return lw_cmd_check(argc - 1, argv + 1);
-    if (strcmp(cmd, "baseline") == 0) return lw_cmd_baseline(argc - 1, argv + 1);
-    if (strcmp(cmd, "graph") == 0) return lw_cmd_graph(argc - 1, argv + 1);
-    if (strcmp(cmd, "help") == 0) return cmd_help(argc - 1, argv + 1);
-    if (cmd[0] == '-') return usage_error("unknown option", cmd);
+    if (strcmp(cmd, "report") == 0)
+        return lw_cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return lw_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "dump") == 0)
+        return lw_cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return lw_cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "baseline") == 0)
+        return lw_cmd_baseline(argc - 1, argv + 1);
+    if (strcmp(cmd, "graph") == 0)
+        return lw_cmd_graph(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0)
+        return cmd_help(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        return usage_error("unknown option", cmd);
     return usage_error("unknown command", cmd);
 }

@@ -36,7 +36,7 @@ typedef struct lw_thread {
     uint64_t start_ns;
     char name[16];
     bool exited;
-    uint32_t final_seq;  /* valid if exited */
+    uint32_t final_seq; /* valid if exited */
     uint32_t held_at_exit;
 } lw_thread;
 
@@ -171,10 +171,10 @@ typedef struct lw_process {
     uint64_t pid, ppid;
     char *exe;
     uint64_t start_realtime_ns;
-    bool clean_end;   /* an LW_REC_END record was found */
-    int exit_status;  /* from LW_REC_END, -1 if unknown */
-    bool truncated;   /* the reader stopped early on damage; what was read is kept */
-    char *damage;     /* one-line description of the first damage found, or NULL */
+    bool clean_end;  /* an LW_REC_END record was found */
+    int exit_status; /* from LW_REC_END, -1 if unknown */
+    bool truncated;  /* the reader stopped early on damage; what was read is kept */
+    char *damage;    /* one-line description of the first damage found, or NULL */
 
     lw_module *modules;
     size_t n_modules;
@@ -188,7 +188,7 @@ typedef struct lw_process {
     size_t n_locks;
     lw_context *contexts; /* distinct contexts, in the order of their first record */
     size_t n_contexts;
-    uint64_t dropped[8]; /* indexed by enum lw_drop_reason */
+    uint64_t dropped[8];        /* indexed by enum lw_drop_reason */
     lw_wait_state *wait_states; /* each thread's last wait, one per thread */
     size_t n_wait_states;
     lw_deadlock *deadlocks; /* live deadlocks the recorder reported, in log order */

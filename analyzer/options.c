@@ -55,7 +55,8 @@ const lw_option_desc *lw_option_at(size_t i)
 const lw_option_desc *lw_option_find(const char *name)
 {
     for (size_t i = 0; i < N_OPTIONS; i++)
-        if (strcmp(option_table[i].name, name) == 0) return &option_table[i];
+        if (strcmp(option_table[i].name, name) == 0)
+            return &option_table[i];
     return NULL;
 }
 
@@ -67,7 +68,8 @@ const lw_option_desc *lw_option_find_flag(const char *flag)
             a++;
             b++;
         }
-        if (!*a && !*b) return &option_table[i];
+        if (!*a && !*b)
+            return &option_table[i];
     }
     return NULL;
 }
@@ -127,10 +129,12 @@ int lw_option_validate(const lw_option_desc *o, const char *value, char *err, si
     switch (o->type) {
     case LW_OPT_STR:
         for (size_t i = 0; i < sizeof option_choices / sizeof option_choices[0]; i++) {
-            if (strcmp(option_choices[i].name, o->name) != 0) continue;
+            if (strcmp(option_choices[i].name, o->name) != 0)
+                continue;
             const char *const *c = option_choices[i].choices;
             for (size_t k = 0; c[k]; k++)
-                if (strcmp(c[k], value) == 0) return 0;
+                if (strcmp(c[k], value) == 0)
+                    return 0;
             char list[128] = "";
             for (size_t k = 0; c[k]; k++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
@@ -169,7 +173,8 @@ int lw_option_validate(const lw_option_desc *o, const char *value, char *err, si
         /* strtoul accepts signs and leading spaces; insist on plain digits. */
         bool digits = *value != '\0';
         for (const char *p = value; *p; p++)
-            if (*p < '0' || *p > '9') digits = false;
+            if (*p < '0' || *p > '9')
+                digits = false;
         errno = 0;
         unsigned long v = digits ? strtoul(value, NULL, 10) : 0;
         if (!digits || errno == ERANGE || v < min || v > max) {
@@ -187,12 +192,14 @@ int lw_option_validate(const lw_option_desc *o, const char *value, char *err, si
 void lw_option_values_init(lw_option_values *v)
 {
     v->values = calloc(N_OPTIONS ? N_OPTIONS : 1, sizeof *v->values);
-    if (!v->values) abort();
+    if (!v->values)
+        abort();
 }
 
 void lw_option_values_free(lw_option_values *v)
 {
-    if (!v->values) return;
+    if (!v->values)
+        return;
     for (size_t i = 0; i < N_OPTIONS; i++)
         free(v->values[i]);
     free(v->values);
@@ -207,9 +214,11 @@ int lw_option_values_set(lw_option_values *v, const char *name, const char *valu
         snprintf(err, errlen, "unknown option '%s' (see 'lockwatch help options')", name);
         return -1;
     }
-    if (lw_option_validate(o, value, err, errlen) != 0) return -1;
+    if (lw_option_validate(o, value, err, errlen) != 0)
+        return -1;
     char *copy = strdup(value);
-    if (!copy) abort();
+    if (!copy)
+        abort();
     size_t i = option_index(o);
     free(v->values[i]);
     v->values[i] = copy;
@@ -220,7 +229,8 @@ int lw_option_values_parse(lw_option_values *v, const char *str, const char *sou
                            size_t errlen)
 {
     char *copy = strdup(str);
-    if (!copy) abort();
+    if (!copy)
+        abort();
     int rc = 0;
     char *save = NULL;
     for (char *item = strtok_r(copy, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
@@ -247,14 +257,17 @@ char *lw_option_values_format(const lw_option_values *v)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) abort();
+    if (!f)
+        abort();
     bool first = true;
     for (size_t i = 0; i < N_OPTIONS; i++) {
-        if (!v->values[i]) continue;
+        if (!v->values[i])
+            continue;
         fprintf(f, "%s%s=%s", first ? "" : ":", option_table[i].name, v->values[i]);
         first = false;
     }
-    if (fclose(f) != 0 || !buf) abort();
+    if (fclose(f) != 0 || !buf)
+        abort();
     return buf;
 }
 
@@ -271,7 +284,8 @@ void lw_options_print_flags(FILE *out, const char *skip)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const lw_option_desc *o = &option_table[i];
-        if (skip && strcmp(o->name, skip) == 0) continue;
+        if (skip && strcmp(o->name, skip) == 0)
+            continue;
         char flag[64], left[96];
         flag_name(o, flag, sizeof flag);
         snprintf(left, sizeof left, "--%s %s", flag,

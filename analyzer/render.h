@@ -35,9 +35,9 @@ typedef struct lw_report {
     lw_namer *namer;                /* names locks, threads and frames */
     const bool *analysis_truncated; /* per model->procs entry: cycle enumeration hit its limit;
                                        NULL if never */
-    bool color;          /* text: colour escapes (term.h) */
-    size_t n_suppressed; /* findings removed by --suppressions (gate.h) */
-    size_t n_baselined;  /* findings removed by --baseline */
+    bool color;                     /* text: colour escapes (term.h) */
+    size_t n_suppressed;            /* findings removed by --suppressions (gate.h) */
+    size_t n_baselined;             /* findings removed by --baseline */
 } lw_report;
 
 /* Writes the text report. Returns 0, or -1 if writing failed. */
@@ -92,7 +92,8 @@ static inline const char *lw_drop_reason_text(size_t reason)
  * themselves), or "stopped early" when the reader gave none. */
 static inline const char *lw_damage_text(const lw_process *p)
 {
-    if (!p->damage) return "stopped early";
+    if (!p->damage)
+        return "stopped early";
     size_t n = p->log_path ? strlen(p->log_path) : 0;
     if (n && strncmp(p->damage, p->log_path, n) == 0 && p->damage[n] == ':' &&
         p->damage[n + 1] == ' ')

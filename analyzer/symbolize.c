@@ -125,13 +125,16 @@ static const Dwfl_Callbacks lw_dwfl_callbacks = {
 
 static const char *intern(lw_symbolizer *s, const char *str)
 {
-    if (!str) return NULL;
+    if (!str)
+        return NULL;
     lw_str *e;
     size_t len = strlen(str);
     HASH_FIND(hh, s->strings, str, len, e);
-    if (e) return e->s;
+    if (e)
+        return e->s;
     e = malloc(sizeof *e + len + 1);
-    if (!e) return NULL;
+    if (!e)
+        return NULL;
     memcpy(e->s, str, len + 1);
     HASH_ADD_KEYPTR(hh, s->strings, e->s, len, e);
     return e->s;
@@ -142,13 +145,16 @@ static const char *intern(lw_symbolizer *s, const char *str)
  * mangled. */
 static const char *demangled(lw_symbolizer *s, const char *name)
 {
-    if (!name || strncmp(name, "_Z", 2) != 0) return intern(s, name);
+    if (!name || strncmp(name, "_Z", 2) != 0)
+        return intern(s, name);
     if (!s->demangle_tried) {
         s->demangle_tried = true;
         s->demangle_lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
-        if (s->demangle_lib) s->demangle = (lw_demangle_fn)dlsym(s->demangle_lib, "__cxa_demangle");
+        if (s->demangle_lib)
+            s->demangle = (lw_demangle_fn)dlsym(s->demangle_lib, "__cxa_demangle");
     }
-    if (!s->demangle) return intern(s, name);
+    if (!s->demangle)
+        return intern(s, name);
     int status = -1;
     char *d = s->demangle(name, NULL, NULL, &status);
     const char *r = intern(s, status == 0 && d ? d : name);
@@ -165,16 +171,20 @@ static const char *demangled(lw_symbolizer *s, const char *name)
  */
 static const char *abs_file(lw_symbolizer *s, Dwarf_Die *cudie, const char *file)
 {
-    if (!file || file[0] == '/' || !cudie) return intern(s, file);
+    if (!file || file[0] == '/' || !cudie)
+        return intern(s, file);
     Dwarf_Attribute attr;
     const char *dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
-    if (!dir || dir[0] != '/') return intern(s, file);
+    if (!dir || dir[0] != '/')
+        return intern(s, file);
     size_t dl = strlen(dir), fl = strlen(file);
     char *buf = malloc(dl + fl + 2);
-    if (!buf) return intern(s, file);
+    if (!buf)
+        return intern(s, file);
     memcpy(buf, dir, dl);
     size_t p = dl;
-    if (buf[p - 1] != '/') buf[p++] = '/';
+    if (buf[p - 1] != '/')
+        buf[p++] = '/';
     memcpy(buf + p, file, fl + 1);
     const char *r = intern(s, buf);
     free(buf);
@@ -184,11 +194,13 @@ static const char *abs_file(lw_symbolizer *s, Dwarf_Die *cudie, const char *file
 lw_symbolizer *lw_symbolizer_new(const lw_process *proc)
 {
     lw_symbolizer *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     size_t n = proc ? proc->n_modules : 0;
     if (n > 0) {
         s->mods = calloc(n, sizeof *s->mods);
-        if (!s->mods) return s; /* degrade to raw addresses rather than fail */
+        if (!s->mods)
+            return s; /* degrade to raw addresses rather than fail */
     }
     for (size_t i = 0; i < n; i++) {
         const lw_module *m = &proc->modules[i];
@@ -206,8 +218,10 @@ lw_symbolizer *lw_symbolizer_new(const lw_process *proc)
 
 static void elfmod_free(lw_elfmod *e)
 {
-    if (!e) return;
-    if (e->dwfl) dwfl_end(e->dwfl);
+    if (!e)
+        return;
+    if (e->dwfl)
+        dwfl_end(e->dwfl);
     free(e->objs);
     free(e->max_end);
     free(e->vars);
@@ -223,7 +237,8 @@ static void elfmod_free(lw_elfmod *e)
 
 void lw_symbolizer_free(lw_symbolizer *s)
 {
-    if (!s) return;
+    if (!s)
+        return;
     lw_pc_entry *c, *ctmp;
     HASH_ITER(hh, s->cache, c, ctmp)
     {
@@ -240,7 +255,8 @@ void lw_symbolizer_free(lw_symbolizer *s)
         HASH_DEL(s->strings, e);
         free(e);
     }
-    if (s->demangle_lib) dlclose(s->demangle_lib);
+    if (s->demangle_lib)
+        dlclose(s->demangle_lib);
     free(s);
 }
 
@@ -249,7 +265,8 @@ void lw_symbolizer_free(lw_symbolizer *s)
 static lw_sym_module *module_for(lw_symbolizer *s, uint64_t addr)
 {
     for (size_t i = s->n_mods; i-- > 0;) {
-        if (addr >= s->mods[i].lo && addr < s->mods[i].hi) return &s->mods[i];
+        if (addr >= s->mods[i].lo && addr < s->mods[i].hi)
+            return &s->mods[i];
     }
     return NULL;
 }
@@ -261,7 +278,8 @@ static lw_sym_module *module_for(lw_symbolizer *s, uint64_t addr)
  */
 static bool openable_path(const char *path)
 {
-    if (!path || !strchr(path, '/') || path[0] == '[') return false;
+    if (!path || !strchr(path, '/') || path[0] == '[')
+        return false;
     struct stat st;
     /* Regular files only: opening a FIFO or device named in a damaged log could block. */
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
@@ -269,7 +287,8 @@ static bool openable_path(const char *path)
 
 static lw_elfmod *module_open(lw_symbolizer *s, lw_sym_module *m)
 {
-    if (m->tried) return m->elf;
+    if (m->tried)
+        return m->elf;
     m->tried = true;
     /* Identical records (a re-emitted module map) share one opened file. */
     for (lw_sym_module *o = s->mods; o < m; o++) {
@@ -280,15 +299,19 @@ static lw_elfmod *module_open(lw_symbolizer *s, lw_sym_module *m)
             return m->elf;
         }
     }
-    if (!openable_path(m->path)) return NULL;
+    if (!openable_path(m->path))
+        return NULL;
     lw_elfmod **grown = realloc(s->elfs, (s->n_elfs + 1) * sizeof *grown);
-    if (!grown) return NULL;
+    if (!grown)
+        return NULL;
     s->elfs = grown;
     lw_elfmod *e = calloc(1, sizeof *e);
-    if (!e) return NULL;
+    if (!e)
+        return NULL;
     s->elfs[s->n_elfs++] = e;
     e->dwfl = dwfl_begin(&lw_dwfl_callbacks);
-    if (!e->dwfl) return NULL;
+    if (!e->dwfl)
+        return NULL;
     dwfl_report_begin(e->dwfl);
     /*
      * base is the recorded load bias (dlpi_addr). With add_p_vaddr=true libdwfl takes it as the
@@ -296,7 +319,8 @@ static lw_elfmod *module_open(lw_symbolizer *s, lw_sym_module *m)
      * ET_EXEC it ignores base, which is right since dlpi_addr is 0 for a non-PIE executable.
      */
     Dwfl_Module *mod = dwfl_report_elf(e->dwfl, m->path, m->path, -1, m->base, true);
-    if (dwfl_report_end(e->dwfl, NULL, NULL) != 0 || !mod) return NULL;
+    if (dwfl_report_end(e->dwfl, NULL, NULL) != 0 || !mod)
+        return NULL;
     const unsigned char *bits = NULL;
     GElf_Addr vaddr = 0;
     int len = dwfl_module_build_id(mod, &bits, &vaddr);
@@ -307,7 +331,8 @@ static lw_elfmod *module_open(lw_symbolizer *s, lw_sym_module *m)
         return NULL;
     Dwarf_Addr start = 0, end = 0;
     dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL, NULL);
-    if (m->lo < start || m->lo >= end) return NULL;
+    if (m->lo < start || m->lo >= end)
+        return NULL;
     e->mod = mod;
     m->elf = e;
     return e;
@@ -334,7 +359,8 @@ static const char *die_function_name(lw_symbolizer *s, Dwarf_Die *die)
     const char *name = dwarf_diename(die);
     if (linkage && strncmp(linkage, "_Z", 2) == 0) {
         const char *d = demangled(s, linkage);
-        if (d && d != intern(s, linkage)) return d;
+        if (d && d != intern(s, linkage))
+            return d;
     }
     return intern(s, name ? name : linkage);
 }
@@ -356,8 +382,10 @@ static void call_site(lw_symbolizer *s, Dwarf_Die *inl, const char **file, int *
         if (dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && v < nfiles)
             *file = abs_file(s, cu, dwarf_filesrc(files, v, NULL, NULL));
     }
-    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &attr), &v) == 0) *line = (int)v;
-    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_column, &attr), &v) == 0) *col = (int)v;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &attr), &v) == 0)
+        *line = (int)v;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_column, &attr), &v) == 0)
+        *col = (int)v;
 }
 
 static int cu_range_cmp(const void *a, const void *b)
@@ -377,17 +405,20 @@ static void load_cus(lw_elfmod *e)
         ptrdiff_t off = 0;
         Dwarf_Addr base, start, end;
         while ((off = dwarf_ranges(cu, off, &base, &start, &end)) > 0) {
-            if (start >= end) continue;
+            if (start >= end)
+                continue;
             if (e->n_cus == cap) {
                 cap = cap ? 2 * cap : 64;
                 struct lw_cu_range *grown = realloc(e->cus, cap * sizeof *grown);
-                if (!grown) return;
+                if (!grown)
+                    return;
                 e->cus = grown;
             }
             e->cus[e->n_cus++] = (struct lw_cu_range){start + bias, end + bias, cu, bias};
         }
     }
-    if (e->n_cus) qsort(e->cus, e->n_cus, sizeof *e->cus, cu_range_cmp);
+    if (e->n_cus)
+        qsort(e->cus, e->n_cus, sizeof *e->cus, cu_range_cmp);
 }
 
 /*
@@ -398,8 +429,10 @@ static void load_cus(lw_elfmod *e)
 static Dwarf_Die *find_cu(lw_elfmod *e, uint64_t addr, Dwarf_Addr *bias)
 {
     Dwarf_Die *cu = dwfl_module_addrdie(e->mod, addr, bias);
-    if (cu) return cu;
-    if (!e->cus_loaded) load_cus(e);
+    if (cu)
+        return cu;
+    if (!e->cus_loaded)
+        load_cus(e);
     size_t lo = 0, hi = e->n_cus; /* first range with lo > addr */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -408,7 +441,8 @@ static Dwarf_Die *find_cu(lw_elfmod *e, uint64_t addr, Dwarf_Addr *bias)
         else
             hi = mid;
     }
-    if (lo == 0 || addr >= e->cus[lo - 1].hi) return NULL;
+    if (lo == 0 || addr >= e->cus[lo - 1].hi)
+        return NULL;
     *bias = e->cus[lo - 1].bias;
     return e->cus[lo - 1].cu;
 }
@@ -425,7 +459,8 @@ static size_t symbolize_uncached(lw_symbolizer *s, uint64_t pc, uint64_t addr,
     }
     out[0] = base;
     lw_elfmod *e = m ? module_open(s, m) : NULL;
-    if (!e) return 1;
+    if (!e)
+        return 1;
     Dwfl_Module *mod = e->mod;
 
     Dwarf_Addr bias = 0;
@@ -463,7 +498,8 @@ static size_t symbolize_uncached(lw_symbolizer *s, uint64_t pc, uint64_t addr,
             f.column = col;
             f.inlined = tag == DW_TAG_inlined_subroutine;
             out[n++] = f;
-            if (!f.inlined) break;
+            if (!f.inlined)
+                break;
             call_site(s, &chain[i], &file, &line, &col);
         }
         free(chain);
@@ -476,14 +512,16 @@ static size_t symbolize_uncached(lw_symbolizer *s, uint64_t pc, uint64_t addr,
         n = 1;
     }
     /* No DWARF name for the physical function (no debug info, artificial code): ELF symbol. */
-    if (!out[n - 1].function) out[n - 1].function = elf_symbol_name(s, mod, addr);
+    if (!out[n - 1].function)
+        out[n - 1].function = elf_symbol_name(s, mod, addr);
     return n;
 }
 
 size_t lw_symbolize_pc(lw_symbolizer *s, uint64_t pc, bool is_return_address, lw_frame *out,
                        size_t max)
 {
-    if (max == 0 || !out) return 0;
+    if (max == 0 || !out)
+        return 0;
     if (!s) {
         out[0] = (lw_frame){.pc = pc};
         return 1;
@@ -515,7 +553,8 @@ size_t lw_symbolize_pc(lw_symbolizer *s, uint64_t pc, bool is_return_address, lw
 static int obj_cmp(const void *a, const void *b)
 {
     const lw_obj_sym *x = a, *y = b;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
     return x->size < y->size ? -1 : x->size > y->size;
 }
 
@@ -524,9 +563,11 @@ static void load_objects(lw_symbolizer *s, lw_elfmod *e)
 {
     e->objs_loaded = true;
     int nsyms = dwfl_module_getsymtab(e->mod);
-    if (nsyms <= 0) return;
+    if (nsyms <= 0)
+        return;
     e->objs = malloc((size_t)nsyms * sizeof *e->objs);
-    if (!e->objs) return;
+    if (!e->objs)
+        return;
     for (int i = 1; i < nsyms; i++) {
         GElf_Sym sym;
         GElf_Addr addr;
@@ -565,10 +606,13 @@ static const lw_obj_sym *find_object(lw_elfmod *e, uint64_t addr)
     /* Walk back while some earlier symbol could still reach addr (max_end) or starts at it. */
     for (size_t i = lo; i-- > 0;) {
         const lw_obj_sym *o = &e->objs[i];
-        if (e->max_end[i] <= addr && o->start != addr) break;
+        if (e->max_end[i] <= addr && o->start != addr)
+            break;
         bool hit = o->size ? addr < o->start + o->size : o->start == addr;
-        if (!hit) continue;
-        if (!best || (o->size && (!best->size || o->size < best->size))) best = o;
+        if (!hit)
+            continue;
+        if (!best || (o->size && (!best->size || o->size < best->size)))
+            best = o;
     }
     return best;
 }
@@ -578,7 +622,8 @@ static bool add_var(lw_elfmod *e, lw_var_def v)
     if (e->n_vars == e->cap_vars) {
         size_t cap = e->cap_vars ? 2 * e->cap_vars : 64;
         lw_var_def *grown = realloc(e->vars, cap * sizeof *grown);
-        if (!grown) return false;
+        if (!grown)
+            return false;
         e->vars = grown;
         e->cap_vars = cap;
     }
@@ -628,7 +673,8 @@ static void scan_vars(lw_symbolizer *s, lw_elfmod *e, Dwarf_Die *cudie, Dwarf_Di
                       Dwarf_Addr bias, int depth)
 {
     Dwarf_Die child;
-    if (depth > 64 || dwarf_child(die, &child) != 0) return;
+    if (depth > 64 || dwarf_child(die, &child) != 0)
+        return;
     do {
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block || tag == DW_TAG_namespace ||
@@ -636,10 +682,12 @@ static void scan_vars(lw_symbolizer *s, lw_elfmod *e, Dwarf_Die *cudie, Dwarf_Di
             scan_vars(s, e, cudie, &child, bias, depth + 1);
             continue;
         }
-        if (tag != DW_TAG_variable || dwarf_hasattr(&child, DW_AT_declaration)) continue;
+        if (tag != DW_TAG_variable || dwarf_hasattr(&child, DW_AT_declaration))
+            continue;
         const char *name = dwarf_diename(&child);
         Dwarf_Addr addr;
-        if (!name || !var_address(&child, &addr)) continue;
+        if (!name || !var_address(&child, &addr))
+            continue;
         int line = 0;
         dwarf_decl_line(&child, &line);
         Dwarf_Attribute tattr;
@@ -649,7 +697,8 @@ static void scan_vars(lw_symbolizer *s, lw_elfmod *e, Dwarf_Die *cudie, Dwarf_Di
             dwarf_aggregate_size(&type, &size) != 0)
             size = 0;
         lw_var_def v = {addr + bias, size, intern(s, name), decl_file(s, cudie, &child), line};
-        if (!v.name || !add_var(e, v)) continue;
+        if (!v.name || !add_var(e, v))
+            continue;
         lw_var_name *vn;
         HASH_FIND_PTR(e->names, &v.name, vn);
         if (vn) {
@@ -677,7 +726,8 @@ static void load_vars(lw_symbolizer *s, lw_elfmod *e)
     Dwarf_Addr bias = 0;
     while ((cu = dwfl_module_nextcu(e->mod, cu, &bias)))
         scan_vars(s, e, cu, cu, bias, 0);
-    if (e->n_vars) qsort(e->vars, e->n_vars, sizeof *e->vars, var_cmp);
+    if (e->n_vars)
+        qsort(e->vars, e->n_vars, sizeof *e->vars, var_cmp);
 }
 
 static const lw_var_def *find_var(lw_elfmod *e, uint64_t addr)
@@ -695,15 +745,20 @@ static const lw_var_def *find_var(lw_elfmod *e, uint64_t addr)
 
 bool lw_symbolize_data(lw_symbolizer *s, uint64_t addr, lw_data_symbol *out)
 {
-    if (!s || !out) return false;
+    if (!s || !out)
+        return false;
     lw_sym_module *m = module_for(s, addr);
     lw_elfmod *e = m ? module_open(s, m) : NULL;
-    if (!e) return false;
-    if (!e->objs_loaded) load_objects(s, e);
+    if (!e)
+        return false;
+    if (!e->objs_loaded)
+        load_objects(s, e);
     const lw_obj_sym *o = find_object(e, addr);
-    if (!o) return false;
+    if (!o)
+        return false;
     *out = (lw_data_symbol){.name = o->name, .start = o->start, .size = o->size, .module = m->path};
-    if (!e->vars_loaded) load_vars(s, e);
+    if (!e->vars_loaded)
+        load_vars(s, e);
     const lw_var_def *v = find_var(e, o->start);
     if (v) {
         /* The DWARF name: "lock" rather than GCC's "lock.0" for a function-scope static. */
@@ -729,10 +784,12 @@ bool lw_symbolize_data(lw_symbolizer *s, uint64_t addr, lw_data_symbol *out)
 
 bool lw_symbolize_tls(lw_symbolizer *s, uint64_t module_addr, uint64_t offset, lw_data_symbol *out)
 {
-    if (!s || !out) return false;
+    if (!s || !out)
+        return false;
     lw_sym_module *m = module_for(s, module_addr);
     lw_elfmod *e = m ? module_open(s, m) : NULL;
-    if (!e) return false;
+    if (!e)
+        return false;
     /* A linear scan: TLS findings are few, and STT_TLS symbols are not in the objects index
      * (their st_value is an offset in the TLS block, not an address). */
     int nsyms = dwfl_module_getsymtab(e->mod);
@@ -754,12 +811,14 @@ bool lw_symbolize_tls(lw_symbolizer *s, uint64_t module_addr, uint64_t offset, l
             best_size = size;
         }
     }
-    if (!best) return false;
+    if (!best)
+        return false;
     /* GCC names a function-scope static "counter.0": show the source name. */
     char buf[256];
     snprintf(buf, sizeof buf, "%s", best);
     char *dot = strrchr(buf, '.');
-    if (dot && dot != buf && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) *dot = '\0';
+    if (dot && dot != buf && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1))
+        *dot = '\0';
     *out = (lw_data_symbol){
         .name = intern(s, buf), .start = best_start, .size = best_size, .module = m->path};
     return out->name != NULL;

@@ -18,14 +18,14 @@ typedef struct lw_symbolizer lw_symbolizer;
 
 /* One symbolized frame. Strings are owned by the symbolizer and live as long as it does. */
 typedef struct lw_frame {
-    uint64_t pc;          /* the address as recorded */
-    const char *function; /* demangled where possible; NULL if unknown */
-    const char *file;     /* source file, NULL if unknown */
-    int line;             /* 0 if unknown */
-    int column;           /* 0 if unknown */
-    const char *module;   /* path of the module, NULL if the pc is in none */
+    uint64_t pc;            /* the address as recorded */
+    const char *function;   /* demangled where possible; NULL if unknown */
+    const char *file;       /* source file, NULL if unknown */
+    int line;               /* 0 if unknown */
+    int column;             /* 0 if unknown */
+    const char *module;     /* path of the module, NULL if the pc is in none */
     uint64_t module_offset; /* pc - module base */
-    bool inlined;         /* this frame was inlined into the next one */
+    bool inlined;           /* this frame was inlined into the next one */
 } lw_frame;
 
 /* A global (or static) variable found at a data address. */

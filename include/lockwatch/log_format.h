@@ -36,7 +36,7 @@
 #define LW_FEATURE_LOCK_ORDER 0x1u
 
 /* lw_file_header.flags */
-#define LW_FILE_CLEAN_END 0x1u /* set when the process ended through exit(); see LW_REC_END */
+#define LW_FILE_CLEAN_END 0x1u  /* set when the process ended through exit(); see LW_REC_END */
 #define LW_FILE_INCOMPLETE 0x2u /* the recorder lost records (the log could not grow) */
 
 /* First LW_FILE_HEADER_SIZE bytes of the file; the rest of that page is zero. */
@@ -47,13 +47,13 @@ struct lw_file_header {
     uint32_t endian_check;  /* LW_ENDIAN_CHECK as written by the host */
     uint8_t word_size;      /* 8 on LP64 */
     uint8_t reserved0[3];
-    uint32_t header_size;  /* LW_FILE_HEADER_SIZE */
-    uint32_t chunk_size;   /* base chunk unit, a power of two >= 4096 */
-    uint32_t features;     /* LW_FEATURE_* */
-    uint32_t flags;        /* LW_FILE_* (written last, at exit) */
-    uint64_t pid;          /* process id of the writer */
-    uint64_t ppid;         /* parent process id */
-    uint64_t start_realtime_ns; /* CLOCK_REALTIME when the log was opened */
+    uint32_t header_size;        /* LW_FILE_HEADER_SIZE */
+    uint32_t chunk_size;         /* base chunk unit, a power of two >= 4096 */
+    uint32_t features;           /* LW_FEATURE_* */
+    uint32_t flags;              /* LW_FILE_* (written last, at exit) */
+    uint64_t pid;                /* process id of the writer */
+    uint64_t ppid;               /* parent process id */
+    uint64_t start_realtime_ns;  /* CLOCK_REALTIME when the log was opened */
     uint64_t start_monotonic_ns; /* CLOCK_MONOTONIC at the same moment */
 };
 
@@ -71,10 +71,10 @@ struct lw_chunk_header {
  * and stops reading the chunk.
  */
 struct lw_record_header {
-    uint16_t type;  /* enum lw_record_type */
-    uint8_t check;  /* LW_RECORD_CHECK(type) */
-    uint8_t flags;  /* record-specific */
-    uint32_t size;  /* bytes, header included, multiple of 8 */
+    uint16_t type; /* enum lw_record_type */
+    uint8_t check; /* LW_RECORD_CHECK(type) */
+    uint8_t flags; /* record-specific */
+    uint32_t size; /* bytes, header included, multiple of 8 */
 };
 #define LW_RECORD_CHECK(type) ((uint8_t)(0xa5u ^ ((type)&0xffu)))
 
@@ -97,7 +97,8 @@ enum lw_record_type {
     LW_REC_FORK_HELD = 16,   /* struct lw_rec_fork_held + n struct lw_fork_held_entry */
     LW_REC_RACE = 17,        /* struct lw_rec_race: a data race found in race mode (v1.1) */
     LW_REC_TLS_ACCESS = 18,  /* struct lw_rec_tls_access: thread-local memory misused (v1.1) */
-    LW_REC_WAIT_STATE = 19,  /* struct lw_rec_wait_state: a thread's current wait, updated in place */
+    LW_REC_WAIT_STATE =
+        19, /* struct lw_rec_wait_state: a thread's current wait, updated in place */
     LW_REC_TYPE_MAX
 };
 
@@ -147,8 +148,8 @@ struct lw_rec_stack {
 struct lw_rec_thread_start {
     struct lw_record_header h;
     uint32_t thread_id;
-    uint32_t parent_id;  /* 0 for thread 1 or a thread not created through pthread_create */
-    uint32_t parent_seq; /* the parent's seq before the create */
+    uint32_t parent_id;    /* 0 for thread 1 or a thread not created through pthread_create */
+    uint32_t parent_seq;   /* the parent's seq before the create */
     uint32_t create_stack; /* stack of the pthread_create call in the parent, 0 if unknown */
     uint64_t os_tid;
     uint64_t pthread_self;
@@ -192,11 +193,12 @@ enum lw_lock_kind {
 };
 
 /* lw_rec_lock.flags: the mutex type and how the lock became known. */
-#define LW_LOCKF_TYPE_MASK 0x7u  /* PTHREAD_MUTEX_{NORMAL,RECURSIVE,ERRORCHECK} + 1, 0 = unknown */
-#define LW_LOCKF_STATIC 0x100u   /* first seen at a lock call, never initialised through init */
+#define LW_LOCKF_TYPE_MASK 0x7u /* PTHREAD_MUTEX_{NORMAL,RECURSIVE,ERRORCHECK} + 1, 0 = unknown */
+#define LW_LOCKF_STATIC 0x100u  /* first seen at a lock call, never initialised through init */
 #define LW_LOCKF_ROBUST 0x200u
 #define LW_LOCKF_PI 0x400u
-#define LW_LOCKF_LOCK_LIKE 0x800u /* a semaphore known to be used as a lock (see LW_REC_LOCK_LIKE) */
+#define LW_LOCKF_LOCK_LIKE                                                                         \
+    0x800u /* a semaphore known to be used as a lock (see LW_REC_LOCK_LIKE) */
 /* For rwlocks, LW_LOCKF_TYPE_MASK holds glibc's kind + 1: 1 prefer-reader (default),
  * 2 prefer-writer, 3 prefer-writer-nonrecursive. For semaphores: 1 process-private, 2 named. */
 
@@ -207,13 +209,13 @@ enum lw_lock_kind {
  */
 struct lw_rec_lock {
     struct lw_record_header h;
-    uint32_t lock_id;    /* >= 1 */
-    uint16_t kind;       /* enum lw_lock_kind */
+    uint32_t lock_id; /* >= 1 */
+    uint16_t kind;    /* enum lw_lock_kind */
     uint16_t reserved;
     uint32_t flags;      /* LW_LOCKF_* */
     uint32_t init_stack; /* stack of init, or of the first use for statically initialised locks */
     uint64_t address;
-    uint64_t class_pc;   /* return address of the init (or first-use) call: the lock's class */
+    uint64_t class_pc; /* return address of the init (or first-use) call: the lock's class */
 };
 
 /* Acquisition flags, on a context and on each held entry. A semaphore acquisition is a
@@ -222,7 +224,8 @@ struct lw_rec_lock {
 #define LW_ACQ_TRY 0x1u     /* acquired by a try-lock: the acquisition could not block */
 #define LW_ACQ_READ 0x2u    /* shared (read) acquisition */
 #define LW_ACQ_TIMED 0x4u   /* timed acquisition (timedlock, clocklock) */
-#define LW_ACQ_SPLICED 0x8u /* held entry: stack rebuilt from the call site + live caller frames */
+#define LW_ACQ_SPLICED 0x8u /* held entry: stack rebuilt from the call site + live caller frames   \
+                             */
 
 struct lw_held_entry {
     uint32_t lock_id;
@@ -241,10 +244,10 @@ struct lw_held_entry {
 struct lw_rec_context {
     struct lw_record_header h; /* flags: LW_CTX_* */
     uint32_t thread_id;
-    uint32_t seq;      /* the thread's synchronisation seq at the acquisition */
-    uint32_t lock_id;  /* the lock acquired */
+    uint32_t seq;       /* the thread's synchronisation seq at the acquisition */
+    uint32_t lock_id;   /* the lock acquired */
     uint32_t acq_flags; /* LW_ACQ_* */
-    uint32_t stack_id; /* the acquisition */
+    uint32_t stack_id;  /* the acquisition */
     uint32_t n_held;
     /* struct lw_held_entry held[n_held], outermost first */
 };
@@ -278,14 +281,14 @@ struct lw_rec_end {
 /* What a thread is blocked in (lw_deadlock_entry.wait_kind). */
 enum lw_wait_kind {
     LW_WAIT_NONE = 0,
-    LW_WAIT_MUTEX = 1,   /* pthread_mutex_lock and friends */
-    LW_WAIT_JOIN = 2,    /* pthread_join: waits for target_thread to end */
-    LW_WAIT_COND = 3,    /* pthread_cond_wait: waits for a signal (wait_addr = the condvar) */
+    LW_WAIT_MUTEX = 1,     /* pthread_mutex_lock and friends */
+    LW_WAIT_JOIN = 2,      /* pthread_join: waits for target_thread to end */
+    LW_WAIT_COND = 3,      /* pthread_cond_wait: waits for a signal (wait_addr = the condvar) */
     LW_WAIT_RWLOCK_RD = 4, /* a read lock: waits for the writer */
     LW_WAIT_RWLOCK_WR = 5, /* a write lock: waits for the writer or the readers */
-    LW_WAIT_SPIN = 6,    /* a spin lock */
-    LW_WAIT_SEM = 7,     /* sem_wait */
-    LW_WAIT_BARRIER = 8, /* pthread_barrier_wait */
+    LW_WAIT_SPIN = 6,      /* a spin lock */
+    LW_WAIT_SEM = 7,       /* sem_wait */
+    LW_WAIT_BARRIER = 8,   /* pthread_barrier_wait */
 };
 
 /* How a deadlock was found (lw_rec_deadlock.detector). */
@@ -397,18 +400,19 @@ struct lw_rec_fork_held {
 
 /* One side of a data race (struct lw_rec_race). */
 #define LW_RACE_MAX_LOCKS 4u
-#define LW_RACE_ACC_WRITE 0x1u  /* the access wrote (else it read) */
-#define LW_RACE_ACC_ATOMIC 0x2u /* an atomic access (never set today: atomics do not race) */
-#define LW_RACE_ACC_RMW 0x4u    /* the thread read and wrote these bytes with no sync between */
-#define LW_RACE_ACC_TOP_ONLY 0x8u /* stack_id holds only the access pc (a private-granule access) */
+#define LW_RACE_ACC_WRITE 0x1u    /* the access wrote (else it read) */
+#define LW_RACE_ACC_ATOMIC 0x2u   /* an atomic access (never set today: atomics do not race) */
+#define LW_RACE_ACC_RMW 0x4u      /* the thread read and wrote these bytes with no sync between */
+#define LW_RACE_ACC_TOP_ONLY 0x8u /* stack_id holds only the access pc (a private-granule access)  \
+                                   */
 struct lw_race_access {
     uint32_t thread_id; /* 0 if unknown (a recycled thread slot) */
     uint32_t stack_id;  /* the access, innermost frame first */
     uint32_t flags;     /* LW_RACE_ACC_* */
     uint32_t n_locks;   /* locks held at the access; the first LW_RACE_MAX_LOCKS are listed */
     uint32_t locks[LW_RACE_MAX_LOCKS]; /* lock ids (0: unknown lock) */
-    uint64_t address;   /* first byte of the access inside the granule */
-    uint32_t size;      /* bytes of the access inside the granule */
+    uint64_t address;                  /* first byte of the access inside the granule */
+    uint32_t size;                     /* bytes of the access inside the granule */
     uint32_t reserved;
 };
 
@@ -465,15 +469,15 @@ struct lw_rec_tls_access {
 struct lw_rec_wait_state {
     struct lw_record_header h;
     uint32_t thread_id;
-    uint32_t version;    /* even: stable */
-    uint32_t wait_kind;  /* enum lw_wait_kind, LW_WAIT_NONE when running */
-    uint32_t lock_id;    /* the lock waited for, 0 if none or unknown */
+    uint32_t version;       /* even: stable */
+    uint32_t wait_kind;     /* enum lw_wait_kind, LW_WAIT_NONE when running */
+    uint32_t lock_id;       /* the lock waited for, 0 if none or unknown */
     uint32_t target_thread; /* the joinee for LW_WAIT_JOIN, else 0 */
-    uint32_t timed;      /* 1: the wait has a timeout (it ends by itself) */
-    uint64_t wait_addr;  /* the object waited on */
-    uint64_t owner_tid;  /* kernel tid of the lock's owner when the wait began, 0 if unknown */
-    uint64_t since_ns;   /* CLOCK_MONOTONIC when the wait began */
-    uint64_t call_pc;    /* return address of the blocking call (in the program) */
+    uint32_t timed;         /* 1: the wait has a timeout (it ends by itself) */
+    uint64_t wait_addr;     /* the object waited on */
+    uint64_t owner_tid;     /* kernel tid of the lock's owner when the wait began, 0 if unknown */
+    uint64_t since_ns;      /* CLOCK_MONOTONIC when the wait began */
+    uint64_t call_pc;       /* return address of the blocking call (in the program) */
 };
 
 #endif /* LOCKWATCH_LOG_FORMAT_H */

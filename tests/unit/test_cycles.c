@@ -121,7 +121,8 @@ static lw_arc *complete(uint32_t n, size_t *n_arcs)
     *n_arcs = 0;
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < n; j++)
-            if (i != j) arcs[(*n_arcs)++] = (lw_arc){i, j};
+            if (i != j)
+                arcs[(*n_arcs)++] = (lw_arc){i, j};
     return arcs;
 }
 

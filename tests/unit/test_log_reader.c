@@ -281,7 +281,8 @@ static void expect_header_error(size_t off, const void *val, size_t n, const cha
     char err[256] = "";
     assert_int_equal(lw_read_log_buffer(buf, len, "bad.log", &p, err, sizeof err), -1);
     assert_int_equal(strncmp(err, "bad.log: ", 9), 0);
-    if (!strstr(err, needle)) fail_msg("error '%s' does not mention '%s'", err, needle);
+    if (!strstr(err, needle))
+        fail_msg("error '%s' does not mention '%s'", err, needle);
     lw_process_free(&p);
     free(buf);
     lw_lb_free(b);
@@ -615,7 +616,8 @@ static void test_header_clean_flag(void **state)
 
 static void make_dir(const char *path)
 {
-    if (mkdir(path, 0755) < 0 && errno != EEXIST) fail_msg("mkdir %s: %s", path, strerror(errno));
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        fail_msg("mkdir %s: %s", path, strerror(errno));
 }
 
 static void write_log(const char *dir, const char *name, uint64_t pid)

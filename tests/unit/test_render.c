@@ -63,9 +63,11 @@ static size_t fake_pc(void *h, uint64_t pc, bool is_ret, lw_frame *out, size_t m
 {
     (void)h;
     (void)is_ret;
-    if (max < 2) return 0;
+    if (max < 2)
+        return 0;
     for (size_t i = 0; i < sizeof fake_pcs / sizeof fake_pcs[0]; i++) {
-        if (fake_pcs[i].pc != pc) continue;
+        if (fake_pcs[i].pc != pc)
+            continue;
         size_t n = 0;
         if (fake_pcs[i].inlined_helper) {
             out[n++] = (lw_frame){.pc = pc,
@@ -90,7 +92,8 @@ static size_t fake_pc(void *h, uint64_t pc, bool is_ret, lw_frame *out, size_t m
 static bool fake_data(void *h, uint64_t addr, lw_data_symbol *out)
 {
     (void)h;
-    if (addr != 0xa000) return false;
+    if (addr != 0xa000)
+        return false;
     *out = (lw_data_symbol){.name = "a", .start = 0xa000, .size = 40, .file = SRC, .line = 13};
     return true;
 }
@@ -158,7 +161,8 @@ static void add_abba(lw_findings *fs, const lw_process *p, bool harmless, uint32
     f->kind = LW_KIND_LOCK_ORDER_INVERSION;
     f->proc = p;
     f->harmless = harmless;
-    if (harmless) f->reason = strdup("common gate lock rwlock #3");
+    if (harmless)
+        f->reason = strdup("common gate lock rwlock #3");
     f->locks = ids(2, 1u, 2u);
     f->n_locks = 2;
     f->edges = calloc(2, sizeof *f->edges);
@@ -205,12 +209,14 @@ static char *render(const lw_process *p, const lw_findings *fs, bool all, bool j
 
 static void expect(const char *text, const char *needle)
 {
-    if (!strstr(text, needle)) fail_msg("expected to find\n%s\nin\n%s", needle, text);
+    if (!strstr(text, needle))
+        fail_msg("expected to find\n%s\nin\n%s", needle, text);
 }
 
 static void expect_not(const char *text, const char *needle)
 {
-    if (strstr(text, needle)) fail_msg("did not expect\n%s\nin\n%s", needle, text);
+    if (strstr(text, needle))
+        fail_msg("did not expect\n%s\nin\n%s", needle, text);
 }
 
 /* ---- a minimal JSON syntax checker (enough to prove well-formedness) ---- */
@@ -226,14 +232,17 @@ static const char *json_ws(const char *s)
 
 static const char *json_string(const char *s)
 {
-    if (*s++ != '"') return NULL;
+    if (*s++ != '"')
+        return NULL;
     while (*s && *s != '"') {
-        if ((unsigned char)*s < 0x20) return NULL;
+        if ((unsigned char)*s < 0x20)
+            return NULL;
         if (*s == '\\') {
             s++;
             if (*s == 'u') {
                 for (int i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) return NULL;
+                    if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+                        return NULL;
                 s += 4;
             } else if (!*s || !strchr("\"\\/bfnrt", *s)) {
                 return NULL;
@@ -251,16 +260,20 @@ static const char *json_value(const char *s)
         char close = *s == '{' ? '}' : ']';
         bool obj = *s == '{';
         s = json_ws(s + 1);
-        if (*s == close) return s + 1;
+        if (*s == close)
+            return s + 1;
         for (;;) {
             if (obj) {
                 s = json_string(json_ws(s));
-                if (!s) return NULL;
+                if (!s)
+                    return NULL;
                 s = json_ws(s);
-                if (*s++ != ':') return NULL;
+                if (*s++ != ':')
+                    return NULL;
             }
             s = json_value(s);
-            if (!s) return NULL;
+            if (!s)
+                return NULL;
             s = json_ws(s);
             if (*s == ',') {
                 s++;
@@ -269,11 +282,15 @@ static const char *json_value(const char *s)
             return *s == close ? s + 1 : NULL;
         }
     }
-    if (*s == '"') return json_string(s);
-    if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0) return s + 4;
-    if (strncmp(s, "false", 5) == 0) return s + 5;
+    if (*s == '"')
+        return json_string(s);
+    if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0)
+        return s + 4;
+    if (strncmp(s, "false", 5) == 0)
+        return s + 5;
     const char *start = s;
-    if (*s == '-') s++;
+    if (*s == '-')
+        s++;
     while (*s >= '0' && *s <= '9')
         s++;
     return s > start ? s : NULL;
@@ -431,7 +448,8 @@ static void test_json(void **state)
                             .exit_status = 3,
                             .log_dir = "/tmp/l\"ogs"};
     char *out = render(&p, &fs, false, true, &prog);
-    if (!json_well_formed(out)) fail_msg("not well-formed JSON:\n%s", out);
+    if (!json_well_formed(out))
+        fail_msg("not well-formed JSON:\n%s", out);
     expect(out, "\"schema\": \"lockwatch-report\"");
     expect(out, "\"version\": 1");
     expect(out, "\"exit_status\": 3");
@@ -456,7 +474,8 @@ static void test_json(void **state)
     free(out);
 
     out = render(&p, &fs, true, true, NULL);
-    if (!json_well_formed(out)) fail_msg("not well-formed JSON:\n%s", out);
+    if (!json_well_formed(out))
+        fail_msg("not well-formed JSON:\n%s", out);
     expect(out, "\"reason\": \"common gate lock rwlock #3\"");
     expect(out, "\"gates\": [\n");
     expect_not(out, "\"program\"");

@@ -42,7 +42,8 @@ static size_t find_build_id(const struct dl_phdr_info *info, uint8_t *out, size_
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE) continue;
+        if (ph->p_type != PT_NOTE)
+            continue;
         const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
         const char *end = p + ph->p_memsz;
         while (p + sizeof(ElfW(Nhdr)) <= end) {
@@ -67,12 +68,14 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
+        if (ph->p_type != PT_LOAD)
+            continue;
         uint64_t a = info->dlpi_addr + ph->p_vaddr;
         lo = a < lo ? a : lo;
         hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
     }
-    if (lo >= hi) return 0;
+    if (lo >= hi)
+        return 0;
     lw_module *m = &p->modules[p->n_modules];
     memset(m, 0, sizeof *m);
     m->id = (uint32_t)p->n_modules + 1;
@@ -127,7 +130,8 @@ static const lw_module *self_module(void)
 {
     uintptr_t pc = (uintptr_t)&setup_self;
     for (size_t i = 0; i < g_proc.n_modules; i++)
-        if (pc >= g_proc.modules[i].lo && pc < g_proc.modules[i].hi) return &g_proc.modules[i];
+        if (pc >= g_proc.modules[i].lo && pc < g_proc.modules[i].hi)
+            return &g_proc.modules[i];
     return NULL;
 }
 
@@ -299,7 +303,8 @@ static void *g_cmp_ra;
 
 static int capture_cmp(const void *a, const void *b)
 {
-    if (!g_cmp_ra) g_cmp_ra = __builtin_return_address(0);
+    if (!g_cmp_ra)
+        g_cmp_ra = __builtin_return_address(0);
     return *(const int *)a - *(const int *)b;
 }
 
