@@ -7,24 +7,9 @@
 # Usage: deadlock.sh CASE ARGS...   (the cases are the case_* functions below)
 set -euo pipefail
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-run_rc() {
-    set +e
-    "$@"
-    rc=$?
-    set -e
-}
-
-show() {
-    if [[ -s "$1" ]]; then
-        echo "--- $1"
-        cat "$1"
-    fi
-}
+# fail, run_rc, expect_rc, show
+# shellcheck source=/dev/null
+source "$(dirname "$0")/lib.sh"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }

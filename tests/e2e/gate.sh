@@ -8,29 +8,9 @@
 # Usage: gate.sh CASE   (the cases are the case_* functions below)
 set -euo pipefail
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-# Runs "$@", stores its exit status in $rc without tripping set -e.
-run_rc() {
-    set +e
-    "$@"
-    rc=$?
-    set -e
-}
-
-expect_rc() { # expected actual what
-    [[ "$2" == "$1" ]] || fail "$3: exit status $2, expected $1"
-}
-
-show() { # file: print it (for the test log), if it exists
-    if [[ -s "$1" ]]; then
-        echo "--- $1"
-        cat "$1"
-    fi
-}
+# fail, run_rc, expect_rc, show
+# shellcheck source=/dev/null
+source "$(dirname "$0")/lib.sh"
 
 # record DIR PROG: runs PROG under the shim, its log going to DIR (created).
 record() {

@@ -5,22 +5,13 @@
 # Usage: rel.sh CASE ARGS...  Exit 0 pass, 1 fail, 77 skipped (needs root or a tool).
 set -euo pipefail
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+# fail, run_rc, expect_rc, show
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../e2e/lib.sh"
 skip() {
     echo "SKIP: $*" >&2
     exit 77
 }
-run_rc() { # runs "$@" and stores its exit status in $rc
-    set +e
-    "$@"
-    rc=$?
-    set -e
-}
-expect_rc() { [[ "$2" == "$1" ]] || fail "$3: exit status $2, expected $1"; }
-show() { [[ -s "$1" ]] && { echo "--- $1"; cat "$1"; } || true; }
 need_root() { [[ $(id -u) -eq 0 ]] || skip "needs root"; }
 
 # shim DIR CMD...: runs CMD under the shim, logs into DIR.
