@@ -296,6 +296,26 @@ void lw_options_print_flags(FILE *out, const char *skip)
     }
 }
 
+/* Prints text word-wrapped at `width` columns, each line indented by `indent` spaces. */
+static void print_wrapped(FILE *out, const char *text, int indent, int width)
+{
+    const char *p = text;
+    while (*p) {
+        int room = width - indent, n = (int)strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = room; /* one word longer than the line */
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
 void lw_options_print_help(FILE *out)
 {
     fputs(
@@ -304,11 +324,16 @@ void lw_options_print_help(FILE *out)
         "'-'); a flag overrides the same key in LOCKWATCH_OPTIONS. Unknown keys and bad values\n"
         "are errors.\n\n",
         out);
+    int width = 0;
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if ((int)strlen(option_table[i].name) > width)
+            width = (int)strlen(option_table[i].name);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const lw_option_desc *o = &option_table[i];
         char flag[64];
         flag_name(o, flag, sizeof flag);
-        fprintf(out, "  %-14s %-9s default %-6s (run flag --%s)\n      %s\n", o->name,
-                lw_option_type_name(o->type), o->default_text, flag, o->help);
+        fprintf(out, "  %-*s %-9s default %-6s (run flag --%s)\n", width, o->name,
+                lw_option_type_name(o->type), *o->default_text ? o->default_text : "(none)", flag);
+        print_wrapped(out, o->help, 6, 92);
     }
 }
