@@ -296,6 +296,7 @@ void lw_log_close(int exit_status)
         if (e) {
             e->exit_status = exit_status;
             e->threads = lw_threads_seen();
+            e->lock_ops = lw_lock_ops_total();
             e->contexts = atomic_load(&lw_contexts_written);
             e->stacks = atomic_load(&lw_stacks_written);
             e->monotonic_ns = lw_now_ns();

@@ -164,6 +164,8 @@ void lw_key_check_leaks(struct lw_thread *t);
 /* Creates the pthread key whose destructor releases a thread's state. */
 void lw_thread_init_key(void);
 uint32_t lw_threads_seen(void);
+/* Lock acquisitions observed so far, all threads (approximate; for the END record). */
+uint64_t lw_lock_ops_total(void);
 
 /* Marks t as about to block in `kind` on obj (timed: the wait has a timeout) / as running. */
 void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target,

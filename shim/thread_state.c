@@ -33,6 +33,8 @@ static _Atomic int state_key_ok;
  * watchdog can read a stale pointer safely). */
 static _Atomic(struct lw_thread *) registry[LW_REGISTRY_SLOTS];
 static _Atomic int registry_high;
+/* Lock acquisitions of threads that have ended (live threads keep their own count). */
+static _Atomic uint64_t ended_lock_ops;
 static struct lw_thread *free_states;
 static _Atomic int free_lock;
 
@@ -297,6 +299,7 @@ static void thread_state_release(void *p)
         lw_thread_exit_record(t);
         lw_log_release_chunk(t);
     }
+    atomic_fetch_add(&ended_lock_ops, t->lock_ops);
     lw_tls_thread = NULL;
     tls_dead = 1;
     if (t->held != t->held_inline)
@@ -306,6 +309,18 @@ static void thread_state_release(void *p)
     state_free(t);
     lw_tls_depth = 0;
     errno = saved;
+}
+
+uint64_t lw_lock_ops_total(void)
+{
+    uint64_t total = atomic_load(&ended_lock_ops);
+    int high = lw_registry_high();
+    for (int i = 0; i < high; i++) {
+        struct lw_thread *t = lw_registry_at(i);
+        if (t)
+            total += t->lock_ops; /* racy by design: an approximate count */
+    }
+    return total;
 }
 
 unsigned lw_thread_own_key(void)
