@@ -55,12 +55,6 @@ _Atomic uint64_t *lw_addr_map_cell(struct lw_addr_map *m, uint64_t key)
     return am_cell(m, key, true);
 }
 
-uint64_t lw_addr_map_get(struct lw_addr_map *m, uint64_t key)
-{
-    _Atomic uint64_t *c = am_cell(m, key, false);
-    return c ? atomic_load_explicit(c, memory_order_acquire) : 0;
-}
-
 void lw_addr_map_set(struct lw_addr_map *m, uint64_t key, uint64_t value)
 {
     _Atomic uint64_t *c = am_cell(m, key, value != 0);

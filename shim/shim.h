@@ -299,12 +299,6 @@ void lw_thread_ranges_start(struct lw_thread *t);
 /* The calling thread t is ending: keeps its ranges marked dead with the exit stack. Race mode
  * calls it from lw_thread_ending. */
 void lw_thread_ranges_exit(struct lw_thread *t);
-/* Forgets dead threads' ranges overlapping [lo, hi) (the memory was unmapped or reused). */
-void lw_thread_ranges_forget(uintptr_t lo, uintptr_t hi);
-/* Owner of a stack or static-TLS address: its thread id, whether it is TLS (else stack),
- * whether the owner has ended and where (exit_stack, 0 if unknown). False if no thread's. */
-bool lw_thread_range_owner(uintptr_t addr, uint32_t *owner, bool *is_tls, bool *dead,
-                           uint32_t *exit_stack);
 /* Race mode's slow path: t accessed [addr, addr + size) at stack_id (0: captured here); records
  * a TLS_ACCESS if that is another live thread's TLS or an ended thread's TLS or stack. */
 void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, bool is_write,
@@ -315,7 +309,6 @@ struct lw_addr_map;
 extern struct lw_addr_map *const lw_sem_posts;    /* sem -> (poster id << 32 | poster seq) */
 extern struct lw_addr_map *const lw_cond_mutexes; /* condvar -> (mutex addr) while waited */
 void lw_addr_map_init(void);
-uint64_t lw_addr_map_get(struct lw_addr_map *m, uint64_t key);
 void lw_addr_map_set(struct lw_addr_map *m, uint64_t key, uint64_t value);
 uint64_t lw_addr_map_exchange(struct lw_addr_map *m, uint64_t key, uint64_t value);
 /* The value cell of key (inserted if new), for CAS updates; NULL when the map is full. */

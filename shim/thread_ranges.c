@@ -232,23 +232,6 @@ void lw_thread_ranges_exit(struct lw_thread *t)
     self_lo = self_hi = 0; /* its destructors' accesses are its own still, but unimportant */
 }
 
-void lw_thread_ranges_forget(uintptr_t lo, uintptr_t hi)
-{
-    slots_lock_acquire();
-    uint32_t high = atomic_load_explicit(&slots_high, memory_order_relaxed);
-    for (uint32_t i = 0; i < high; i++) {
-        struct range_slot *s = &slots[i];
-        if (LD(owner) && LD(dead) &&
-            (overlaps(LD(stack_lo), LD(stack_hi), lo, hi) ||
-             overlaps(LD(tls_lo), LD(tp), lo, hi))) {
-            write_begin(s);
-            ST(owner, 0);
-            write_end(s);
-        }
-    }
-    slots_lock_release();
-}
-
 /* A consistent copy of slot s, or false if it is free. */
 struct range_copy {
     uint32_t owner, exit_stack, dead;
@@ -310,24 +293,6 @@ static bool find_slot(uintptr_t addr, struct range_copy *out, bool *is_tls)
         }
     }
     return false;
-}
-
-bool lw_thread_range_owner(uintptr_t addr, uint32_t *owner, bool *is_tls, bool *dead,
-                           uint32_t *exit_stack)
-{
-    struct range_copy c;
-    bool tls = false;
-    if (!find_slot(addr, &c, &tls))
-        return false;
-    if (owner)
-        *owner = c.owner;
-    if (is_tls)
-        *is_tls = tls;
-    if (dead)
-        *dead = copy_dead(&c);
-    if (exit_stack)
-        *exit_stack = c.exit_stack;
-    return true;
 }
 
 /* The module whose static TLS block (for the thread with thread pointer tp) holds addr. */
