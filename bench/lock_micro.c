@@ -7,7 +7,10 @@
  *   uncontended: CPU time per lock/unlock pair, summed over the threads (CLOCK_THREAD_CPUTIME_ID),
  *                so it does not depend on how many cores the threads got;
  *   contended:   wall time per lock/unlock pair of the shared locks (their throughput).
- * Usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD
+ * WORK (optional, default 0) gives the inner critical section some work on the data the locks
+ * protect: WORK dependent multiply-adds, so that a pair costs what it costs in programs whose
+ * critical sections do something (WORK=0: empty critical sections, the harshest case).
+ * Usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD [WORK]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,11 +21,13 @@
 struct lock_pair {
     pthread_mutex_t outer;
     pthread_mutex_t inner;
+    unsigned long data; /* protected by inner */
 } __attribute__((aligned(128)));
 
 struct worker {
     struct lock_pair *locks;
     long iters;
+    long work;
     double cpu_s;
     pthread_barrier_t *start;
 } __attribute__((aligned(128)));
@@ -43,6 +48,10 @@ static void *run(void *arg)
     for (long i = 0; i < w->iters; i++) {
         pthread_mutex_lock(outer);
         pthread_mutex_lock(inner);
+        unsigned long d = w->locks->data;
+        for (long k = 0; k < w->work; k++)
+            d = d * 6364136223846793005ul + 1442695040888963407ul;
+        w->locks->data = d;
         pthread_mutex_unlock(inner);
         pthread_mutex_unlock(outer);
     }
@@ -52,14 +61,17 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 || atoi(argv[1]) < 1 || atol(argv[3]) < 1 ||
+    if ((argc != 4 && argc != 5) || atoi(argv[1]) < 1 || atol(argv[3]) < 1 ||
+        (argc == 5 && atol(argv[4]) < 0) ||
         (strcmp(argv[2], "uncontended") != 0 && strcmp(argv[2], "contended") != 0)) {
-        fprintf(stderr, "usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD\n");
+        fprintf(stderr,
+                "usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD [WORK]\n");
         return 2;
     }
     int n = atoi(argv[1]);
     int contended = strcmp(argv[2], "contended") == 0;
     long iters = atol(argv[3]);
+    long work = argc == 5 ? atol(argv[4]) : 0;
     struct lock_pair *locks = aligned_alloc(128, sizeof *locks * (size_t)n);
     struct worker *w = aligned_alloc(128, sizeof *w * (size_t)n);
     pthread_t *tid = calloc((size_t)n, sizeof *tid);
@@ -70,7 +82,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         pthread_mutex_init(&locks[i].outer, NULL);
         pthread_mutex_init(&locks[i].inner, NULL);
-        w[i] = (struct worker){.locks = &locks[contended ? 0 : i], .iters = iters, .start = &start};
+        w[i] = (struct worker){
+            .locks = &locks[contended ? 0 : i], .iters = iters, .work = work, .start = &start};
         if (pthread_create(&tid[i], NULL, run, &w[i]) != 0) {
             fprintf(stderr, "lock_micro: pthread_create failed\n");
             return 1;
@@ -85,7 +98,8 @@ int main(int argc, char **argv)
     }
     double wall = clock_s(CLOCK_MONOTONIC) - t0;
     double pairs = 2.0 * (double)iters * n;
-    printf("lock_micro threads=%d mode=%s pairs=%.0f wall_s=%.4f cpu_s=%.4f ns_per_pair=%.2f\n", n,
-           argv[2], pairs, wall, cpu, (contended ? wall : cpu) * 1e9 / pairs);
+    printf("lock_micro threads=%d mode=%s work=%ld pairs=%.0f wall_s=%.4f cpu_s=%.4f "
+           "ns_per_pair=%.2f\n",
+           n, argv[2], work, pairs, wall, cpu, (contended ? wall : cpu) * 1e9 / pairs);
     return 0;
 }

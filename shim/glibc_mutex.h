@@ -43,6 +43,15 @@ static inline int lw_mutex_relock_hangs(const pthread_mutex_t *m)
     return (k == PTHREAD_MUTEX_NORMAL || k == PTHREAD_MUTEX_ADAPTIVE_NP) && !(kind & 0x70);
 }
 
+/* True for mutexes whose unlock by the owner always succeeds and does nothing but release:
+ * normal and adaptive types, not robust, priority-inherit or -protect (glibc's unlock of those
+ * checks the owner or talks to the kernel and can fail). Errorcheck and recursive types can
+ * return EPERM. */
+static inline int lw_mutex_unlock_cannot_fail(const pthread_mutex_t *m)
+{
+    return lw_mutex_relock_hangs(m);
+}
+
 /* Kernel tid of the owner, 0 if unlocked (or unknown). */
 static inline uint64_t lw_mutex_owner(const pthread_mutex_t *m)
 {

@@ -8,6 +8,8 @@
 #ifndef LOCKWATCH_HOT_PATH_H
 #define LOCKWATCH_HOT_PATH_H
 
+#include <string.h>
+
 #include "race.h"
 #include "shim.h"
 
@@ -32,68 +34,88 @@ static inline uint64_t lw_context_key(const struct lw_thread *t, uint32_t id, ui
     return k ? k : 1;
 }
 
-uint32_t lw_lock_id_refill(struct lw_thread *t, struct lw_lock_cache *c, uintptr_t addr,
-                           uint16_t kind, uint32_t type_flags, uintptr_t ret_pc);
-void lw_on_acquire_nested(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind,
-                          uint32_t type_flags, uint32_t acq_flags, uintptr_t ret_pc,
-                          uintptr_t frame);
-void lw_on_release_slow(struct lw_thread *t, uintptr_t addr);
-
-/* The id of the current lifetime of the lock at addr (0 if the table is full). */
-static inline __attribute__((always_inline)) uint32_t lw_lock_id_fast(struct lw_thread *t,
-                                                                      uintptr_t addr, uint16_t kind,
-                                                                      uint32_t type_flags,
-                                                                      uintptr_t ret_pc)
+/* The cache entry for the lock at addr. The hash spreads both the low bits (locks in one
+ * array) and the page bits (locks in different objects). */
+static inline struct lw_lock_cache *lw_lock_cache_slot(struct lw_thread *t, uintptr_t addr)
 {
-    struct lw_lock_cache *c = &t->lcache[((addr >> 3) ^ (addr >> 11)) & (LW_LCACHE_SIZE - 1)];
-    if (LW_LIKELY(c->addr == addr) &&
-        LW_LIKELY((uint32_t)atomic_load_explicit(c->ident, memory_order_relaxed) == c->id))
-        return c->id;
-    return lw_lock_id_refill(t, c, addr, kind, type_flags, ret_pc);
+    return &t->lcache[((addr >> 3) ^ (addr >> 11)) & (LW_LCACHE_SIZE - 1)];
 }
 
+/* True if c is a valid cache entry for the lock at addr: the slot still holds the lifetime the
+ * entry was made for (destroy clears the identity word, a re-init changes it). */
+static inline __attribute__((always_inline)) bool lw_lock_cache_hit(const struct lw_lock_cache *c,
+                                                                    uintptr_t addr)
+{
+    return LW_LIKELY(c->addr == addr) &&
+           LW_LIKELY((uint32_t)atomic_load_explicit(c->ident, memory_order_relaxed) ==
+                     c->meta.lock_id);
+}
+
+/* type_flags for a mutex or C11 mutex: the slow path reads the type from the (glibc) mutex
+ * itself, so that the inline path does not load it for nothing. */
+#define LW_TYPE_FROM_OBJECT 0u
+
+/* The out-of-line half of lw_on_acquire: race mode, a lock-id cache miss, a nested acquisition
+ * that is not the memo. Ends with lw_leave(), so the caller has nothing left to do. */
+void lw_on_acquire_slow(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t type_flags,
+                        uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame);
+/* The out-of-line half of lw_on_release (everything but popping the innermost entry). */
+void lw_on_release_slow(struct lw_thread *t, uintptr_t addr);
+
+/* Pushes a held entry (the caller made sure there is room). */
 static inline __attribute__((always_inline)) void lw_held_push(struct lw_thread *t, uintptr_t addr,
-                                                               uint32_t id, uint16_t kind,
-                                                               uint32_t acq_flags, uintptr_t ret_pc,
-                                                               uintptr_t frame)
+                                                               struct lw_held_meta meta,
+                                                               uintptr_t ret_pc, uintptr_t frame)
 {
     struct lw_held *h = &t->held[t->n_held++];
     h->addr = addr;
-    h->lock_id = id;
-    h->flags = acq_flags;
-    h->recursion = 0;
-    h->kind = kind;
+    h->meta = meta;
     h->ret_pc = ret_pc;
     h->frame = frame;
     h->stack_id = 0;
+    h->recursion = 0;
 }
 
-/* After a successful acquisition of the lock at addr: updates the held list and records a
- * new context if this (held set, lock, seq) was not seen by this thread before. */
+/* After a successful acquisition of the lock at addr, inside lw_enter(): updates the held list
+ * and records a new context if this (held set, lock, seq) was not seen by this thread before.
+ * Leaves the shim (lw_leave) itself. The inline part handles a lock-id cache hit with nothing
+ * held, or with one lock held in the same combination as last time; everything else goes to
+ * lw_on_acquire_slow as the last call, so that no value has to survive a call here. */
 static inline __attribute__((always_inline)) void lw_on_acquire(struct lw_thread *t, uintptr_t addr,
                                                                 uint16_t kind, uint32_t type_flags,
                                                                 uint32_t acq_flags,
                                                                 uintptr_t ret_pc, uintptr_t frame)
 {
-    t->lock_ops++;
-    if (lw_race_on())
-        lw_race_acquire(t, addr, acq_flags | (kind == LW_LOCK_SEMAPHORE ? LW_RACE_NOT_LOCK : 0));
-    uint32_t id = lw_lock_id_fast(t, addr, kind, type_flags, ret_pc);
-    if (LW_UNLIKELY(!id))
-        return;
-    if (LW_UNLIKELY(t->n_held)) {
-        if (t->n_held == 1 && t->held[0].lock_id == t->memo_held && id == t->memo_id &&
-            acq_flags == t->memo_flags && t->seq == t->memo_seq && id != t->memo_held) {
-            lw_held_push(t, addr, id, kind, acq_flags, ret_pc, frame);
-            return;
-        }
-        lw_on_acquire_nested(t, addr, id, kind, type_flags, acq_flags, ret_pc, frame);
-        return;
+    struct lw_lock_cache *c = lw_lock_cache_slot(t, addr);
+    if (LW_UNLIKELY(lw_race_on()) || !lw_lock_cache_hit(c, addr))
+        goto slow;
+    /* The cache entry's meta with the acquisition flags, built as one word (flags are 0 there). */
+    uint64_t meta;
+    memcpy(&meta, &c->meta, sizeof meta);
+    meta |= (uint64_t)acq_flags << 32;
+    uint32_t n = t->n_held;
+    if (LW_UNLIKELY(n)) {
+        /* The memo never holds a relock (held id == acquired id): that goes the slow way. */
+        if (n != 1 || t->memo_ids != ((uint64_t)t->held[0].lock_id | meta << 32) ||
+            t->memo_seq_flags != ((uint64_t)t->seq | (uint64_t)acq_flags << 32))
+            goto slow;
     }
-    lw_held_push(t, addr, id, kind, acq_flags, ret_pc, frame);
+    t->lock_ops++;
+    struct lw_held *h = &t->held[n];
+    t->n_held = n + 1;
+    h->addr = addr;
+    memcpy(&h->meta, &meta, sizeof meta);
+    h->ret_pc = ret_pc;
+    h->frame = frame;
+    h->stack_id = 0;
+    h->recursion = 0;
+    lw_leave();
+    return;
+slow: /* one call site, so that the arguments only it needs are computed there */
+    lw_on_acquire_slow(t, addr, kind, type_flags, acq_flags, ret_pc, frame);
 }
 
-/* After a successful release of the lock at addr. */
+/* After a successful release of the lock at addr, inside lw_enter(). */
 static inline __attribute__((always_inline)) void lw_on_release(struct lw_thread *t, uintptr_t addr)
 {
     uint32_t n = t->n_held;

@@ -61,17 +61,27 @@ static inline void lw_block_end(struct lw_thread *t)
         lw_wait_end(t);
 }
 
-/* Records a successful acquisition of the lock at obj (enters the shim itself). */
+/* lw_after_acquire for a thread that has no state yet (its first recorded call). */
+void lw_after_acquire_first(uintptr_t obj, uint16_t kind, uint32_t type_flags, uint32_t acq_flags,
+                            void *ret, void *frame);
+
+/* Records a successful acquisition of the lock at obj (enters the shim itself). Every call
+ * out of here is the last thing it does, so the inlined body needs no callee-saved register. */
 static inline __attribute__((always_inline)) void lw_after_acquire(uintptr_t obj, uint16_t kind,
                                                                    uint32_t type_flags,
                                                                    uint32_t acq_flags, void *ret,
                                                                    void *frame)
 {
-    struct lw_thread *t = lw_enter();
-    if (!t)
+    if (LW_UNLIKELY(atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING) ||
+        lw_tls.depth)
         return;
+    struct lw_thread *t = lw_tls.thread;
+    if (LW_UNLIKELY(!t)) {
+        lw_after_acquire_first(obj, kind, type_flags, acq_flags, ret, frame);
+        return;
+    }
+    lw_tls.depth = 1;
     lw_on_acquire(t, obj, kind, type_flags, acq_flags, (uintptr_t)ret, (uintptr_t)frame);
-    lw_leave();
 }
 
 /* Records a release of the lock at obj. */
@@ -126,7 +136,7 @@ static inline void lw_after_destroy(uintptr_t obj)
 static inline __attribute__((always_inline)) void
 lw_after_mutex_acquire(pthread_mutex_t *m, uint32_t acq_flags, void *ret, void *frame)
 {
-    lw_after_acquire((uintptr_t)m, LW_LOCK_MUTEX, lw_mutex_type_fast(m), acq_flags, ret, frame);
+    lw_after_acquire((uintptr_t)m, LW_LOCK_MUTEX, LW_TYPE_FROM_OBJECT, acq_flags, ret, frame);
 }
 
 /* Records a release of mutex m. */

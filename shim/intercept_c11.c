@@ -60,7 +60,7 @@ LW_EXPORT int mtx_lock(mtx_t *m)
         lw_block_end(w);
     }
     if (rc == thrd_success)
-        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_fast(as_mutex(m)), 0,
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, LW_TYPE_FROM_OBJECT, 0,
                          __builtin_return_address(0), __builtin_frame_address(0));
     return rc;
 }
@@ -70,7 +70,7 @@ LW_EXPORT int mtx_trylock(mtx_t *m)
     LW_REAL(mtx_trylock);
     int rc = lw_real_mtx_trylock(m);
     if (rc == thrd_success)
-        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_fast(as_mutex(m)), LW_ACQ_TRY,
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, LW_TYPE_FROM_OBJECT, LW_ACQ_TRY,
                          __builtin_return_address(0), __builtin_frame_address(0));
     return rc;
 }
@@ -80,8 +80,8 @@ LW_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
     LW_REAL(mtx_timedlock);
     int rc = lw_real_mtx_timedlock(m, ts);
     if (rc == thrd_success)
-        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, lw_mutex_type_fast(as_mutex(m)),
-                         LW_ACQ_TIMED, __builtin_return_address(0), __builtin_frame_address(0));
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, LW_TYPE_FROM_OBJECT, LW_ACQ_TIMED,
+                         __builtin_return_address(0), __builtin_frame_address(0));
     return rc;
 }
 

@@ -116,7 +116,7 @@ void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kin
      * not released and is not taken back. Any other outcome: glibc holds the mutex again. */
     if (rc == EPERM || rc == EINVAL)
         return;
-    lw_after_acquire(m, kind, lw_mutex_type_fast((const pthread_mutex_t *)m), 0, ret, frame);
+    lw_after_acquire(m, kind, LW_TYPE_FROM_OBJECT, 0, ret, frame);
     if (lw_race_on() && lw_enter() == t) { /* race mode: a wakeup is a handoff */
         lw_race_cond_wake(t, m);
         lw_leave();

@@ -66,7 +66,7 @@ LW_EXPORT int pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
     int rc = lw_real_pthread_key_create(key, dtor);
     if (rc == 0 && *key < LW_KEYS_MAX) {
         atomic_store(&key_dtor[*key], dtor);
-        atomic_store(&key_state[*key], lw_tls_depth ? KEY_INTERNAL : KEY_LIVE);
+        atomic_store(&key_state[*key], lw_tls.depth ? KEY_INTERNAL : KEY_LIVE);
         /* A reused key number: bits left by the deleted key of that number are stale. */
         int high = lw_registry_high();
         for (int i = 0; i < high; i++) {
@@ -124,7 +124,7 @@ LW_EXPORT int pthread_setspecific(pthread_key_t key, const void *value)
         errno = saved;
     }
     int rc = lw_real_pthread_setspecific(key, value);
-    if (rc == 0 && t && !lw_tls_depth)
+    if (rc == 0 && t && !lw_tls.depth)
         set_bit(t, key, value != NULL);
     return rc;
 }

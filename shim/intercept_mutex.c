@@ -206,29 +206,39 @@ static void check_unlock(pthread_mutex_t *m, void *ret)
                  lw_thread_id_by_tid(owner), ret);
 }
 
-LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+/* pthread_mutex_unlock when the fast path does not apply: checks who holds m, tells race mode,
+ * unlocks, pops. */
+static __attribute__((noinline)) int unlock_general(pthread_mutex_t *m, void *ret)
 {
     LW_REAL(pthread_mutex_unlock);
-    /* Fast path: the innermost held lock, released in order (the common case): nothing to
-     * check, pop it after the real unlock. */
-    struct lw_thread *t = lw_enter();
-    if (LW_LIKELY(t)) {
-        uint32_t n = t->n_held;
-        if (LW_LIKELY(n && t->held[n - 1].addr == (uintptr_t)m && !t->held[n - 1].recursion &&
-                      !lw_race_on())) {
-            int rc = lw_real_pthread_mutex_unlock(m);
-            if (rc == 0)
-                t->n_held = n - 1;
-            lw_leave();
-            return rc;
-        }
-        lw_leave();
-    }
-    check_unlock(m, __builtin_return_address(0));
+    check_unlock(m, ret);
     if (lw_race_on())
         lw_race_pre_release((uintptr_t)m);
     int rc = lw_real_pthread_mutex_unlock(m);
     if (rc == 0)
         lw_after_mutex_release(m);
     return rc;
+}
+
+LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    /* Fast path: m is the innermost held lock and of a type whose unlock cannot fail (the
+     * entry's fast_unlock, see shim.h): pop it, then tail-call glibc, so the wrapper needs no
+     * stack frame. No re-entrancy guard is needed: an unlock from inside the shim (libunwind's
+     * own mutexes) never matches an entry, since the shim's own acquisitions are not pushed,
+     * and a signal handler that interrupts this only sees m already released by the thread. */
+    struct lw_thread *t = lw_tls.thread;
+    if (LW_LIKELY(t)) {
+        uint32_t n = t->n_held;
+        if (LW_LIKELY(n)) {
+            const struct lw_held *h = &t->held[n - 1];
+            /* A pushed entry implies a resolved lw_real_pthread_mutex_unlock: the lock wrapper
+             * resolved it with its own functions (lw_real_init). */
+            if (LW_LIKELY(h->addr == (uintptr_t)m && h->fast_unlock)) {
+                t->n_held = n - 1;
+                return lw_real_pthread_mutex_unlock(m);
+            }
+        }
+    }
+    return unlock_general(m, __builtin_return_address(0));
 }

@@ -61,8 +61,7 @@ static void after_wait(sem_t *s, uint32_t acq_flags, void *ret, void *frame)
         errno = saved;
     }
     lw_on_acquire(t, (uintptr_t)s, LW_LOCK_SEMAPHORE, 1, acq_flags, (uintptr_t)ret,
-                  (uintptr_t)frame);
-    lw_leave();
+                  (uintptr_t)frame); /* leaves the shim */
 }
 
 /* Before a post: a release if the thread holds it (lock use), else a handoff to come. */

@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "glibc_mutex.h"
 #include "hot_path.h"
+#include "intercept.h"
 #include "race.h"
 #include "shim.h"
 
@@ -87,7 +89,7 @@ static void record_context(struct lw_thread *t, uintptr_t addr, uint32_t id, uin
     lw_lock_describe(t, addr, id, kind);
     for (uint32_t i = 0; i < n; i++) {
         lw_stack_ensure_written(t, held[i].stack_id);
-        lw_lock_describe(t, held[i].addr, held[i].lock_id, (uint16_t)held[i].kind);
+        lw_lock_describe(t, held[i].addr, held[i].lock_id, held[i].kind);
     }
     uint32_t size = (uint32_t)(sizeof(struct lw_rec_context) + n * sizeof(struct lw_held_entry));
     struct lw_rec_context *r = lw_log_reserve(t, size);
@@ -110,47 +112,83 @@ static void record_context(struct lw_thread *t, uintptr_t addr, uint32_t id, uin
     atomic_fetch_add_explicit(&lw_contexts_written, 1, memory_order_relaxed);
 }
 
-uint32_t lw_lock_id_refill(struct lw_thread *t, struct lw_lock_cache *c, uintptr_t addr,
-                           uint16_t kind, uint32_t type_flags, uintptr_t ret_pc)
+/* Looks the lock at addr up in the global table and fills the cache entry c; false if the
+ * table is full (then nothing is recorded for this lock). */
+static bool lock_id_refill(struct lw_lock_cache *c, uintptr_t addr, uint16_t kind,
+                           uint32_t type_flags, uintptr_t ret_pc, struct lw_held_meta *meta)
 {
-    (void)t; /* the cache entry c belongs to t */
     const _Atomic uint64_t *ident = NULL;
     uint32_t id = lw_lock_lookup(addr, kind, type_flags, ret_pc, &ident);
-    if (id && ident) {
+    if (!id)
+        return false;
+    *meta = (struct lw_held_meta){
+        .lock_id = id,
+        .kind = (uint8_t)kind,
+        /* Read from the mutex itself: a statically initialised one had no init call. */
+        .fast_unlock = kind == LW_LOCK_MUTEX && lw_mutex_unlock_cannot_fail((void *)addr)};
+    if (ident) {
         c->addr = addr;
         c->ident = ident;
-        c->id = id;
+        c->meta = *meta;
     }
-    return id;
+    return true;
 }
 
-void lw_on_acquire_nested(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind,
-                          uint32_t type_flags, uint32_t acq_flags, uintptr_t ret_pc,
-                          uintptr_t frame)
+/* A nested acquisition (t holds other locks) that is not the memo: a relock, or a context to
+ * look up in the thread's set and record if new. */
+static void acquire_nested(struct lw_thread *t, uintptr_t addr, struct lw_held_meta meta,
+                           uint32_t type_flags, uintptr_t ret_pc, uintptr_t frame)
 {
+    uint32_t id = meta.lock_id;
     /* A recursive mutex relocked by its owner (or a read lock taken twice) adds no edge. */
-    if ((type_flags & LW_LOCKF_TYPE_MASK) == LW_TYPE_RECURSIVE || kind != LW_LOCK_MUTEX) {
+    if ((type_flags & LW_LOCKF_TYPE_MASK) == LW_TYPE_RECURSIVE || meta.kind != LW_LOCK_MUTEX) {
         for (uint32_t i = t->n_held; i-- > 0;)
             if (t->held[i].lock_id == id) {
                 t->held[i].recursion++;
                 return;
             }
     }
-    uint64_t key = lw_context_key(t, id, acq_flags);
+    uint64_t key = lw_context_key(t, id, meta.flags);
     if (LW_UNLIKELY(!lw_ctx_test_and_set(t, key))) {
         int saved = errno; /* unwinding and log growth may touch errno */
-        record_context(t, addr, id, kind, acq_flags);
+        record_context(t, addr, id, meta.kind, meta.flags);
         errno = saved;
     }
-    if (t->n_held == 1) { /* recorded now: the next identical nesting skips all of this */
-        t->memo_held = t->held[0].lock_id;
-        t->memo_id = id;
-        t->memo_flags = acq_flags;
-        t->memo_seq = t->seq;
+    if (t->n_held == 1 && t->held[0].lock_id != id) {
+        /* Recorded now: the next identical nesting skips all of this (hot_path.h). */
+        t->memo_ids = (uint64_t)t->held[0].lock_id | (uint64_t)id << 32;
+        t->memo_seq_flags = (uint64_t)t->seq | (uint64_t)meta.flags << 32;
     }
     if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
         return;
-    lw_held_push(t, addr, id, kind, acq_flags, ret_pc, frame);
+    lw_held_push(t, addr, meta, ret_pc, frame);
+}
+
+void lw_on_acquire_slow(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint32_t type_flags,
+                        uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame)
+{
+    t->lock_ops++;
+    if (type_flags == LW_TYPE_FROM_OBJECT && (kind == LW_LOCK_MUTEX || kind == LW_LOCK_C11_MTX))
+        type_flags = lw_mutex_type_fast((const pthread_mutex_t *)addr);
+    bool race = lw_race_on();
+    if (race)
+        lw_race_acquire(t, addr, acq_flags | (kind == LW_LOCK_SEMAPHORE ? LW_RACE_NOT_LOCK : 0));
+    struct lw_lock_cache *c = lw_lock_cache_slot(t, addr);
+    struct lw_held_meta meta;
+    if (lw_lock_cache_hit(c, addr))
+        meta = c->meta;
+    else if (!lock_id_refill(c, addr, kind, type_flags, ret_pc, &meta)) {
+        lw_leave();
+        return;
+    }
+    meta.flags = (uint16_t)acq_flags;
+    if (race)
+        meta.fast_unlock = 0; /* the release must reach lw_race_release */
+    if (t->n_held)
+        acquire_nested(t, addr, meta, type_flags, ret_pc, frame);
+    else
+        lw_held_push(t, addr, meta, ret_pc, frame);
+    lw_leave();
 }
 
 void lw_on_release_slow(struct lw_thread *t, uintptr_t addr)
@@ -171,4 +209,12 @@ void lw_on_release_slow(struct lw_thread *t, uintptr_t addr)
         return;
     }
     /* Not held: taken before recording started, or an unlock the program should not do. */
+}
+
+void lw_after_acquire_first(uintptr_t obj, uint16_t kind, uint32_t type_flags, uint32_t acq_flags,
+                            void *ret, void *frame)
+{
+    struct lw_thread *t = lw_enter(); /* creates the thread's state */
+    if (t)
+        lw_on_acquire_slow(t, obj, kind, type_flags, acq_flags, (uintptr_t)ret, (uintptr_t)frame);
 }

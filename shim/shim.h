@@ -55,24 +55,46 @@ uint64_t lw_now_ns(void);
 
 /* ---- per-thread state (thread_state.c) ---- */
 
+/* The part of a held entry that the per-thread lock-id cache already knows: copied as one
+ * 64-bit word on every push. */
+struct lw_held_meta {
+    uint32_t lock_id;
+    uint16_t flags;      /* LW_ACQ_* (0 in a cache entry) */
+    uint8_t kind;        /* LW_LOCK_* */
+    uint8_t fast_unlock; /* pthread_mutex_unlock may pop it before the real call (see below) */
+};
+/* hot_path.h sets the flags by OR-ing them into bits 32..47 of the copied word. */
+_Static_assert(sizeof(struct lw_held_meta) == 8 && offsetof(struct lw_held_meta, flags) == 4,
+               "lw_held_meta is copied as one little-endian 64-bit word");
+
+/* One lock the thread holds. fast_unlock is set for mutexes whose unlock cannot fail and has
+ * nothing to record (normal or adaptive type, not robust, priority-inherit or -protect, race
+ * mode off): their unlock wrapper pops the entry and tail-calls glibc. A recursive relock never
+ * has it (recursive type), so recursion > 0 implies fast_unlock == 0. */
 struct lw_held {
     uintptr_t addr;
-    uint32_t lock_id;
-    uint32_t flags;     /* LW_ACQ_* */
-    uint32_t recursion; /* extra relocks of a recursive mutex */
-    uint32_t kind;
-    uintptr_t ret_pc;  /* return address of the acquiring call */
-    uintptr_t frame;   /* the wrapper's frame address, to rebuild the stack later */
-    uint32_t stack_id; /* 0 until the first context that needs it */
-    uint32_t reserved;
+    union {
+        struct lw_held_meta meta;
+        struct {
+            uint32_t lock_id;
+            uint16_t flags;
+            uint8_t kind;
+            uint8_t fast_unlock;
+        };
+    };
+    uintptr_t ret_pc;   /* return address of the acquiring call */
+    uintptr_t frame;    /* the wrapper's frame address, to rebuild the stack later */
+    uint32_t stack_id;  /* 0 until the first context that needs it */
+    uint32_t recursion; /* extra relocks of a recursive mutex (or read relocks) */
 };
 
-/* Per-thread cache of lock ids (hot_path.h). */
+/* Per-thread cache of lock ids (hot_path.h): 32 bytes, so an index is one shift. */
 #define LW_LCACHE_SIZE 64
 struct lw_lock_cache {
     uintptr_t addr;
     const _Atomic uint64_t *ident; /* the lock table slot's identity word */
-    uint32_t id;
+    struct lw_held_meta meta;      /* lock id (checked against ident), kind, fast_unlock */
+    uint64_t reserved;
 };
 
 struct lw_thread {
@@ -107,24 +129,29 @@ struct lw_thread {
     struct lw_thread *next_free;         /* free list of recycled states (thread_state.c) */
     struct lw_rec_wait_state *wait_rec;  /* this thread's WAIT_STATE record in the log */
     struct lw_lock_cache lcache[LW_LCACHE_SIZE];
-    /* The last one-lock-held context (held id, acquired id, flags, seq): a loop that nests the
-     * same two locks skips the context hash and probe (hot_path.h). */
-    uint32_t memo_held, memo_id, memo_flags, memo_seq;
+    /* The last one-lock-held context, as (held id | acquired id << 32) and (seq | flags << 32):
+     * a loop that nests the same two locks skips the context hash and probe (hot_path.h). 0 is
+     * never a valid memo (lock ids are not 0). */
+    uint64_t memo_ids, memo_seq_flags;
     struct lw_held held_inline[32];
 };
 
 /* The calling thread's state, creating it if needed; NULL if it cannot be created (then the
  * caller passes through). */
 struct lw_thread *lw_thread_get(void);
-extern LW_TLS struct lw_thread *lw_tls_thread;
-extern LW_TLS int lw_tls_depth;
+/* The shim's thread-local words, in one variable so that a wrapper computes one TLS address. */
+struct lw_tls {
+    struct lw_thread *thread; /* this thread's state, NULL until created and after its end */
+    int depth;                /* 1 while the thread runs inside the shim (re-entrancy guard) */
+};
+extern LW_TLS struct lw_tls lw_tls;
 /* Slow half of lw_enter: creates the thread's state (resets the depth on failure). */
 struct lw_thread *lw_enter_slow(void);
 
 /* The calling thread's state if it exists. */
 static inline struct lw_thread *lw_thread_peek(void)
 {
-    return lw_tls_thread;
+    return lw_tls.thread;
 }
 
 /* Re-entrancy guard: returns the thread state if the caller may record now and marks the
@@ -134,16 +161,16 @@ static inline struct lw_thread *lw_enter(void)
 {
     if (LW_UNLIKELY(atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING))
         return NULL;
-    if (lw_tls_depth)
+    if (lw_tls.depth)
         return NULL;
-    lw_tls_depth = 1;
-    struct lw_thread *t = lw_tls_thread;
+    lw_tls.depth = 1;
+    struct lw_thread *t = lw_tls.thread;
     return LW_LIKELY(t) ? t : lw_enter_slow();
 }
 
 static inline void lw_leave(void)
 {
-    lw_tls_depth = 0;
+    lw_tls.depth = 0;
 }
 
 /* A thread is ending (return, pthread_exit, thrd_exit): one misuse per lock it still holds. */

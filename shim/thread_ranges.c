@@ -146,8 +146,8 @@ void lw_thread_ranges_start(struct lw_thread *t)
 {
     if (!lw_race_on() || !t || self_slot_plus1)
         return;
-    int depth = lw_tls_depth;
-    lw_tls_depth = 1; /* pthread_getattr_np may allocate and lock: never record inside it */
+    int depth = lw_tls.depth;
+    lw_tls.depth = 1; /* pthread_getattr_np may allocate and lock: never record inside it */
     tls_layout();
     uintptr_t stack_lo = 0, stack_hi = 0;
     pthread_attr_t attr;
@@ -211,7 +211,7 @@ void lw_thread_ranges_start(struct lw_thread *t)
     if (hi > atomic_load_explicit(&bounds_hi, memory_order_relaxed))
         atomic_store_explicit(&bounds_hi, hi, memory_order_relaxed);
     slots_lock_release();
-    lw_tls_depth = depth;
+    lw_tls.depth = depth;
 }
 
 void lw_thread_ranges_exit(struct lw_thread *t)
@@ -327,8 +327,8 @@ void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, boo
         return; /* a live thread's stack: the join-protected handoff, ordered by the race detector
                  */
     uint32_t kind = dead ? LW_TLS_AFTER_EXIT : LW_TLS_CROSS_THREAD;
-    int depth = lw_tls_depth;
-    lw_tls_depth = 1;
+    int depth = lw_tls.depth;
+    lw_tls.depth = 1;
     /* The site deduplicates: the given stack's top, else a stack captured here (this is
      * reached only for memory of another thread, so the unwinding is rare). */
     uint32_t full = stack_id ? 0 : lw_stack_capture();
@@ -336,7 +336,7 @@ void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, boo
     uint64_t key =
         lw_mix(TLS_KEY_SALT ^ ((uint64_t)kind << 56) ^ ((uint64_t)c.owner << 24) ^ lw_mix(site));
     if (lw_ctx_test_and_set(t, key ? key : 1)) {
-        lw_tls_depth = depth;
+        lw_tls.depth = depth;
         return;
     }
     /* Reported once: worth a full stack (the caller may have passed a one-frame one). */
@@ -364,5 +364,5 @@ void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, boo
         r->tls_offset = m ? addr - (c.tp - m->offset) : 0;
         lw_log_publish(t, r, LW_REC_TLS_ACCESS, is_write ? LW_TLS_ACCESS_WRITE : 0, sizeof *r);
     }
-    lw_tls_depth = depth;
+    lw_tls.depth = depth;
 }

@@ -12,14 +12,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "glibc_mutex.h"
-#include "real.h"
 #include "annotate.h"
+#include "glibc_mutex.h"
+#include "hot_path.h"
+#include "real.h"
 #include "shim.h"
 #include "spin.h"
 
-LW_TLS struct lw_thread *lw_tls_thread;
-LW_TLS int lw_tls_depth;
+LW_TLS struct lw_tls lw_tls;
 static LW_TLS int tls_dead;
 
 static _Atomic uint32_t next_thread_id = 1;
@@ -111,6 +111,29 @@ static void wait_record_create(struct lw_thread *t)
 }
 
 /* Rewrites the on-disk wait state; `version` is odd while the fields change. */
+/* The id of the lock at addr: from the thread's lock-id cache when it has it (a contended lock
+ * was usually taken before), else from the global table. */
+static uint32_t lock_id_of(struct lw_thread *t, uint64_t addr)
+{
+    const struct lw_lock_cache *c = lw_lock_cache_slot(t, (uintptr_t)addr);
+    return lw_lock_cache_hit(c, (uintptr_t)addr) ? c->meta.lock_id : lw_lock_peek_id(addr);
+}
+
+/* Adds 1 to a counter only the calling thread writes (readers are other threads): a load and a
+ * store, not a locked read-modify-write, since no other writer can interleave. This runs
+ * several times on every contended acquisition. */
+static inline void bump_u32(_Atomic uint32_t *x)
+{
+    atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+static inline void bump_u64(_Atomic uint64_t *x)
+{
+    atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
 static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
                                uint32_t target, uintptr_t call_pc)
 {
@@ -118,7 +141,7 @@ static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj,
     if (!r)
         return;
     _Atomic uint32_t *version = (_Atomic uint32_t *)&r->version;
-    atomic_fetch_add_explicit(version, 1, memory_order_relaxed);
+    bump_u32(version);
     atomic_thread_fence(memory_order_release);
     r->wait_kind = kind;
     if (kind != LW_WAIT_NONE) {
@@ -127,11 +150,11 @@ static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj,
         r->target_thread = target;
         r->since_ns = 0; /* not measured on this path; see lw_wait_begin */
         r->call_pc = call_pc;
-        r->lock_id = kind == LW_WAIT_JOIN || kind == LW_WAIT_COND ? 0 : lw_lock_peek_id(obj);
+        r->lock_id = kind == LW_WAIT_JOIN || kind == LW_WAIT_COND ? 0 : lock_id_of(t, obj);
         r->owner_tid = kind == LW_WAIT_MUTEX ? lw_mutex_owner((const pthread_mutex_t *)obj) : 0;
     }
     atomic_thread_fence(memory_order_release);
-    atomic_fetch_add_explicit(version, 1, memory_order_relaxed);
+    bump_u32(version);
 }
 
 void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed, uint32_t target,
@@ -142,7 +165,7 @@ void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
     atomic_store_explicit(&t->wait_obj, obj, memory_order_relaxed);
     atomic_store_explicit(&t->wait_timed, timed, memory_order_relaxed);
     atomic_store_explicit(&t->wait_target, target, memory_order_relaxed);
-    atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
+    bump_u64(&t->wait_seq);
     atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
     wait_record_update(t, kind, obj, timed, target, call_pc);
 }
@@ -150,7 +173,7 @@ void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
 void lw_wait_end(struct lw_thread *t)
 {
     atomic_store_explicit(&t->wait_kind, LW_WAIT_NONE, memory_order_release);
-    atomic_fetch_add_explicit(&t->wait_seq, 1, memory_order_relaxed);
+    bump_u64(&t->wait_seq);
     wait_record_update(t, LW_WAIT_NONE, 0, false, 0, 0);
 }
 
@@ -204,7 +227,7 @@ static struct lw_thread *thread_create(uint32_t id, uint32_t parent, uint32_t pa
     t->os_tid = (uint64_t)syscall(SYS_gettid);
     t->pthread = (uint64_t)pthread_self();
     registry_add(t);
-    lw_tls_thread = t;
+    lw_tls.thread = t;
     atomic_fetch_add_explicit(&threads_seen, 1, memory_order_relaxed);
     if (atomic_load(&state_key_ok))
         lw_real_pthread_setspecific(state_key, t);
@@ -219,13 +242,13 @@ struct lw_thread *lw_enter_slow(void)
 {
     struct lw_thread *t = lw_thread_get();
     if (!t)
-        lw_tls_depth = 0;
+        lw_tls.depth = 0;
     return t;
 }
 
 struct lw_thread *lw_thread_get(void)
 {
-    struct lw_thread *t = lw_tls_thread;
+    struct lw_thread *t = lw_tls.thread;
     if (LW_LIKELY(t))
         return t;
     if (tls_dead)
@@ -239,12 +262,12 @@ struct lw_thread *lw_thread_get(void)
 struct lw_thread *lw_thread_start(uint32_t id, uint32_t parent, uint32_t parent_seq,
                                   uint32_t create_stack)
 {
-    if (lw_tls_thread || tls_dead)
-        return lw_tls_thread;
+    if (lw_tls.thread || tls_dead)
+        return lw_tls.thread;
     int saved = errno;
-    lw_tls_depth = 1;
+    lw_tls.depth = 1;
     struct lw_thread *t = thread_create(id, parent, parent_seq, create_stack);
-    lw_tls_depth = 0;
+    lw_tls.depth = 0;
     errno = saved;
     return t;
 }
@@ -280,7 +303,7 @@ void lw_thread_exit_record(struct lw_thread *t)
 static void thread_state_release(void *p)
 {
     struct lw_thread *t = p;
-    if (!t || t != lw_tls_thread)
+    if (!t || t != lw_tls.thread)
         return;
     int saved = errno;
     /* Stay until glibc's last destructor round, so the values other keys' destructors leave
@@ -291,7 +314,7 @@ static void thread_state_release(void *p)
         errno = saved;
         return;
     }
-    lw_tls_depth = 1;
+    lw_tls.depth = 1;
     if (atomic_load(&lw_state) == LW_STATE_RECORDING) {
         lw_key_check_leaks(t);
         if (!t->exited)
@@ -300,14 +323,14 @@ static void thread_state_release(void *p)
         lw_log_release_chunk(t);
     }
     atomic_fetch_add(&ended_lock_ops, t->lock_ops);
-    lw_tls_thread = NULL;
+    lw_tls.thread = NULL;
     tls_dead = 1;
     if (t->held != t->held_inline)
         lw_munmap(t->held, t->cap_held * sizeof *t->held);
     lw_munmap(t->ctx_keys, t->ctx_cap * sizeof(uint64_t));
     registry_remove(t);
     state_free(t);
-    lw_tls_depth = 0;
+    lw_tls.depth = 0;
     errno = saved;
 }
 
@@ -345,7 +368,7 @@ void lw_thread_reset_for_child(struct lw_thread *t)
             atomic_store(&registry[i], NULL);
     memset(t->ctx_keys, 0, t->ctx_cap * sizeof(uint64_t));
     t->ctx_count = 0;
-    t->memo_held = t->memo_id = 0; /* the memo stands for "already in the log": not this one */
+    t->memo_ids = 0; /* the memo stands for "already in the log": not this one */
     t->chunk = NULL;
     t->chunk_pos = t->chunk_size = 0;
     t->exited = false;

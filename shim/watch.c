@@ -323,16 +323,16 @@ static void watches_stop(void)
  * stack that __tsan_func_entry would have built. */
 static void record_access(const struct watch *w, uintptr_t a, bool write, const ucontext_t *uc)
 {
-    if (lw_tls_depth)
+    if (lw_tls.depth)
         return; /* the shim itself touched the page (a lock word next to the variable) */
     struct lw_race_thread *rt = lw_race_tls ? lw_race_tls : lw_race_thread_slow();
     if (!rt || rt->busy || rt->ignore)
         return;
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     void *buf[LW_RACE_SHADOW_DEPTH + 16];
-    lw_tls_depth = 1; /* libunwind's own locks pass straight through the shim */
+    lw_tls.depth = 1; /* libunwind's own locks pass straight through the shim */
     int n = unw_backtrace(buf, (int)(sizeof buf / sizeof buf[0]));
-    lw_tls_depth = 0;
+    lw_tls.depth = 0;
     int top = 0;
     while (top < n && (uintptr_t)buf[top] != rip)
         top++;

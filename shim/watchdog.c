@@ -194,8 +194,8 @@ static void stack_request_handler(int sig, siginfo_t *si, void *uc)
     struct lw_thread *t = lw_thread_peek();
     /* libunwind locks its own mutexes: they must pass straight through the shim. The thread
      * is blocked in a wait outside the shim, so its depth is 0 here and restored after. */
-    int depth = lw_tls_depth, cancel_state;
-    lw_tls_depth = 1;
+    int depth = lw_tls.depth, cancel_state;
+    lw_tls.depth = 1;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     if (t) {
         void *buf[LW_MAX_FRAMES + 32];
@@ -218,7 +218,7 @@ static void stack_request_handler(int sig, siginfo_t *si, void *uc)
         atomic_store(&t->blocked_stack, lw_stack_intern(frames, m, 0));
     }
     pthread_setcancelstate(cancel_state, &cancel_state);
-    lw_tls_depth = depth;
+    lw_tls.depth = depth;
     errno = saved;
 }
 
@@ -414,7 +414,7 @@ static void scan(void)
 static void *watchdog_main(void *arg)
 {
     (void)arg;
-    lw_tls_depth = 1; /* nothing this thread does is the program's: never record it */
+    lw_tls.depth = 1; /* nothing this thread does is the program's: never record it */
     unsigned period = lw_opts.deadlock_timeout_ms / 4;
     for (;;) {
         sleep_ms(period ? period : 25);
