@@ -13,6 +13,7 @@
 #define FIRST_BLOCK ((size_t)64 << 10)
 #define MAX_BLOCK ((size_t)4 << 20)
 #define ALIGN (alignof(max_align_t))
+#define SMALL_ALIGN ((size_t)4) /* the granule of every allocation: sizes round up to it */
 
 typedef struct block {
     struct block *prev;
@@ -33,13 +34,16 @@ lw_arena *lw_arena_new(void)
     return a;
 }
 
-void *lw_arena_alloc(lw_arena *a, size_t size)
+/* size bytes at a multiple of align (a power of two, at most ALIGN) from the top block, or
+ * from a new block when it has no room. */
+static void *arena_alloc(lw_arena *a, size_t size, size_t align)
 {
-    size_t need = (size + ALIGN - 1) & ~(ALIGN - 1);
+    size_t need = (size + SMALL_ALIGN - 1) & ~(SMALL_ALIGN - 1);
     if (need < size)
         abort(); /* wrapped: no caller asks for that much */
     block *b = a->top;
-    if (!b || b->cap - b->used < need) {
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || b->cap - at < need) {
         size_t cap = a->next_cap;
         if (cap < need)
             cap = need;
@@ -52,17 +56,28 @@ void *lw_arena_alloc(lw_arena *a, size_t size)
         b->used = 0;
         b->prev = a->top;
         a->top = b;
+        at = 0;
     }
-    void *p = b->data + b->used;
-    b->used += need;
+    void *p = b->data + at;
+    b->used = at + need;
     return p;
+}
+
+void *lw_arena_alloc(lw_arena *a, size_t size)
+{
+    return arena_alloc(a, size, ALIGN);
+}
+
+void *lw_arena_alloc_u32(lw_arena *a, size_t size)
+{
+    return arena_alloc(a, size, SMALL_ALIGN);
 }
 
 void lw_arena_undo(lw_arena *a, size_t size)
 {
-    size_t need = (size + ALIGN - 1) & ~(ALIGN - 1);
+    size_t need = (size + SMALL_ALIGN - 1) & ~(SMALL_ALIGN - 1);
     /* The block may have been fresh for this allocation: it then just stays, empty, for the
-     * next one. */
+     * next one. Padding before an aligned allocation stays used: a few bytes, harmless. */
     if (a && a->top && a->top->used >= need)
         a->top->used -= need;
 }

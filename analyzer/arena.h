@@ -17,6 +17,10 @@ lw_arena *lw_arena_new(void);
 /* size bytes aligned for any object, valid until lw_arena_free; size 0 gives a valid pointer. */
 void *lw_arena_alloc(lw_arena *a, size_t size);
 
+/* size bytes aligned for an array of uint32_t (or of structs of them, as lw_held): no padding
+ * between consecutive such allocations, where lw_arena_alloc would round each to max_align_t. */
+void *lw_arena_alloc_u32(lw_arena *a, size_t size);
+
 /* Gives back the last allocation of `size` bytes (it must be the latest one). */
 void lw_arena_undo(lw_arena *a, size_t size);
 

@@ -111,7 +111,20 @@ typedef struct lo_graph {
     size_t tmp_cap;
     occ *ctx_occs; /* the occurrences of one context */
     size_t ctx_occs_cap;
+    /* Per lock id below n_props: the LP_* answers of lock_rules.h for that id, worked out once
+     * (each context asks them of every lock it names); ids at or past n_props ask lock_rules.h
+     * directly. single[id] is the pool offset of the interned gate set {id}, 0 until made. */
+    uint8_t *props;
+    uint32_t *single;
+    size_t n_props;
+    size_t empty_off; /* pool offset of the interned empty gate set, 0 until made */
 } lo_graph;
+
+#define MATRIX_MAX_LOCKS ((size_t)1024)
+
+#define LP_COUNTS 1u /* lw_lock_counts_for_order */
+#define LP_SHARE 2u  /* lw_rwlock_readers_share */
+#define LP_WANTED 4u /* the lock ends an edge lo_classes wants (set by lo_classes only) */
 
 /* --- gate sets ---------------------------------------------------------------------------- */
 
@@ -343,6 +356,66 @@ static void pool_push(lo_graph *g, uint32_t v)
     g->pool[g->pool_n++] = v;
 }
 
+/*
+ * Fills the per-lock property table over ids [0, top), top the largest lock id defined plus 1,
+ * when ids are dense enough that the table is no bigger than a few bytes per lock (the recorder
+ * numbers locks from 1 upwards); otherwise leaves it empty and every question goes to
+ * lock_rules.h. The answers are the same either way: the table only caches them.
+ */
+static void lo_props(lo_graph *g)
+{
+    uint64_t top = 0;
+    for (size_t i = 0; i < g->p->n_locks; i++)
+        if (g->p->locks[i].id >= top)
+            top = (uint64_t)g->p->locks[i].id + 1;
+    if (top == 0 || top > 4 * (uint64_t)g->p->n_locks + 4096)
+        return;
+    g->n_props = (size_t)top;
+    g->props = xcalloc(g->n_props, sizeof *g->props);
+    g->single = xcalloc(g->n_props, sizeof *g->single);
+    for (size_t id = 0; id < g->n_props; id++) {
+        uint32_t l = (uint32_t)id;
+        g->props[id] =
+            (uint8_t)((lw_lock_counts_for_order(g->p, l) ? LP_COUNTS : 0) |
+                      (lw_rwlock_readers_share(lw_process_lock(g->p, l)) ? LP_SHARE : 0));
+    }
+}
+
+static bool lock_counts(const lo_graph *g, uint32_t id)
+{
+    if (id < g->n_props)
+        return (g->props[id] & LP_COUNTS) != 0;
+    return lw_lock_counts_for_order(g->p, id);
+}
+
+static uint32_t lock_share(const lo_graph *g, uint32_t id)
+{
+    if (id < g->n_props)
+        return (g->props[id] & LP_SHARE) != 0;
+    return lw_rwlock_readers_share(lw_process_lock(g->p, id));
+}
+
+/* Pool offset of the interned gate set {id} (n == 1) or {} (n == 0), made on first use. The
+ * cache returns what intern_set would: the first interning of a set fixes its offset. */
+static size_t small_set(lo_graph *g, uint32_t n, uint32_t id)
+{
+    size_t *cached = n == 0 ? &g->empty_off : NULL;
+    if (n == 1 && id < g->n_props && g->single[id])
+        return g->single[id];
+    if (cached && *cached)
+        return *cached;
+    pool_push(g, n);
+    size_t off = g->pool_n;
+    if (n == 1)
+        pool_push(g, id);
+    off = intern_set(g, off);
+    if (cached)
+        *cached = off;
+    else if (id < g->n_props)
+        g->single[id] = (uint32_t)off; /* intern_set keeps offsets below 4 G */
+    return off;
+}
+
 /* Sorts a context's held references; held lists are short, so insertion sort beats qsort. */
 static void sort_refs(struct held_ref *r, uint32_t n)
 {
@@ -366,7 +439,7 @@ static size_t context_occs(lo_graph *g, size_t ci)
     if (c->n_held == 0 || !c->held)
         return 0;
     /* A signalling semaphore gives no edges, neither acquired nor held (lock_rules.h). */
-    if (!lw_lock_counts_for_order(g->p, c->lock_id))
+    if (!lock_counts(g, c->lock_id))
         return 0;
     if (c->n_held > g->tmp_cap) {
         g->tmp_cap = c->n_held;
@@ -376,33 +449,43 @@ static size_t context_occs(lo_graph *g, size_t ci)
     struct held_ref *r = g->tmp;
     uint32_t n_r = 0;
     for (uint32_t i = 0; i < c->n_held; i++)
-        if (lw_lock_counts_for_order(g->p, c->held[i].lock_id))
+        if (lock_counts(g, c->held[i].lock_id))
             r[n_r++] = (struct held_ref){c->held[i].lock_id, i};
-    sort_refs(r, n_r);
+    if (n_r == 0)
+        return 0;
 
     /* The gate set: distinct held locks some entry of which holds them exclusively (a read
      * hold excludes no other reader, so it serialises nothing). Stored as [n, ids...]. */
-    pool_push(g, 0);
-    size_t off = g->pool_n;
+    size_t off;
     uint32_t set_n = 0;
     bool to_held = false;
-    for (uint32_t i = 0; i < n_r;) {
-        uint32_t j = i;
-        bool gates = false;
-        for (; j < n_r && r[j].lock == r[i].lock; j++)
-            gates = gates || lw_held_can_gate(c->held[r[j].idx].flags);
-        if (gates) {
-            pool_push(g, r[i].lock);
-            set_n++;
-            if (r[i].lock == c->lock_id)
-                to_held = true;
+    if (n_r == 1) {
+        /* The common case (one lock held): a set of at most one lock, interned once. */
+        set_n = lw_held_can_gate(c->held[r[0].idx].flags) ? 1 : 0;
+        to_held = set_n && r[0].lock == c->lock_id;
+        off = small_set(g, set_n, r[0].lock);
+    } else {
+        sort_refs(r, n_r);
+        pool_push(g, 0);
+        off = g->pool_n;
+        for (uint32_t i = 0; i < n_r;) {
+            uint32_t j = i;
+            bool gates = false;
+            for (; j < n_r && r[j].lock == r[i].lock; j++)
+                gates = gates || lw_held_can_gate(c->held[r[j].idx].flags);
+            if (gates) {
+                pool_push(g, r[i].lock);
+                set_n++;
+                if (r[i].lock == c->lock_id)
+                    to_held = true;
+            }
+            i = j;
         }
-        i = j;
+        g->pool[off - 1] = set_n;
+        off = intern_set(g, off);
     }
-    g->pool[off - 1] = set_n;
-    off = intern_set(g, off);
     uint32_t to_read = (c->acq_flags & LW_ACQ_READ) != 0;
-    uint32_t share = lw_rwlock_readers_share(lw_process_lock(g->p, c->lock_id));
+    uint32_t share = lock_share(g, c->lock_id);
     /* One occurrence per distinct held lock, from its outermost (first) acquisition. */
     size_t n = 0;
     for (uint32_t i = 0; i < n_r; i++) {
@@ -471,33 +554,49 @@ static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
 {
     memset(g, 0, sizeof *g);
     g->p = p;
+    lo_props(g);
     htab seen = {0}; /* (edge index << 32 | thread): pairs already counted */
+    /* With few locks (ids below MATRIX_MAX_LOCKS, a table of at most 4 MiB), edges are found
+     * through a from x to matrix of 1 + edge index (0: none yet) rather than the hash table;
+     * an edge with a larger id, possible only when ids are sparse or many, takes the table.
+     * Either way each edge is found the same way every time, so both give the same edges. */
+    size_t n_mat = g->n_props <= MATRIX_MAX_LOCKS ? g->n_props : 0;
+    uint32_t *mat = n_mat ? xcalloc(n_mat * n_mat, sizeof *mat) : NULL;
     for (size_t ci = 0; p->contexts && ci < p->n_contexts; ci++) {
         size_t n = context_occs(g, ci);
         size_t w = ctx_weight(&p->contexts[ci]);
         for (size_t i = 0; i < n; i++) {
             const occ *o = &g->ctx_occs[i];
-            uint64_t k = edge_key(o->from, o->to);
-            h_reserve(&g->edge_ix);
-            hslot *s = h_find(&g->edge_ix, k, NULL, NULL);
-            if (!s->used) {
+            uint32_t *cell =
+                o->from < n_mat && o->to < n_mat ? &mat[o->from * n_mat + o->to] : NULL;
+            hslot *s = NULL;
+            if (!cell) {
+                uint64_t k = edge_key(o->from, o->to);
+                h_reserve(&g->edge_ix);
+                s = h_find(&g->edge_ix, k, NULL, NULL);
+            }
+            if (cell ? *cell == 0 : !s->used) {
                 if (g->n_edges == g->edges_cap) {
                     g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 256;
                     g->edges = xreallocarray(g->edges, g->edges_cap, sizeof *g->edges);
                 }
-                if (g->n_edges >= UINT32_MAX)
+                if (g->n_edges >= UINT32_MAX - 1)
                     abort(); /* more edges than lock-id pairs */
-                h_put(&g->edge_ix, s, k, (uint32_t)g->n_edges);
+                if (cell)
+                    *cell = (uint32_t)g->n_edges + 1;
+                else
+                    h_put(&g->edge_ix, s, edge_key(o->from, o->to), (uint32_t)g->n_edges);
                 g->edges[g->n_edges++] = (ledge){.from = o->from, .to = o->to, .best = *o};
             }
-            ledge *e = &g->edges[s->val];
+            size_t ei = cell ? *cell - 1 : s->val;
+            ledge *e = &g->edges[ei];
             e->n_occ += w;
             /* Strictly smaller only: among equals the earliest context stays, as the first in
              * (class, context) order would. */
             if (class_cmp(g, o, &e->best) < 0)
                 e->best = *o;
             if (count_threads) {
-                uint64_t tk = (uint64_t)s->val << 32 | o->thread;
+                uint64_t tk = (uint64_t)ei << 32 | o->thread;
                 h_reserve(&seen);
                 hslot *t = h_find(&seen, tk, NULL, NULL);
                 if (!t->used) {
@@ -508,6 +607,7 @@ static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
         }
     }
     h_free(&seen);
+    free(mat);
     if (g->n_edges)
         qsort(g->edges, g->n_edges, sizeof *g->edges, ledge_cmp);
     index_edges(g);
@@ -553,7 +653,15 @@ static void lo_classes(lo_graph *g)
 {
     htab ix = {0};
     size_t *counts = NULL, counts_cap = 0;
+    /* A context gives occurrences ending at its own lock only: one whose lock ends no wanted
+     * edge is skipped before its held list is read. */
+    for (size_t e = 0; e < g->n_edges; e++)
+        if (g->edges[e].wanted && g->edges[e].to < g->n_props)
+            g->props[g->edges[e].to] |= LP_WANTED;
     for (size_t ci = 0; g->p->contexts && ci < g->p->n_contexts; ci++) {
+        uint32_t to = g->p->contexts[ci].lock_id;
+        if (to < g->n_props && !(g->props[to] & LP_WANTED))
+            continue;
         size_t n = context_occs(g, ci);
         size_t w = ctx_weight(&g->p->contexts[ci]);
         for (size_t i = 0; i < n; i++) {
@@ -638,6 +746,8 @@ static void lo_free(lo_graph *g)
     h_free(&g->edge_ix);
     free(g->tmp);
     free(g->ctx_occs);
+    free(g->props);
+    free(g->single);
     memset(g, 0, sizeof *g);
 }
 

@@ -50,9 +50,18 @@ typedef struct reader {
     struct ctx_slot *ctx_slots;
     size_t ctx_mask;  /* slots - 1; 0 with no table yet */
     size_t ctx_first; /* contexts[ctx_first ..] are in the set */
+    /* Records merged into a context of the set since it was last emptied, and how many records
+     * still to keep as they come without probing the set (see ctx_grow): in a log of distinct
+     * contexts the probe, a cache miss that finds nothing, is a quarter of the read. */
+    size_t ctx_hits;
+    size_t ctx_skip;
 } reader;
 
 #define CTX_SET_MAX_SLOTS ((size_t)1 << 16)
+/* A full set that merged fewer than 1 record in CTX_SKIP_RATIO stops the probing for
+ * CTX_SKIP_FACTOR times as many records as it saw. */
+#define CTX_SKIP_RATIO 8
+#define CTX_SKIP_FACTOR 7
 
 /* One slot of the context set: idx is 1 + the position in p->contexts (0: empty); tag is the
  * top half of the context's hash, to skip most unequal contexts without touching them. */
@@ -221,6 +230,15 @@ static struct ctx_slot *ctx_find(reader *r, const lw_context *c, uint64_t h)
 static void ctx_grow(reader *r)
 {
     if (r->ctx_mask + 1 >= CTX_SET_MAX_SLOTS) {
+        /* Few repeats among the last records (a recorder writes a context once per segment,
+         * so a log of many segments has none): keep the next records unprobed, a bounded
+         * number of them. Merging only saves memory, analyses group equal contexts anyway;
+         * what this can cost is at most CTX_SKIP_FACTOR times the contexts the set held, kept
+         * twice, before the next full set looks again. */
+        size_t distinct = r->p->n_contexts - r->ctx_first;
+        if (r->ctx_hits * CTX_SKIP_RATIO < distinct)
+            r->ctx_skip = (distinct + r->ctx_hits) * CTX_SKIP_FACTOR;
+        r->ctx_hits = 0;
         memset(r->ctx_slots, 0, (r->ctx_mask + 1) * sizeof *r->ctx_slots);
         r->ctx_first = r->p->n_contexts;
         return;
@@ -236,6 +254,15 @@ static void ctx_grow(reader *r)
         *s = (struct ctx_slot){(uint32_t)i + 1, (uint32_t)(h >> 32)};
     }
 }
+
+/* push() for the context array. */
+static void *push_contexts(reader *r)
+{
+    lw_process *p = r->p;
+    return push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof *p->contexts);
+}
+
+_Static_assert(_Alignof(lw_held) <= 4, "held lists come from lw_arena_alloc_u32");
 
 static void read_context(reader *r, const lw_iter_item *it)
 {
@@ -258,7 +285,7 @@ static void read_context(reader *r, const lw_iter_item *it)
     size_t held_bytes = (size_t)rec.n_held * sizeof *c.held;
     if (rec.n_held) {
         /* lw_record_check_body proved n_held entries fit in the record. */
-        c.held = lw_arena_alloc(p->held_arena, held_bytes);
+        c.held = lw_arena_alloc_u32(p->held_arena, held_bytes);
         const uint8_t *src = it->data + sizeof rec;
         for (uint32_t i = 0; i < rec.n_held; i++) {
             struct lw_held_entry e;
@@ -269,22 +296,30 @@ static void read_context(reader *r, const lw_iter_item *it)
     /* Slot indices are 32-bit; past that (a log no recorder writes) contexts are kept as they
      * come, which is still correct, only larger. */
     if (p->n_contexts >= UINT32_MAX - 1) {
-        *(lw_context *)push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof c) = c;
+        *(lw_context *)push_contexts(r) = c;
         return;
     }
-    if (r->ctx_mask == 0 || (p->n_contexts - r->ctx_first + 1) * 4 > (r->ctx_mask + 1) * 3)
-        ctx_grow(r);
+    if (!r->ctx_skip &&
+        (r->ctx_mask == 0 || (p->n_contexts - r->ctx_first + 1) * 4 > (r->ctx_mask + 1) * 3))
+        ctx_grow(r); /* may start an unprobed stretch, with this record */
+    if (r->ctx_skip) {
+        *(lw_context *)push_contexts(r) = c;
+        if (--r->ctx_skip == 0)
+            r->ctx_first = p->n_contexts; /* the set, emptied, holds none of these */
+        return;
+    }
     uint64_t h = context_hash(&c);
     struct ctx_slot *s = ctx_find(r, &c, h);
     if (s->idx) {
         lw_context *old = &p->contexts[s->idx - 1];
         if (old->count < UINT32_MAX)
             old->count++;
+        r->ctx_hits++;
         if (rec.n_held)
             lw_arena_undo(p->held_arena, held_bytes);
         return;
     }
-    *(lw_context *)push(&p->contexts, &p->n_contexts, &r->cap_contexts, sizeof c) = c;
+    *(lw_context *)push_contexts(r) = c;
     *s = (struct ctx_slot){(uint32_t)p->n_contexts, (uint32_t)(h >> 32)};
 }
 
@@ -642,6 +677,7 @@ static void read_end(reader *r)
     free(r->ctx_slots);
     r->ctx_slots = NULL;
     r->ctx_mask = 0;
+    r->ctx_skip = 0;
     resolve_threads(r);
     resolve_lock_like(r->p);
     lw_rebuild_killed_deadlock(r->p);
@@ -668,7 +704,12 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
  * recorder that trims a live log cannot SIGBUS us, and a file that shrinks while being read
  * just ends earlier, exactly as if it had been that short.
  */
-#define WINDOW_BYTES ((size_t)8 << 20) /* more than LW_MAX_HEADER_SIZE: the header fits */
+/* At least LW_MAX_HEADER_SIZE, so that the header fits. No bigger: the window is copied into
+ * by pread and then parsed, and a window that fits in the L2 cache is parsed from there (8 MiB
+ * cost 10 % more time on a log of distinct contexts). A chunk larger than the window gets a
+ * window of its own size (window_need). */
+#define WINDOW_BYTES ((size_t)1 << 20)
+_Static_assert(WINDOW_BYTES >= LW_MAX_HEADER_SIZE, "the first window holds any valid header");
 
 typedef struct window {
     int fd;
@@ -729,8 +770,8 @@ static int read_stream(window *w, const char *path, lw_process *out, char *err, 
         out->exit_status = -1;
         return -1;
     }
-    /* The window holds the whole file or more than any valid header: lw_iter_init's checks
-     * against the length come out as they would on the whole file. */
+    /* The window holds the whole file or at least as much as any valid header: lw_iter_init's
+     * checks against the length come out as they would on the whole file. */
     if (read_begin(&r, &iter, w->buf, w->len, path, out, err, errlen) < 0)
         return -1;
     const size_t unit = iter.hdr.chunk_size;

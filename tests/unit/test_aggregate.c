@@ -240,12 +240,57 @@ static void test_stream_matches_buffer(void **state)
     lw_lb_free(b);
 }
 
+/*
+ * A long run of distinct contexts (as a recorder writes for a program of many segments) stops
+ * the reader probing its set for a while: records are then kept as they come, so repeats in
+ * that stretch stay apart, and merging resumes after it. Either way every record is counted
+ * once and the lock-order analysis finds what it finds on the log without the run and repeats.
+ */
+#define DISTINCT_RUN 60000u /* more than the set holds (49,152) */
+#define REPEAT_RUN 400000u  /* more than the unprobed stretch (7 x 49,152) */
+static void test_distinct_run_stops_probing(void **state)
+{
+    (void)state;
+    lw_log_builder *big = abba_log(1, 1u << 20), *small = abba_log(1, 1u << 20);
+    /* Thread 2 takes B under A once per segment: one distinct context each. */
+    struct lw_held_entry ha = {.lock_id = 1, .stack_id = 1};
+    for (uint32_t i = 1; i <= DISTINCT_RUN; i++)
+        lw_lb_context(big, 2, i, 2, 0, 2, &ha, 1);
+    for (uint32_t i = 0; i < REPEAT_RUN; i++)
+        lw_lb_context(big, 2, 7, 2, 0, 2, &ha, 1);
+    lw_process pb, ps;
+    read_built(big, &pb);
+    read_built(small, &ps);
+    size_t total = 0;
+    for (size_t i = 0; i < pb.n_contexts; i++)
+        total += pb.contexts[i].count;
+    assert_int_equal(total, 2 + DISTINCT_RUN + REPEAT_RUN);
+    /* Some repeats were kept apart (the unprobed stretch), the rest merged again. */
+    assert_true(pb.n_contexts > 2 + DISTINCT_RUN + 1000);
+    assert_true(pb.n_contexts < 2 + DISTINCT_RUN + REPEAT_RUN);
+    assert_true(pb.contexts[pb.n_contexts - 1].count > 1000);
+
+    lw_findings fb = {0}, fsm = {0};
+    assert_int_equal(lw_analyze_lock_order(&pb, NULL, &fb, NULL), 1);
+    assert_int_equal(lw_analyze_lock_order(&ps, NULL, &fsm, NULL), 1);
+    assert_int_equal(fb.items[0].harmless, fsm.items[0].harmless);
+    for (size_t i = 0; i < 2; i++)
+        assert_same_edge(&fb.items[0].edges[i], &fsm.items[0].edges[i]);
+    lw_findings_free(&fb);
+    lw_findings_free(&fsm);
+    lw_process_free(&pb);
+    lw_process_free(&ps);
+    lw_lb_free(big);
+    lw_lb_free(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identical_contexts_collapse),
         cmocka_unit_test(test_different_contexts_stay_apart),
         cmocka_unit_test(test_stream_matches_buffer),
+        cmocka_unit_test(test_distinct_run_stops_probing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

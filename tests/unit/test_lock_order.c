@@ -15,6 +15,8 @@
 
 #include "finding.h"
 #include "lock_order.h"
+#include "lock_rules.h"
+#include "log_reader.h"
 
 /* A process under construction; contexts own their held arrays. */
 typedef struct builder {
@@ -380,6 +382,76 @@ static void test_too_few_threads(void **state)
     builder_free(&b);
 }
 
+/*
+ * Lock kinds read through the per-lock table (ids dense and below 1024: also the edge matrix),
+ * through the table alone (dense ids past 1024) and through lock_rules.h (sparse ids): the same
+ * findings each way. A/B is a real inversion; B/C is gated by G; A/R closes only through a
+ * read acquisition meeting a read hold of a reader-preferring rwlock (cannot block); the
+ * signalling semaphore S gives no edge, so S/C is no cycle at all.
+ */
+static void kinds_scenario(uint32_t base, uint32_t stride)
+{
+    enum { A, B, C, G, S, R, N };
+    uint32_t id[N];
+    for (int i = 0; i < N; i++)
+        id[i] = base + (uint32_t)i * stride;
+    builder b = {0};
+    with_siblings(&b, 2);
+    b.p.locks = calloc(N, sizeof *b.p.locks);
+    b.p.n_locks = N;
+    for (int i = 0; i < N; i++)
+        b.p.locks[i] = (lw_lock){.id = id[i], .kind = LW_LOCK_MUTEX};
+    b.p.locks[S].kind = LW_LOCK_SEMAPHORE;
+    b.p.locks[R].kind = LW_LOCK_RWLOCK;
+    b.p.locks[R].flags = LW_RWLOCK_PREFER_READER;
+    lw_process_build_index(&b.p);
+    ctx(&b, 2, 0, id[B], 0, HELD(id[A]));
+    ctx(&b, 3, 0, id[A], 0, HELD(id[B]));
+    ctx(&b, 2, 0, id[C], 0, HELD(id[G], id[B]));
+    ctx(&b, 3, 0, id[B], 0, HELD(id[G], id[C]));
+    ctx(&b, 2, 0, id[C], 0, HELD(id[S]));
+    ctx(&b, 3, 0, id[S], 0, HELD(id[C]));
+    ctx(&b, 2, 0, id[R], LW_ACQ_READ, HELD(id[A]));
+    ctx(&b, 3, 0, id[A], 0, HELD(id[R]));
+    b.p.contexts[b.p.n_contexts - 1].held[0].flags = LW_ACQ_READ;
+
+    lw_findings fs;
+    analyze(&b, &fs);
+    assert_int_equal(fs.n, 3);
+    assert_int_equal(lw_findings_count_real(&fs), 1);
+    for (size_t i = 0; i < fs.n; i++) {
+        const lw_finding *f = &fs.items[i];
+        assert_int_equal(f->n_locks, 2);
+        bool ab = f->locks[0] == id[A] && f->locks[1] == id[B];
+        bool bc = f->locks[0] == id[B] && f->locks[1] == id[C];
+        bool ar = f->locks[0] == id[A] && f->locks[1] == id[R];
+        assert_true(ab || bc || ar);
+        assert_int_equal(f->harmless, !ab);
+        if (bc) {
+            assert_int_equal(f->edges[0].n_gates, 1);
+            assert_int_equal(f->edges[0].gates[0], id[G]);
+        }
+    }
+    lw_findings_free(&fs);
+
+    lw_lock_edges es;
+    lw_lock_order_edges(&b.p, &es);
+    assert_int_equal(es.n, 8); /* A>B B>A G>B G>C B>C C>B A>R R>A; none with S */
+    lw_lock_edges_free(&es);
+
+    b.p.threads = NULL; /* static */
+    b.p.n_threads = 0;
+    lw_process_free(&b.p); /* hand-built: frees each held array */
+}
+
+static void test_lock_kinds_any_ids(void **state)
+{
+    (void)state;
+    kinds_scenario(1, 1);        /* dense and small: kind table and edge matrix */
+    kinds_scenario(2001, 1);     /* dense, past the matrix: kind table alone */
+    kinds_scenario(1u << 30, 7); /* sparse: lock_rules.h for every question */
+}
+
 static void test_kind_names(void **state)
 {
     (void)state;
@@ -408,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_no_cycle),
         cmocka_unit_test(test_two_cycles_and_limits),
         cmocka_unit_test(test_too_few_threads),
+        cmocka_unit_test(test_lock_kinds_any_ids),
         cmocka_unit_test(test_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
