@@ -228,7 +228,10 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
      * whole slow path: stack and lockset interning). The entry is claimed by CAS against what
      * the scan saw, so of two threads choosing the same entry one fails and checks again; then
      * the cell is read again after a full fence, so of two threads storing into different
-     * entries at least one sees the other's (Dekker-style). Either way the race is not lost. */
+     * entries at least one sees the other's (Dekker-style). Either way the race is not lost
+     * between two checks made here. The same-thread paths in tsan_abi.c store without CAS (the
+     * window that leaves is described there): when one overwrote our entry, the re-read finds
+     * its word there instead of ours and checks against it. */
     uint64_t expected = seen[idx];
     if (!atomic_compare_exchange_strong(&c->e[idx].word, &expected, word))
         return false;
@@ -236,7 +239,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     atomic_thread_fence(memory_order_seq_cst);
     for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
         uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
-        if ((int)i == idx || !w || w == seen[i])
+        if (!w || w == ((int)i == idx ? word : seen[i]))
             continue;
         uint32_t es = (uint32_t)(w >> 16) & 0xffff, ec = (uint32_t)(w >> 32);
         if (es == slot || es == LW_RACE_SLOT_BENIGN || !(w & mask) ||

@@ -9,7 +9,8 @@
  * The fast path below is the only code on every access: one TLS load, one first-level shadow
  * load, and a compare against the four entries of the granule's cell. It returns when this
  * thread already recorded a covering access in its current epoch. A cell holding only this
- * thread's entries is refreshed here too (access_own); anything else goes to race_shadow.c.
+ * thread's entries is updated here too (upgrade_own, refresh_own); anything else goes to
+ * race_shadow.c.
  */
 #include "race_internal.h"
 
@@ -33,117 +34,163 @@ static inline __attribute__((always_inline)) struct lw_race_thread *race_thread(
 }
 
 /*
- * The same-thread path, tried when the fast path misses: every non-empty entry of the cell is
- * this thread's. Then no other thread's access can conflict, and check_granule would do nothing
- * but store this access with the one-frame stack of pc and the current lockset; after each
- * synchronisation (a new epoch) that is the fate of every granule of thread-private memory, so
- * doing it here, without the slow path's call chain, errno save and memory fence, is what makes
- * private data cheap. The entry is chosen exactly as check_granule chooses it, so the read/write
- * flags (and with them the read-then-write detection) and the sites are the same. Anything else
- * returns false and goes to the slow path, which then redoes the whole check: the runtime busy
- * or ignoring, an empty cell (a first touch needs the TLS check), another thread's or a benign
- * entry, a lockset or pc not yet interned (interning allocates), a lost CAS.
+ * The same-thread paths, taken when the fast path misses and no entry of the cell is another
+ * thread's (or a benign one): then no other thread's access can conflict, and check_granule
+ * would do nothing but store this access with the one-frame stack of pc and the current lockset.
+ * After each synchronisation (a new epoch) that is the fate of every granule of thread-private
+ * memory, so doing it inline, without the slow path's call chain, errno save and memory fence,
+ * is what makes private data cheap. The entry is chosen as check_granule chooses it, so the
+ * read/write flags (and with them the read-then-write detection) and the sites are the same.
+ * Anything else goes to the slow path, which redoes the whole check: the runtime busy or
+ * ignoring, an empty cell (a first touch needs the TLS check), a lockset or pc not yet interned
+ * (interning allocates).
+ *
+ * The entry is written with two plain (relaxed) stores: no CAS, no fence, no reading back. Such
+ * a cell is, in the common case, memory no other thread touches; a locked CAS and a re-read of
+ * the cell per refresh cost more than everything else this path does, and a plain re-read after
+ * our stores would not narrow the window below (x86 lets those loads pass our own buffered
+ * stores). What another thread u's concurrent check_granule on the same cell (CAS, full fence,
+ * read the cell again) can miss is only a pair of accesses that overlap in time, within the
+ * window from our loads of the cell to our stores becoming visible (tens of nanoseconds):
+ *  - u stores into another entry: if u re-reads the cell before our store is visible and we
+ *    read it before u's store was, neither compares with the other now. Both entries stay in
+ *    the cell: the next access of either thread to the granule compares with the other's (ours
+ *    then finds u's entry and takes the slow path);
+ *  - u stores into the entry we overwrite (it replaced or evicted our older entry): if our
+ *    store lands first u's CAS fails and u checks again; if u's lands first ours overwrites it,
+ *    and u's re-read (which compares its own entry too, see check_granule) finds ours unless it
+ *    is not visible yet: then u's access is forgotten.
+ * That is the window TSan's racy shadow stores have on every access; here only a granule private
+ * to this thread until then is exposed. Races on shared granules keep check_granule's
+ * CAS-and-fence protocol, which never loses one. A signal handler's access between our loads
+ * and our store can be overwritten the same way (same thread: only the handler's record is lost).
  */
-static __attribute__((noinline)) bool access_own(struct lw_race_thread *rt,
-                                                 struct lw_shadow_cell *c, uintptr_t addr,
-                                                 uintptr_t size, uint64_t wflag, uintptr_t pc)
+
+/* The one-frame stack id of pc if it is cached and this thread may record with its current
+ * lockset (interned); else 0. */
+static inline __attribute__((always_inline)) uint32_t own_pc_stack(struct lw_race_thread *rt,
+                                                                   uintptr_t pc)
 {
-    if (rt->busy || rt->ignore || !rt->lockset_valid)
-        return false;
     uint32_t pci = (uint32_t)(pc >> 1) & (LW_RACE_PC_CACHE - 1);
-    if (rt->pc_cache_pc[pci] != pc || !rt->pc_cache_id[pci])
+    if (LW_UNLIKELY(rt->busy | rt->ignore | !rt->lockset_valid) ||
+        LW_UNLIKELY(rt->pc_cache_pc[pci] != pc))
+        return 0;
+    return rt->pc_cache_id[pci];
+}
+
+/*
+ * A write to exactly the bytes this thread read in this epoch (x = f(x)): check_granule's "own"
+ * case turns that read's entry into a read-then-write one with the write's site; so does this.
+ * The lockset is still the entry's: it changes only with a lock operation, which starts a new
+ * epoch.
+ */
+static inline __attribute__((always_inline)) bool upgrade_own(struct lw_race_thread *rt,
+                                                              struct lw_shadow_cell *c,
+                                                              unsigned idx, uint64_t w,
+                                                              uintptr_t pc)
+{
+    uint32_t stack = own_pc_stack(rt, pc);
+    if (LW_UNLIKELY(!stack))
         return false;
-    const uint64_t mask = ((((uint64_t)1 << size) - 1) << (addr & 7));
-    const uint32_t slot = rt->slot, clock = rt->vc[slot];
-    const bool write = wflag != 0;
-    int own = -1, replace = -1, empty = -1, own_old = -1;
-    bool any = false;
-    uint64_t seen[LW_SHADOW_ENTS];
-    for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
-        uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
-        seen[i] = w;
-        if (!w) {
-            if (empty < 0)
-                empty = (int)i;
-            continue;
-        }
-        if (((uint32_t)(w >> 16) & 0xffff) != slot)
-            return false;
-        any = true;
-        uint64_t em = w & 0xff;
-        if ((uint32_t)(w >> 32) == clock) {
-            if (em == mask)
-                own = (int)i;
-        } else if ((em & ~mask) == 0 && (write || !(w & LW_SH_WRITE)) && replace < 0) {
-            replace = (int)i;
-        } else if (own_old < 0) {
-            own_old = (int)i;
-        }
-    }
-    if (!any)
-        return false; /* nothing recorded here yet */
-    /* The same choice as check_granule's (no other thread's entry, so nothing to evict first). */
-    uint64_t flags = write ? LW_SH_WRITE : LW_SH_READ;
-    int idx;
-    if (own >= 0) {
-        if (!write)
-            return true; /* a read merged into this epoch's write: keep the write's site */
-        idx = own;
-        flags |= seen[idx] & (LW_SH_WRITE | LW_SH_READ);
-    } else if (replace >= 0) {
-        idx = replace;
-    } else if (empty >= 0) {
-        idx = empty;
-    } else if (own_old >= 0) {
-        idx = own_old;
-    } else {
-        idx = (int)((clock ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1));
-    }
-    uint64_t word = ((uint64_t)clock << 32) | ((uint64_t)slot << 16) | flags | mask;
-    uint64_t expected = seen[idx];
-    if (!atomic_compare_exchange_strong(&c->e[idx].word, &expected, word))
-        return false;
-    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)rt->pc_cache_id[pci] << 32) | rt->lockset_id,
+    atomic_store_explicit(&c->e[idx].word, (w & ~LW_SH_FULLSTACK) | LW_SH_WRITE,
                           memory_order_relaxed);
-    /* Another thread may have stored into another entry meanwhile. check_granule pairs its CAS
-     * with a seq_cst fence before reading the cell again; here the CAS and the loads are
-     * seq_cst themselves, which gives the same guarantee against a concurrent check_granule or
-     * access_own (of two stores into different entries, at least one thread sees the other's)
-     * without the cost of a fence. A new entry of another thread: let the slow path check the
-     * access again, against it (our entry is then this epoch's own one and is merged). */
-    for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
-        uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_seq_cst);
-        if ((int)i != idx && w != seen[i] && w && ((uint32_t)(w >> 16) & 0xffff) != slot) {
-            lw_race_access_slow(rt, addr, size, wflag, pc);
-            break;
+    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | rt->lockset_id,
+                          memory_order_relaxed);
+    return true;
+}
+
+/* Any other access not covered by an entry of this epoch: a new entry, at index idx (chosen by
+ * access_fast as check_granule would). */
+static inline __attribute__((always_inline)) bool refresh_own(struct lw_race_thread *rt,
+                                                              struct lw_shadow_cell *c,
+                                                              unsigned idx, uint64_t word,
+                                                              uintptr_t pc)
+{
+    uint32_t stack = own_pc_stack(rt, pc);
+    if (LW_UNLIKELY(!stack))
+        return false;
+    atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
+    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | rt->lockset_id,
+                          memory_order_relaxed);
+    return true;
+}
+
+/*
+ * The access hook, inlined into every __tsan_* function. The fast path is a TLS load, the
+ * first-level shadow load and one pass over the granule's four entries: it returns when an entry
+ * of this thread and epoch covers the access (bytes and, for a write, the write flag). The same
+ * pass classifies the entries for the same-thread paths above (another thread's present? the
+ * read this write upgrades? empty, older, superseded ones?). False: take the slow path.
+ */
+static inline __attribute__((always_inline)) bool
+access_fast(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t wflag, uintptr_t pc)
+{
+    if (LW_LIKELY((addr & 7) + size <= 8 && !(addr >> LW_SHADOW_ADDR_BITS))) {
+        struct lw_shadow_cell *b = atomic_load_explicit(
+            &lw_shadow_l1[addr >> LW_SHADOW_BLOCK_SHIFT], memory_order_acquire);
+        if (LW_LIKELY(b != NULL)) {
+            struct lw_shadow_cell *c = &b[(addr >> 3) & (LW_SHADOW_CELLS - 1)];
+            uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7), need = mask | wflag;
+            const uint64_t key = rt->epoch_key;
+            /* An older entry with a bit here is not superseded: other bytes, or (for a read) a
+             * write. */
+            const uint64_t rmask = (0xff & ~mask) | (wflag ? 0 : LW_SH_WRITE);
+            /* One bit per entry: empty, ours from an older epoch, and of those the ones this
+             * access supersedes (same or fewer bytes; a read supersedes only a read). */
+            unsigned empty = 0, old = 0, repl = 0, same = LW_SHADOW_ENTS;
+            bool foreign = false;
+            uint64_t same_w = 0;
+#pragma GCC unroll 4
+            for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
+                uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
+                uint64_t t = w ^ key;
+                if (!(t & LW_SH_EPOCH_MASK)) {
+                    if ((w & need) == need)
+                        return true;
+                    if (wflag && (w & 0xff) == mask) {
+                        same = i; /* this epoch's read of these bytes; this is a write */
+                        same_w = w;
+                    }
+                } else if (!w) {
+                    empty |= 1u << i;
+                } else if (t & 0xffff0000u) {
+                    foreign = true; /* another thread's or a benign entry */
+                } else {
+                    old |= 1u << i;
+                    if (!(w & rmask))
+                        repl |= 1u << i;
+                }
+            }
+            if (foreign || empty == (1u << LW_SHADOW_ENTS) - 1)
+                return false; /* the slow path: compare, or a first touch (TLS check) */
+            if (same < LW_SHADOW_ENTS)
+                return upgrade_own(rt, c, same, same_w, pc);
+            /* check_granule's choice with no other thread's entry: one this access supersedes,
+             * an empty one, any older one of ours, else (four of this epoch) evict one. */
+            unsigned pick = repl ? repl : empty ? empty : old;
+            unsigned idx = pick ? (unsigned)__builtin_ctz(pick)
+                                : (unsigned)(((key >> 32) ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1));
+            return refresh_own(rt, c, idx, key | (wflag ? LW_SH_WRITE : LW_SH_READ) | mask, pc);
         }
     }
-    return true;
+    return false;
+}
+
+/* Out of line, so that the inlined fast path needs no call setup of its own. */
+static __attribute__((noinline, cold)) void
+access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t wflag, uintptr_t pc)
+{
+    if (rt)
+        lw_race_access_slow(rt, addr, size, wflag, pc);
 }
 
 static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr_t size,
                                                          uint64_t wflag, uintptr_t pc)
 {
     struct lw_race_thread *rt = race_thread();
-    if (LW_UNLIKELY(!rt))
+    if (LW_LIKELY(rt) && LW_LIKELY(access_fast(rt, addr, size, wflag, pc)))
         return;
-    if (LW_LIKELY((addr & 7) + size <= 8 && !(addr >> LW_SHADOW_ADDR_BITS))) {
-        struct lw_shadow_cell *b = atomic_load_explicit(
-            &lw_shadow_l1[addr >> LW_SHADOW_BLOCK_SHIFT], memory_order_acquire);
-        if (LW_LIKELY(b != NULL)) {
-            struct lw_shadow_cell *c = &b[(addr >> 3) & (LW_SHADOW_CELLS - 1)];
-            uint64_t need = ((((uint64_t)1 << size) - 1) << (addr & 7)) | wflag;
-            uint64_t key = rt->epoch_key;
-            for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
-                uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
-                if ((w & LW_SH_EPOCH_MASK) == key && (w & need) == need)
-                    return;
-            }
-            if (access_own(rt, c, addr, size, wflag, pc))
-                return;
-        }
-    }
-    lw_race_access_slow(rt, addr, size, wflag, pc);
+    access_slow(rt, addr, size, wflag, pc);
 }
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))
