@@ -9,7 +9,7 @@
  * The fast path below is the only code on every access: one TLS load, one first-level shadow
  * load, and a compare against the four entries of the granule's cell. It returns when this
  * thread already recorded a covering access in its current epoch. A cell holding only this
- * thread's entries is updated here too (upgrade_own, refresh_own); anything else goes to
+ * thread's entries is updated here too (store_own); anything else goes to
  * race_shadow.c.
  */
 #include "race_internal.h"
@@ -78,33 +78,14 @@ static inline __attribute__((always_inline)) uint32_t own_pc_stack(struct lw_rac
     return rt->pc_cache_id[pci];
 }
 
-/*
- * A write to exactly the bytes this thread read in this epoch (x = f(x)): check_granule's "own"
- * case turns that read's entry into a read-then-write one with the write's site; so does this.
- * The lockset is still the entry's: it changes only with a lock operation, which starts a new
- * epoch.
- */
-static inline __attribute__((always_inline)) bool upgrade_own(struct lw_race_thread *rt,
-                                                              struct lw_shadow_cell *c,
-                                                              unsigned idx, uint64_t w,
-                                                              uintptr_t pc)
-{
-    uint32_t stack = own_pc_stack(rt, pc);
-    if (LW_UNLIKELY(!stack))
-        return false;
-    atomic_store_explicit(&c->e[idx].word, (w & ~LW_SH_FULLSTACK) | LW_SH_WRITE,
-                          memory_order_relaxed);
-    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | rt->lockset_id,
-                          memory_order_relaxed);
-    return true;
-}
-
-/* Any other access not covered by an entry of this epoch: a new entry, at index idx (chosen by
- * access_fast as check_granule would). */
-static inline __attribute__((always_inline)) bool refresh_own(struct lw_race_thread *rt,
-                                                              struct lw_shadow_cell *c,
-                                                              unsigned idx, uint64_t word,
-                                                              uintptr_t pc)
+/* Stores this thread's entry word at index idx of c (chosen by access_fast as check_granule
+ * would), with the one-frame stack of pc and the current lockset: a new entry for an access not
+ * covered by one of this epoch, or the upgrade of this epoch's read of the same bytes to a
+ * read-then-write one (x = f(x)), as check_granule's "own" case does. The upgrade keeps the
+ * read's lockset: it changes only with a lock operation, which starts a new epoch. */
+static inline __attribute__((always_inline)) bool store_own(struct lw_race_thread *rt,
+                                                            struct lw_shadow_cell *c, unsigned idx,
+                                                            uint64_t word, uintptr_t pc)
 {
     uint32_t stack = own_pc_stack(rt, pc);
     if (LW_UNLIKELY(!stack))
@@ -164,13 +145,13 @@ access_fast(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t 
             if (foreign || empty == (1u << LW_SHADOW_ENTS) - 1)
                 return false; /* the slow path: compare, or a first touch (TLS check) */
             if (same < LW_SHADOW_ENTS)
-                return upgrade_own(rt, c, same, same_w, pc);
+                return store_own(rt, c, same, (same_w & ~LW_SH_FULLSTACK) | LW_SH_WRITE, pc);
             /* check_granule's choice with no other thread's entry: one this access supersedes,
              * an empty one, any older one of ours, else (four of this epoch) evict one. */
             unsigned pick = repl ? repl : empty ? empty : old;
             unsigned idx = pick ? (unsigned)__builtin_ctz(pick)
                                 : (unsigned)(((key >> 32) ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1));
-            return refresh_own(rt, c, idx, key | (wflag ? LW_SH_WRITE : LW_SH_READ) | mask, pc);
+            return store_own(rt, c, idx, key | (wflag ? LW_SH_WRITE : LW_SH_READ) | mask, pc);
         }
     }
     return false;
