@@ -34,6 +34,7 @@
 
 #include "cycles.h"
 #include "lock_rules.h"
+#include "log_reader.h"
 #include "thread_order.h"
 #include "xalloc.h"
 
@@ -43,18 +44,26 @@
 #define PROCESS_BUDGET ((size_t)300000000)  /* candidate checks for all cycles of a process */
 #define FLOOR_BUDGET ((size_t)10000)        /* per search once PROCESS_BUDGET is spent */
 
-/* One occurrence of an edge: context ctx's held entry `held` -> the context's lock. */
+/*
+ * One occurrence of an edge: context ctx's held entry `held` -> the context's lock. It carries
+ * what a finding shows of its context (the stacks, the flags), because the context itself may
+ * be gone: a log over the reader's context budget is walked again from the file
+ * (lw_process_each_context), one context at a time.
+ */
 typedef struct occ {
     uint32_t from, to;
     uint32_t thread, seq;
-    uint32_t is_try;
     uint32_t n_gates;
-    uint32_t from_read;     /* the held lock was taken for reading (LW_ACQ_READ) */
-    uint32_t to_read;       /* the lock was acquired for reading */
-    uint32_t readers_share; /* lock_rules.h: `to` is a reader-preferring rwlock */
-    size_t ctx;
+    uint8_t is_try;
+    uint8_t from_read;     /* the held lock was taken for reading (LW_ACQ_READ) */
+    uint8_t to_read;       /* the lock was acquired for reading */
+    uint8_t readers_share; /* lock_rules.h: `to` is a reader-preferring rwlock */
+    uint32_t from_stack;   /* the held entry's acquisition stack */
+    uint32_t to_stack;     /* the context's acquisition stack */
+    uint32_t acq_flags;    /* the context's acquisition flags */
     uint32_t held;
     uint32_t set_n; /* the context's distinct held locks: pool[set_off .. set_off + set_n) */
+    size_t ctx;     /* the context's ordinal in the walk */
     size_t set_off;
 } occ;
 
@@ -432,10 +441,9 @@ static void sort_refs(struct held_ref *r, uint32_t n)
     }
 }
 
-/* The occurrences of context ci, into g->ctx_occs; returns how many. */
-static size_t context_occs(lo_graph *g, size_t ci)
+/* The occurrences of context c, the ci-th of the walk, into g->ctx_occs; returns how many. */
+static size_t context_occs(lo_graph *g, const lw_context *c, size_t ci)
 {
-    const lw_context *c = &g->p->contexts[ci];
     if (c->n_held == 0 || !c->held)
         return 0;
     /* A signalling semaphore gives no edges, neither acquired nor held (lock_rules.h). */
@@ -503,7 +511,10 @@ static size_t context_occs(lo_graph *g, size_t ci)
             .n_gates = set_n - (from_gates ? 1 : 0) - (to_held ? 1 : 0),
             .from_read = (c->held[r[i].idx].flags & LW_ACQ_READ) != 0,
             .to_read = to_read,
-            .readers_share = share,
+            .readers_share = (uint8_t)share,
+            .from_stack = c->held[r[i].idx].stack_id,
+            .to_stack = c->stack_id,
+            .acq_flags = c->acq_flags,
             .ctx = ci,
             .held = r[i].idx,
             .set_n = set_n,
@@ -545,6 +556,69 @@ static void index_edges(lo_graph *g)
     }
 }
 
+/* State of lo_build's walk over the contexts. */
+struct build_walk {
+    lo_graph *g;
+    bool count_threads;
+    htab seen; /* (edge index << 32 | thread): pairs already counted */
+    uint32_t *mat;
+    size_t n_mat;
+};
+
+/* Adds context c (the ci-th of the walk) to the edges. */
+static void build_add(struct build_walk *b, const lw_context *c, size_t ci)
+{
+    lo_graph *g = b->g;
+    size_t n = context_occs(g, c, ci);
+    size_t w = ctx_weight(c);
+    size_t n_mat = b->n_mat;
+    for (size_t i = 0; i < n; i++) {
+        const occ *o = &g->ctx_occs[i];
+        uint32_t *cell = o->from < n_mat && o->to < n_mat ? &b->mat[o->from * n_mat + o->to] : NULL;
+        hslot *s = NULL;
+        if (!cell) {
+            uint64_t k = edge_key(o->from, o->to);
+            h_reserve(&g->edge_ix);
+            s = h_find(&g->edge_ix, k, NULL, NULL);
+        }
+        if (cell ? *cell == 0 : !s->used) {
+            if (g->n_edges == g->edges_cap) {
+                g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 256;
+                g->edges = xreallocarray(g->edges, g->edges_cap, sizeof *g->edges);
+            }
+            if (g->n_edges >= UINT32_MAX - 1)
+                abort(); /* more edges than lock-id pairs */
+            if (cell)
+                *cell = (uint32_t)g->n_edges + 1;
+            else
+                h_put(&g->edge_ix, s, edge_key(o->from, o->to), (uint32_t)g->n_edges);
+            g->edges[g->n_edges++] = (ledge){.from = o->from, .to = o->to, .best = *o};
+        }
+        size_t ei = cell ? *cell - 1 : s->val;
+        ledge *e = &g->edges[ei];
+        e->n_occ += w;
+        /* Strictly smaller only: among equals the earliest context stays, as the first in
+         * (class, context) order would. A walk of every record (a log read again) meets the
+         * same earliest context first: a repeat comes after the record it repeats. */
+        if (class_cmp(g, o, &e->best) < 0)
+            e->best = *o;
+        if (b->count_threads) {
+            uint64_t tk = (uint64_t)ei << 32 | o->thread;
+            h_reserve(&b->seen);
+            hslot *t = h_find(&b->seen, tk, NULL, NULL);
+            if (!t->used) {
+                h_put(&b->seen, t, tk, 0);
+                e->n_threads++;
+            }
+        }
+    }
+}
+
+static void build_cb(const lw_context *c, size_t ci, void *arg)
+{
+    build_add(arg, c, ci);
+}
+
 /*
  * Reads p's contexts into the distinct edges, each with its occurrence count and its best
  * occurrence, in one pass over the (distinct) contexts with hash lookups: no per-occurrence
@@ -555,59 +629,20 @@ static void lo_build(lo_graph *g, const lw_process *p, bool count_threads)
     memset(g, 0, sizeof *g);
     g->p = p;
     lo_props(g);
-    htab seen = {0}; /* (edge index << 32 | thread): pairs already counted */
+    struct build_walk b = {.g = g, .count_threads = count_threads};
     /* With few locks (ids below MATRIX_MAX_LOCKS, a table of at most 4 MiB), edges are found
      * through a from x to matrix of 1 + edge index (0: none yet) rather than the hash table;
      * an edge with a larger id, possible only when ids are sparse or many, takes the table.
      * Either way each edge is found the same way every time, so both give the same edges. */
-    size_t n_mat = g->n_props <= MATRIX_MAX_LOCKS ? g->n_props : 0;
-    uint32_t *mat = n_mat ? xcalloc(n_mat * n_mat, sizeof *mat) : NULL;
-    for (size_t ci = 0; p->contexts && ci < p->n_contexts; ci++) {
-        size_t n = context_occs(g, ci);
-        size_t w = ctx_weight(&p->contexts[ci]);
-        for (size_t i = 0; i < n; i++) {
-            const occ *o = &g->ctx_occs[i];
-            uint32_t *cell =
-                o->from < n_mat && o->to < n_mat ? &mat[o->from * n_mat + o->to] : NULL;
-            hslot *s = NULL;
-            if (!cell) {
-                uint64_t k = edge_key(o->from, o->to);
-                h_reserve(&g->edge_ix);
-                s = h_find(&g->edge_ix, k, NULL, NULL);
-            }
-            if (cell ? *cell == 0 : !s->used) {
-                if (g->n_edges == g->edges_cap) {
-                    g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 256;
-                    g->edges = xreallocarray(g->edges, g->edges_cap, sizeof *g->edges);
-                }
-                if (g->n_edges >= UINT32_MAX - 1)
-                    abort(); /* more edges than lock-id pairs */
-                if (cell)
-                    *cell = (uint32_t)g->n_edges + 1;
-                else
-                    h_put(&g->edge_ix, s, edge_key(o->from, o->to), (uint32_t)g->n_edges);
-                g->edges[g->n_edges++] = (ledge){.from = o->from, .to = o->to, .best = *o};
-            }
-            size_t ei = cell ? *cell - 1 : s->val;
-            ledge *e = &g->edges[ei];
-            e->n_occ += w;
-            /* Strictly smaller only: among equals the earliest context stays, as the first in
-             * (class, context) order would. */
-            if (class_cmp(g, o, &e->best) < 0)
-                e->best = *o;
-            if (count_threads) {
-                uint64_t tk = (uint64_t)ei << 32 | o->thread;
-                h_reserve(&seen);
-                hslot *t = h_find(&seen, tk, NULL, NULL);
-                if (!t->used) {
-                    h_put(&seen, t, tk, 0);
-                    e->n_threads++;
-                }
-            }
-        }
-    }
-    h_free(&seen);
-    free(mat);
+    b.n_mat = g->n_props <= MATRIX_MAX_LOCKS ? g->n_props : 0;
+    b.mat = b.n_mat ? xcalloc(b.n_mat * b.n_mat, sizeof *b.mat) : NULL;
+    if (p->ctx_source)
+        lw_process_each_context(p, NULL, build_cb, &b); /* a changed file: it warned, go on */
+    else
+        for (size_t ci = 0; p->contexts && ci < p->n_contexts; ci++)
+            build_add(&b, &p->contexts[ci], ci);
+    h_free(&b.seen);
+    free(b.mat);
     if (g->n_edges)
         qsort(g->edges, g->n_edges, sizeof *g->edges, ledge_cmp);
     index_edges(g);
@@ -644,6 +679,60 @@ static int occ_index_cmp(const void *x, const void *y, void *arg)
     return occ_cmp(&g->occs[*(const size_t *)x], &g->occs[*(const size_t *)y], arg);
 }
 
+/* State of lo_classes's walk over the contexts. */
+struct class_walk {
+    lo_graph *g;
+    htab ix; /* class hash -> index in g->occs */
+    size_t *counts, counts_cap;
+};
+
+/* Adds the occurrences of context c (the ci-th of the walk) on wanted edges to their classes. */
+static void class_add(struct class_walk *cw, const lw_context *c, size_t ci)
+{
+    lo_graph *g = cw->g;
+    size_t n = context_occs(g, c, ci);
+    size_t w = ctx_weight(c);
+    for (size_t i = 0; i < n; i++) {
+        const occ *o = &g->ctx_occs[i];
+        hslot *es = h_find(&g->edge_ix, edge_key(o->from, o->to), NULL, NULL);
+        if (!es->used || !g->edges[es->val].wanted)
+            continue;
+        uint64_t h = class_hash(g, o);
+        h_reserve(&cw->ix);
+        struct class_probe q = {g, o};
+        hslot *s = h_find(&cw->ix, h, class_eq, &q);
+        if (!s->used) {
+            if (g->n_occs == g->occs_cap) {
+                g->occs_cap = g->occs_cap ? g->occs_cap * 2 : 256;
+                g->occs = xreallocarray(g->occs, g->occs_cap, sizeof *g->occs);
+            }
+            if (g->n_occs >= cw->counts_cap) {
+                cw->counts_cap = g->occs_cap;
+                cw->counts = xreallocarray(cw->counts, cw->counts_cap, sizeof *cw->counts);
+            }
+            if (g->n_occs >= UINT32_MAX)
+                abort();
+            h_put(&cw->ix, s, h, (uint32_t)g->n_occs);
+            cw->counts[g->n_occs] = 0;
+            g->occs[g->n_occs++] = *o;
+        }
+        cw->counts[s->val] += w;
+    }
+}
+
+static void class_cb(const lw_context *c, size_t ci, void *arg)
+{
+    class_add(arg, c, ci);
+}
+
+/* A context gives occurrences ending at its own lock only: one whose lock ends no wanted edge
+ * needs no look at its held list. */
+static bool class_want(uint32_t to, void *arg)
+{
+    const lo_graph *g = ((const struct class_walk *)arg)->g;
+    return to >= g->n_props || (g->props[to] & LP_WANTED);
+}
+
 /*
  * Groups the occurrences of the wanted edges into classes (hash by class, first context kept as
  * the representative), then orders each edge's classes by class_cmp, as the search expects.
@@ -651,47 +740,19 @@ static int occ_index_cmp(const void *x, const void *y, void *arg)
  */
 static void lo_classes(lo_graph *g)
 {
-    htab ix = {0};
-    size_t *counts = NULL, counts_cap = 0;
-    /* A context gives occurrences ending at its own lock only: one whose lock ends no wanted
-     * edge is skipped before its held list is read. */
+    struct class_walk cw = {.g = g};
     for (size_t e = 0; e < g->n_edges; e++)
         if (g->edges[e].wanted && g->edges[e].to < g->n_props)
             g->props[g->edges[e].to] |= LP_WANTED;
-    for (size_t ci = 0; g->p->contexts && ci < g->p->n_contexts; ci++) {
-        uint32_t to = g->p->contexts[ci].lock_id;
-        if (to < g->n_props && !(g->props[to] & LP_WANTED))
-            continue;
-        size_t n = context_occs(g, ci);
-        size_t w = ctx_weight(&g->p->contexts[ci]);
-        for (size_t i = 0; i < n; i++) {
-            const occ *o = &g->ctx_occs[i];
-            hslot *es = h_find(&g->edge_ix, edge_key(o->from, o->to), NULL, NULL);
-            if (!es->used || !g->edges[es->val].wanted)
-                continue;
-            uint64_t h = class_hash(g, o);
-            h_reserve(&ix);
-            struct class_probe q = {g, o};
-            hslot *s = h_find(&ix, h, class_eq, &q);
-            if (!s->used) {
-                if (g->n_occs == g->occs_cap) {
-                    g->occs_cap = g->occs_cap ? g->occs_cap * 2 : 256;
-                    g->occs = xreallocarray(g->occs, g->occs_cap, sizeof *g->occs);
-                }
-                if (g->n_occs >= counts_cap) {
-                    counts_cap = g->occs_cap;
-                    counts = xreallocarray(counts, counts_cap, sizeof *counts);
-                }
-                if (g->n_occs >= UINT32_MAX)
-                    abort();
-                h_put(&ix, s, h, (uint32_t)g->n_occs);
-                counts[g->n_occs] = 0;
-                g->occs[g->n_occs++] = *o;
-            }
-            counts[s->val] += w;
-        }
+    if (g->p->ctx_source) {
+        lw_process_each_context(g->p, class_want, class_cb, &cw); /* changed: it warned */
+    } else {
+        for (size_t ci = 0; g->p->contexts && ci < g->p->n_contexts; ci++)
+            if (class_want(g->p->contexts[ci].lock_id, &cw))
+                class_add(&cw, &g->p->contexts[ci], ci);
     }
-    h_free(&ix);
+    size_t *counts = cw.counts;
+    h_free(&cw.ix);
     if (g->n_occs == 0) {
         free(counts);
         return;
@@ -1072,14 +1133,13 @@ static bool wsearch_run(wsearch *w, const rules *r, size_t budget)
 
 static void fill_edge(const lo_graph *g, const occ *o, lw_finding_edge *fe)
 {
-    const lw_context *c = &g->p->contexts[o->ctx];
     fe->from_lock = o->from;
     fe->to_lock = o->to;
     fe->thread_id = o->thread;
     fe->seq = o->seq;
-    fe->from_stack = c->held[o->held].stack_id;
-    fe->to_stack = c->stack_id;
-    fe->acq_flags = c->acq_flags;
+    fe->from_stack = o->from_stack;
+    fe->to_stack = o->to_stack;
+    fe->acq_flags = o->acq_flags;
     fe->gates = gates_copy(g, o, &fe->n_gates);
 }
 

@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "log_iter.h"
+#include "naming.h"
 #include "xalloc.h"
 
 /*
@@ -55,7 +56,46 @@ typedef struct reader {
      * contexts the probe, a cache miss that finds nothing, is a quarter of the read. */
     size_t ctx_hits;
     size_t ctx_skip;
+    /* The context budget (lw_read_options): what the kept contexts use (array capacity plus
+     * held lists, in bytes), and whether the budget was exceeded, after which no context is
+     * kept. SIZE_MAX for an in-memory log, which cannot be read again. */
+    size_t ctx_budget;
+    size_t ctx_bytes;
+    bool ctx_dropped;
+    /* For reading the contexts again (struct lw_ctx_source): each walk step that had CONTEXT
+     * records, and how many CONTEXT records the read saw. step_ctx_end is the file offset past
+     * the current step's last CONTEXT record (0: none yet). Only a file read records steps. */
+    bool track_steps;
+    struct ctx_step *steps;
+    size_t n_steps, cap_steps;
+    size_t step_ctx_end;
+    uint64_t n_ctx_records;
 } reader;
+
+/*
+ * Where a read found CONTEXT records: the walk step (chunk) at file offset off, whose CONTEXT
+ * records all end by off + len. Reading [off, off + len) again gives exactly those records and
+ * any others before them, but none a live recorder appended to the chunk since.
+ */
+struct ctx_step {
+    uint64_t off;
+    uint32_t len;
+};
+
+/*
+ * What it takes to read a log's contexts again (lw_process_each_context): the still open file
+ * (not its path: a file renamed or replaced since cannot mislead us), the length the read saw,
+ * the header fields the walk depends on, and the steps with CONTEXT records.
+ */
+struct lw_ctx_source {
+    int fd;
+    size_t fsize;
+    uint32_t header_size, chunk_size;
+    struct ctx_step *steps;
+    size_t n_steps;
+    uint64_t n_records;
+    bool warned; /* a walk found the file changed and said so: once per log is enough */
+};
 
 #define CTX_SET_MAX_SLOTS ((size_t)1 << 16)
 /* A full set that merged fewer than 1 record in CTX_SKIP_RATIO stops the probing for
@@ -264,8 +304,43 @@ static void *push_contexts(reader *r)
 
 _Static_assert(_Alignof(lw_held) <= 4, "held lists come from lw_arena_alloc_u32");
 
+/* Drops every kept context: the read went over its budget (see lw_read_options). */
+static void drop_contexts(reader *r)
+{
+    lw_process *p = r->p;
+    lw_arena_free(p->held_arena);
+    p->held_arena = NULL;
+    free(p->contexts);
+    p->contexts = NULL;
+    p->n_contexts = 0;
+    r->cap_contexts = 0;
+    free(r->ctx_slots);
+    r->ctx_slots = NULL;
+    r->ctx_mask = r->ctx_first = r->ctx_hits = r->ctx_skip = 0;
+    r->ctx_bytes = 0;
+    r->ctx_dropped = true;
+}
+
+/* Would keeping one more context with held_bytes of held entries go over the budget? */
+static bool over_budget(const reader *r, size_t held_bytes)
+{
+    if (r->ctx_budget == SIZE_MAX)
+        return false;
+    /* The array's next capacity, as push() would grow it: a doubling counts in full. */
+    size_t cap = r->cap_contexts;
+    if (r->p->n_contexts == cap)
+        cap = cap ? cap * 2 : 16;
+    size_t need = cap * sizeof(lw_context) + r->ctx_bytes + held_bytes;
+    return need > r->ctx_budget;
+}
+
 static void read_context(reader *r, const lw_iter_item *it)
 {
+    r->n_ctx_records++;
+    if (r->track_steps)
+        r->step_ctx_end = it->offset + it->size;
+    if (r->ctx_dropped)
+        return; /* read again when needed (lw_process_each_context) */
     struct lw_rec_context rec;
     lw_record_copy(it, &rec, sizeof rec);
     lw_process *p = r->p;
@@ -283,6 +358,12 @@ static void read_context(reader *r, const lw_iter_item *it)
     };
     /* Decoded straight into the arena; given back below if the context is a repeat. */
     size_t held_bytes = (size_t)rec.n_held * sizeof *c.held;
+    /* Checked before the repeat test: a repeat costs nothing, but finding out needs the held
+     * list decoded, and a log this large is read again anyway. */
+    if (over_budget(r, held_bytes)) {
+        drop_contexts(r);
+        return;
+    }
     if (rec.n_held) {
         /* lw_record_check_body proved n_held entries fit in the record. */
         c.held = lw_arena_alloc_u32(p->held_arena, held_bytes);
@@ -295,6 +376,7 @@ static void read_context(reader *r, const lw_iter_item *it)
     }
     /* Slot indices are 32-bit; past that (a log no recorder writes) contexts are kept as they
      * come, which is still correct, only larger. */
+    r->ctx_bytes += held_bytes; /* given back below if the context is a repeat */
     if (p->n_contexts >= UINT32_MAX - 1) {
         *(lw_context *)push_contexts(r) = c;
         return;
@@ -315,6 +397,7 @@ static void read_context(reader *r, const lw_iter_item *it)
         if (old->count < UINT32_MAX)
             old->count++;
         r->ctx_hits++;
+        r->ctx_bytes -= held_bytes;
         if (rec.n_held)
             lw_arena_undo(p->held_arena, held_bytes);
         return;
@@ -692,6 +775,7 @@ int lw_read_log_buffer(const void *buf, size_t len, const char *name, lw_process
     lw_log_iter iter;
     if (read_begin(&r, &iter, buf, len, name, out, err, errlen) < 0)
         return -1;
+    r.ctx_budget = SIZE_MAX; /* the caller's buffer is gone by the time analyses run */
     read_items(&r, &iter, name);
     read_end(&r);
     return 0;
@@ -761,10 +845,49 @@ static int window_need(window *w, size_t off, size_t n, const char *path, char *
     return window_fill(w, off, n > WINDOW_BYTES ? n : WINDOW_BYTES, path, err, errlen);
 }
 
-static int read_stream(window *w, const char *path, lw_process *out, char *err, size_t errlen)
+/* Records the step at off if it had CONTEXT records (see struct ctx_step). */
+static void note_step(reader *r, size_t off)
+{
+    if (!r->step_ctx_end)
+        return;
+    struct ctx_step *s = push(&r->steps, &r->n_steps, &r->cap_steps, sizeof *s);
+    s->off = off;
+    s->len = (uint32_t)(r->step_ctx_end - off); /* within one chunk: below 4 GiB */
+    r->step_ctx_end = 0;
+}
+
+/*
+ * After a read that dropped its contexts: hands the open file and the steps over to
+ * out->ctx_source and returns true; otherwise frees the steps and returns false (the caller
+ * then closes the file).
+ */
+static bool keep_source(reader *r, const window *w, const lw_log_iter *iter)
+{
+    if (!r->ctx_dropped) {
+        free(r->steps);
+        r->steps = NULL;
+        return false;
+    }
+    struct lw_ctx_source *s = xcalloc(1, sizeof *s);
+    s->fd = w->fd;
+    s->fsize = w->fsize;
+    s->header_size = iter->hdr.header_size;
+    s->chunk_size = iter->hdr.chunk_size;
+    s->steps = r->steps;
+    s->n_steps = r->n_steps;
+    s->n_records = r->n_ctx_records;
+    r->steps = NULL;
+    r->p->ctx_source = s;
+    return true;
+}
+
+/* Reads a file through w; *kept_fd is set when out->ctx_source took over w->fd. */
+static int read_stream(window *w, const char *path, size_t budget, lw_process *out, bool *kept_fd,
+                       char *err, size_t errlen)
 {
     reader r;
     lw_log_iter iter;
+    *kept_fd = false;
     if (window_fill(w, 0, WINDOW_BYTES, path, err, errlen) < 0) {
         memset(out, 0, sizeof *out);
         out->exit_status = -1;
@@ -774,6 +897,8 @@ static int read_stream(window *w, const char *path, lw_process *out, char *err, 
      * checks against the length come out as they would on the whole file. */
     if (read_begin(&r, &iter, w->buf, w->len, path, out, err, errlen) < 0)
         return -1;
+    r.ctx_budget = budget;
+    r.track_steps = budget != SIZE_MAX;
     const size_t unit = iter.hdr.chunk_size;
     size_t off = iter.hdr.header_size;
     while (off < w->fsize) {
@@ -803,17 +928,39 @@ static int read_stream(window *w, const char *path, lw_process *out, char *err, 
         iter.len = off - w->base + avail;
         iter.in_chunk = false;
         read_items(&r, &iter, path);
+        note_step(&r, off);
         size_t next = w->base + iter.next_unit;
         off = next > off ? next : off + avail; /* always progress */
     }
     read_end(&r);
+    *kept_fd = keep_source(&r, w, &iter);
     return 0;
 fail:
     read_end(&r);
+    free(r.steps);
     return -1;
 }
 
-int lw_read_log_file(const char *path, lw_process *out, char *err, size_t errlen)
+/* The context budget: opt's, else LOCKWATCH_ANALYZER_CONTEXT_BUDGET, else the default. */
+static size_t context_budget(const lw_read_options *opt)
+{
+    if (opt && opt->context_budget)
+        return opt->context_budget;
+    /* For tests, which force small logs through the read-again path: a plain decimal byte
+     * count; anything else is ignored. */
+    const char *env = getenv("LOCKWATCH_ANALYZER_CONTEXT_BUDGET");
+    if (env && *env >= '0' && *env <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && errno == 0 && v > 0 && v <= SIZE_MAX)
+            return (size_t)v;
+    }
+    return LW_CONTEXT_BUDGET_DEFAULT;
+}
+
+int lw_read_log_file_opts(const char *path, const lw_read_options *opt, lw_process *out, char *err,
+                          size_t errlen)
 {
     window w = {.fd = -1};
     if (lw_open_log_file(path, &w.fd, &w.fsize, err, errlen) < 0) {
@@ -822,10 +969,159 @@ int lw_read_log_file(const char *path, lw_process *out, char *err, size_t errlen
         return -1;
     }
     (void)posix_fadvise(w.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    int rc = read_stream(&w, path, out, err, errlen);
+    bool kept_fd;
+    int rc = read_stream(&w, path, context_budget(opt), out, &kept_fd, err, errlen);
     free(w.buf);
-    close(w.fd);
+    if (!kept_fd)
+        close(w.fd);
     return rc;
+}
+
+int lw_read_log_file(const char *path, lw_process *out, char *err, size_t errlen)
+{
+    return lw_read_log_file_opts(path, NULL, out, err, errlen);
+}
+
+void lw_ctx_source_free(struct lw_ctx_source *s)
+{
+    if (!s)
+        return;
+    close(s->fd);
+    free(s->steps);
+    free(s);
+}
+
+/* Warns, once per log, that its contexts could not all be read again: one line, the path
+ * sanitised as every message quoting a log's path is. */
+static void replay_warn(const lw_process *p, const char *why)
+{
+    if (p->ctx_source->warned)
+        return;
+    p->ctx_source->warned = true;
+    fputs("lockwatch: warning: ", stderr);
+    lw_fputs_sanitized(p->log_path ? p->log_path : "log", stderr);
+    fprintf(stderr, ": changed since it was read (%s); its lock-order findings may be incomplete\n",
+            why);
+}
+
+/* One walk of a log's contexts (replay_contexts). */
+struct replay {
+    lw_context_want want;
+    lw_context_fn fn;
+    void *arg;
+    lw_held *held; /* the current context's held list */
+    size_t held_cap;
+    size_t seen; /* CONTEXT records met (wanted or not) */
+};
+
+/*
+ * Walks the records of one step, b[0, n) holding the chunk header and then records, as far as
+ * they are well-formed: the checks of log_iter.c's record walk that a CONTEXT record's decoding
+ * relies on (check byte, size, bounds, held count), without its item bookkeeping. On the file
+ * the first read saw, the step holds only records that read accepted, so both walks meet the
+ * same CONTEXT records; on a changed file this stops at the first record it cannot trust.
+ */
+static void replay_step(struct replay *rp, const uint8_t *b, size_t n)
+{
+    struct lw_chunk_header ch;
+    if (n < sizeof ch)
+        return;
+    memcpy(&ch, b, sizeof ch);
+    if (ch.magic != LW_CHUNK_MAGIC)
+        return;
+    for (size_t pos = sizeof ch; n - pos >= sizeof(struct lw_record_header);) {
+        struct lw_record_header h;
+        memcpy(&h, b + pos, sizeof h);
+        /* An unpublished (zero) header fails the check byte too. */
+        if (h.check != LW_RECORD_CHECK(h.type) || h.size < sizeof h ||
+            h.size % LW_RECORD_ALIGN != 0 || h.size > n - pos)
+            return;
+        const uint8_t *data = b + pos;
+        pos += h.size;
+        if (h.type != LW_REC_CONTEXT)
+            continue;
+        struct lw_rec_context rec;
+        if (h.size < sizeof rec || lw_record_check_body(h.type, data, h.size) != NULL)
+            return;
+        memcpy(&rec, data, sizeof rec);
+        rp->seen++;
+        if (rp->want && !rp->want(rec.lock_id, rp->arg))
+            continue;
+        if (rec.n_held > rp->held_cap) {
+            rp->held_cap = rec.n_held;
+            rp->held = xreallocarray(rp->held, rp->held_cap, sizeof *rp->held);
+        }
+        /* lw_record_check_body proved n_held entries fit in the record. */
+        const uint8_t *src = data + sizeof rec;
+        for (uint32_t i = 0; i < rec.n_held; i++) {
+            struct lw_held_entry e;
+            memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
+            rp->held[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
+        }
+        lw_context c = {
+            .thread_id = rec.thread_id,
+            .seq = rec.seq,
+            .lock_id = rec.lock_id,
+            .acq_flags = rec.acq_flags,
+            .stack_id = rec.stack_id,
+            .flags = h.flags,
+            .n_held = rec.n_held,
+            .count = 1,
+            .held = rec.n_held ? rp->held : NULL,
+        };
+        rp->fn(&c, rp->seen - 1, rp->arg);
+    }
+}
+
+/*
+ * Reads the CONTEXT records of p's log again, step by step as the first read recorded them
+ * (see struct ctx_step), up to the length that read saw; returns -1, after one warning line,
+ * if what it finds is not what the first read saw.
+ */
+static int replay_contexts(const lw_process *p, lw_context_want want, lw_context_fn fn, void *arg)
+{
+    const struct lw_ctx_source *src = p->ctx_source;
+    window w = {.fd = src->fd, .fsize = src->fsize};
+    lw_log_iter iter;
+    char why[200];
+    /* The header again, checked as the first read checked it: the walk depends on it. */
+    if (window_fill(&w, 0, WINDOW_BYTES, "", why, sizeof why) < 0 ||
+        lw_iter_init(&iter, w.buf, w.len, why, sizeof why) < 0 ||
+        iter.hdr.header_size != src->header_size || iter.hdr.chunk_size != src->chunk_size) {
+        replay_warn(p, "header changed or unreadable");
+        free(w.buf);
+        return -1;
+    }
+    struct replay rp = {.want = want, .fn = fn, .arg = arg};
+    int rc = 0;
+    for (size_t i = 0; i < src->n_steps && rc == 0; i++) {
+        const struct ctx_step *st = &src->steps[i];
+        /* The file may have shrunk since (fsize then drops): every step must still be whole. */
+        if (st->off >= w.fsize || window_need(&w, st->off, st->len, "", why, sizeof why) < 0 ||
+            st->off < w.base || st->off + st->len > w.base + w.len) {
+            rc = -1;
+            break;
+        }
+        replay_step(&rp, w.buf + (st->off - w.base), st->len);
+    }
+    if (rc == 0 && rp.seen != src->n_records)
+        rc = -1;
+    if (rc < 0)
+        replay_warn(p, "context records differ");
+    free(rp.held);
+    free(w.buf);
+    return rc;
+}
+
+int lw_process_each_context(const lw_process *p, lw_context_want want, lw_context_fn fn, void *arg)
+{
+    if (p->ctx_source)
+        return replay_contexts(p, want, fn, arg);
+    size_t n = p->contexts ? p->n_contexts : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!want || want(p->contexts[i].lock_id, arg))
+            fn(&p->contexts[i], i, arg);
+    return 0;
 }
 
 /* Does a directory entry look like a recorder's log, lockwatch.<something>.log? */

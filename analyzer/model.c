@@ -298,6 +298,7 @@ void lw_process_free(lw_process *p)
         for (size_t i = 0; i < p->n_contexts; i++)
             free(p->contexts[i].held);
     free(p->contexts);
+    lw_ctx_source_free(p->ctx_source);
     for (size_t i = 0; i < p->n_deadlocks; i++)
         free(p->deadlocks[i].waits);
     free(p->deadlocks);

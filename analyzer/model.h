@@ -186,7 +186,10 @@ typedef struct lw_process {
     size_t n_joins;
     lw_lock *locks;
     size_t n_locks;
-    lw_context *contexts; /* distinct contexts, in the order of their first record */
+    /* Distinct contexts, in the order of their first record. Empty when the reader dropped
+     * them (ctx_source set, see below): walk contexts with lw_process_each_context
+     * (log_reader.h), which serves both cases. */
+    lw_context *contexts;
     size_t n_contexts;
     uint64_t dropped[8];        /* indexed by enum lw_drop_reason */
     lw_wait_state *wait_states; /* each thread's last wait, one per thread */
@@ -211,6 +214,10 @@ typedef struct lw_process {
      * lw_process_free releases them all at once; when NULL (a hand-built process) each held
      * array is its own malloc block. */
     struct lw_arena *held_arena;
+    /* private: set when the log file's contexts were over the reader's memory budget: the
+     * reader then kept none of them (contexts is empty) and this says how to read them again
+     * from the file (log_reader.c). NULL when contexts holds them all. */
+    struct lw_ctx_source *ctx_source;
 } lw_process;
 
 /* A set of processes read from the logs named on a command line. */
