@@ -15,6 +15,20 @@
 
 #define LW_GLIBC_MUTEX_ROBUST 16 /* __kind bit: PTHREAD_MUTEX_ROBUST_NORMAL_NP */
 
+/* Asks for m's cache line in the exclusive state before the wrapper reads the mutex's type: on
+ * a contended mutex that read would fetch the line shared and the try's atomic right after it
+ * would have to fetch it again (a second transfer from the core that holds the lock). PREFETCHW
+ * is written out because GCC's __builtin_prefetch(p, 1) emits a read prefetch for baseline
+ * x86-64; CPUs without it execute it as a no-op. */
+static inline void lw_prefetch_for_write(const void *m)
+{
+#if defined(__x86_64__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)m));
+#else
+    __builtin_prefetch(m, 1);
+#endif
+}
+
 /* LW_LOCKF_* flags for m: type + 1 in the low bits, robust and priority-inherit bits. */
 static inline uint32_t lw_mutex_type_flags(const pthread_mutex_t *m)
 {

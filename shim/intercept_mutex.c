@@ -143,6 +143,7 @@ static __attribute__((noinline)) int lock_robust(pthread_mutex_t *m, void *ret, 
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     LW_REAL(pthread_mutex_trylock);
+    lw_prefetch_for_write(m);
     if (LW_UNLIKELY(m->__data.__kind & LW_GLIBC_MUTEX_ROBUST))
         return lock_robust(m, __builtin_return_address(0), __builtin_frame_address(0));
     int rc = lw_real_pthread_mutex_trylock(m);
