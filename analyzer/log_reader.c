@@ -334,6 +334,33 @@ static bool over_budget(const reader *r, size_t held_bytes)
     return need > r->ctx_budget;
 }
 
+/* The context a CONTEXT record describes, with held (its n_held entries) as its held list. */
+static lw_context context_of_record(const struct lw_rec_context *rec, uint8_t flags, lw_held *held)
+{
+    return (lw_context){
+        .thread_id = rec->thread_id,
+        .seq = rec->seq,
+        .lock_id = rec->lock_id,
+        .acq_flags = rec->acq_flags,
+        .stack_id = rec->stack_id,
+        .flags = flags,
+        .n_held = rec->n_held,
+        .count = 1,
+        .held = rec->n_held ? held : NULL,
+    };
+}
+
+/* Decodes the n held entries that follow a CONTEXT record's fixed part at src into out. The
+ * caller has checked the body (lw_record_check_body proves n entries fit in the record). */
+static void decode_held(const uint8_t *src, uint32_t n, lw_held *out)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct lw_held_entry e;
+        memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
+        out[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
+    }
+}
+
 static void read_context(reader *r, const lw_iter_item *it)
 {
     r->n_ctx_records++;
@@ -346,16 +373,7 @@ static void read_context(reader *r, const lw_iter_item *it)
     lw_process *p = r->p;
     if (!p->held_arena)
         p->held_arena = lw_arena_new();
-    lw_context c = {
-        .thread_id = rec.thread_id,
-        .seq = rec.seq,
-        .lock_id = rec.lock_id,
-        .acq_flags = rec.acq_flags,
-        .stack_id = rec.stack_id,
-        .flags = it->flags,
-        .n_held = rec.n_held,
-        .count = 1,
-    };
+    lw_context c = context_of_record(&rec, it->flags, NULL);
     /* Decoded straight into the arena; given back below if the context is a repeat. */
     size_t held_bytes = (size_t)rec.n_held * sizeof *c.held;
     /* Checked before the repeat test: a repeat costs nothing, but finding out needs the held
@@ -365,14 +383,8 @@ static void read_context(reader *r, const lw_iter_item *it)
         return;
     }
     if (rec.n_held) {
-        /* lw_record_check_body proved n_held entries fit in the record. */
         c.held = lw_arena_alloc_u32(p->held_arena, held_bytes);
-        const uint8_t *src = it->data + sizeof rec;
-        for (uint32_t i = 0; i < rec.n_held; i++) {
-            struct lw_held_entry e;
-            memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
-            c.held[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
-        }
+        decode_held(it->data + sizeof rec, rec.n_held, c.held);
     }
     /* Slot indices are 32-bit; past that (a log no recorder writes) contexts are kept as they
      * come, which is still correct, only larger. */
@@ -1051,24 +1063,8 @@ static void replay_step(struct replay *rp, const uint8_t *b, size_t n)
             rp->held_cap = rec.n_held;
             rp->held = xreallocarray(rp->held, rp->held_cap, sizeof *rp->held);
         }
-        /* lw_record_check_body proved n_held entries fit in the record. */
-        const uint8_t *src = data + sizeof rec;
-        for (uint32_t i = 0; i < rec.n_held; i++) {
-            struct lw_held_entry e;
-            memcpy(&e, src + (size_t)i * sizeof e, sizeof e);
-            rp->held[i] = (lw_held){e.lock_id, e.stack_id, e.flags};
-        }
-        lw_context c = {
-            .thread_id = rec.thread_id,
-            .seq = rec.seq,
-            .lock_id = rec.lock_id,
-            .acq_flags = rec.acq_flags,
-            .stack_id = rec.stack_id,
-            .flags = h.flags,
-            .n_held = rec.n_held,
-            .count = 1,
-            .held = rec.n_held ? rp->held : NULL,
-        };
+        decode_held(data + sizeof rec, rec.n_held, rp->held);
+        lw_context c = context_of_record(&rec, h.flags, rp->held);
         rp->fn(&c, rp->seen - 1, rp->arg);
     }
 }
