@@ -959,14 +959,24 @@ static size_t context_budget(const lw_read_options *opt)
     if (opt && opt->context_budget)
         return opt->context_budget;
     /* For tests, which force small logs through the read-again path: a plain decimal byte
-     * count; anything else is ignored. */
+     * count; anything else is ignored with one warning (per process). */
     const char *env = getenv("LOCKWATCH_ANALYZER_CONTEXT_BUDGET");
-    if (env && *env >= '0' && *env <= '9') {
+    if (!env)
+        return LW_CONTEXT_BUDGET_DEFAULT;
+    if (*env >= '0' && *env <= '9') {
         char *end;
         errno = 0;
         unsigned long long v = strtoull(env, &end, 10);
         if (*end == '\0' && errno == 0 && v > 0 && v <= SIZE_MAX)
             return (size_t)v;
+    }
+    static bool warned;
+    if (!warned) {
+        warned = true;
+        fprintf(stderr,
+                "lockwatch: warning: LOCKWATCH_ANALYZER_CONTEXT_BUDGET='%s' is not a positive "
+                "byte count; using the default (%zu bytes)\n",
+                env, (size_t)LW_CONTEXT_BUDGET_DEFAULT);
     }
     return LW_CONTEXT_BUDGET_DEFAULT;
 }
