@@ -90,25 +90,20 @@ static inline __attribute__((always_inline)) void lw_on_acquire(struct lw_thread
     if (LW_UNLIKELY(lw_race_on()) || !lw_lock_cache_hit(c, addr))
         goto slow;
     /* The cache entry's meta with the acquisition flags, built as one word (flags are 0 there). */
-    uint64_t meta;
-    memcpy(&meta, &c->meta, sizeof meta);
-    meta |= (uint64_t)acq_flags << 32;
+    uint64_t word;
+    memcpy(&word, &c->meta, sizeof word);
+    word |= (uint64_t)acq_flags << 32;
     uint32_t n = t->n_held;
     if (LW_UNLIKELY(n)) {
         /* The memo never holds a relock (held id == acquired id): that goes the slow way. */
-        if (n != 1 || t->memo_ids != ((uint64_t)t->held[0].lock_id | meta << 32) ||
+        if (n != 1 || t->memo_ids != ((uint64_t)t->held[0].lock_id | word << 32) ||
             t->memo_seq_flags != ((uint64_t)t->seq | (uint64_t)acq_flags << 32))
             goto slow;
     }
     t->lock_ops++;
-    struct lw_held *h = &t->held[n];
-    t->n_held = n + 1;
-    h->addr = addr;
-    memcpy(&h->meta, &meta, sizeof meta);
-    h->ret_pc = ret_pc;
-    h->frame = frame;
-    h->stack_id = 0;
-    h->recursion = 0;
+    struct lw_held_meta meta;
+    memcpy(&meta, &word, sizeof meta);
+    lw_held_push(t, addr, meta, ret_pc, frame);
     lw_leave();
     return;
 slow: /* one call site, so that the arguments only it needs are computed there */
