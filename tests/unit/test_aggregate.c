@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "finding_asserts.h"
 #include "lock_order.h"
 #include "log_builder.h"
 #include "log_reader.h"
@@ -57,18 +58,6 @@ static void read_built(lw_log_builder *b, lw_process *p)
     assert_int_equal(lw_read_log_buffer(buf, len, "t.log", p, err, sizeof err), 0);
 }
 
-static void assert_same_edge(const lw_finding_edge *a, const lw_finding_edge *b)
-{
-    assert_int_equal(a->from_lock, b->from_lock);
-    assert_int_equal(a->to_lock, b->to_lock);
-    assert_int_equal(a->thread_id, b->thread_id);
-    assert_int_equal(a->seq, b->seq);
-    assert_int_equal(a->from_stack, b->from_stack);
-    assert_int_equal(a->to_stack, b->to_stack);
-    assert_int_equal(a->acq_flags, b->acq_flags);
-    assert_int_equal(a->n_gates, b->n_gates);
-}
-
 static void test_identical_contexts_collapse(void **state)
 {
     (void)state;
@@ -95,7 +84,7 @@ static void test_identical_contexts_collapse(void **state)
     assert_int_equal(fm.items[0].n_edges, 2);
     assert_int_equal(fo.items[0].n_edges, 2);
     for (size_t i = 0; i < 2; i++)
-        assert_same_edge(&fm.items[0].edges[i], &fo.items[0].edges[i]);
+        assert_same_finding_edge(&fm.items[0].edges[i], &fo.items[0].edges[i]);
     assert_int_equal(fm.items[0].n_threads, fo.items[0].n_threads);
 
     /* The graph's per-edge summary counts every record, as before aggregation. */
@@ -109,7 +98,7 @@ static void test_identical_contexts_collapse(void **state)
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(em.items[i].n_threads, 1);
         assert_true(em.items[i].in_cycle);
-        assert_same_edge(&em.items[i].example, &eo.items[i].example);
+        assert_same_finding_edge(&em.items[i].example, &eo.items[i].example);
     }
 
     lw_lock_edges_free(&em);
@@ -275,7 +264,7 @@ static void test_distinct_run_stops_probing(void **state)
     assert_int_equal(lw_analyze_lock_order(&ps, NULL, &fsm, NULL), 1);
     assert_int_equal(fb.items[0].harmless, fsm.items[0].harmless);
     for (size_t i = 0; i < 2; i++)
-        assert_same_edge(&fb.items[0].edges[i], &fsm.items[0].edges[i]);
+        assert_same_finding_edge(&fb.items[0].edges[i], &fsm.items[0].edges[i]);
     lw_findings_free(&fb);
     lw_findings_free(&fsm);
     lw_process_free(&pb);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "finding_asserts.h"
 #include "lock_order.h"
 #include "log_builder.h"
 #include "log_reader.h"
@@ -141,20 +142,6 @@ static void read_with(const char *path, size_t budget, lw_process *p)
     assert_int_equal(lw_read_log_file_opts(path, &opt, p, err, sizeof err), 0);
 }
 
-static void assert_same_fedge(const lw_finding_edge *a, const lw_finding_edge *b)
-{
-    assert_int_equal(a->from_lock, b->from_lock);
-    assert_int_equal(a->to_lock, b->to_lock);
-    assert_int_equal(a->thread_id, b->thread_id);
-    assert_int_equal(a->seq, b->seq);
-    assert_int_equal(a->from_stack, b->from_stack);
-    assert_int_equal(a->to_stack, b->to_stack);
-    assert_int_equal(a->acq_flags, b->acq_flags);
-    assert_int_equal(a->n_gates, b->n_gates);
-    for (size_t i = 0; i < a->n_gates; i++)
-        assert_int_equal(a->gates[i], b->gates[i]);
-}
-
 static void assert_same_str(const char *a, const char *b)
 {
     if (a || b) {
@@ -183,7 +170,7 @@ static void assert_same_lock_order(const lw_process *a, const lw_process *b)
             assert_int_equal(x->threads[j], y->threads[j]);
         for (size_t j = 0; j < x->n_locks; j++) {
             assert_int_equal(x->locks[j], y->locks[j]);
-            assert_same_fedge(&x->edges[j], &y->edges[j]);
+            assert_same_finding_edge(&x->edges[j], &y->edges[j]);
         }
     }
     lw_findings_free(&fa);
@@ -200,7 +187,7 @@ static void assert_same_lock_order(const lw_process *a, const lw_process *b)
         assert_int_equal(x->n_threads, y->n_threads);
         assert_int_equal(x->only_try, y->only_try);
         assert_int_equal(x->in_cycle, y->in_cycle);
-        assert_same_fedge(&x->example, &y->example);
+        assert_same_finding_edge(&x->example, &y->example);
     }
     lw_lock_edges_free(&ea);
     lw_lock_edges_free(&eb);
