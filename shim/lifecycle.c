@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "race.h"
 #include "real.h"
 #include "shim.h"
 
@@ -79,6 +80,7 @@ static void lw_atfork_child(void)
      * child too); everything else starts afresh in a log named with the child's pid. */
     struct lw_thread *t = lw_thread_peek();
     lw_fork_collect_held(t);
+    lw_race_after_fork_child();
     lw_modules_new_log();
     lw_watchdog_after_fork();
     lw_log_reopen_in_child();

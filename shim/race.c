@@ -48,6 +48,13 @@ static void slot_lock_release(void)
     atomic_store_explicit(&slot_lock, 0, memory_order_release);
 }
 
+void lw_race_after_fork_child(void)
+{
+    atomic_store_explicit(&slot_lock, 0, memory_order_relaxed);
+    lw_race_sync_after_fork();
+    lw_race_shadow_after_fork();
+}
+
 uint32_t lw_race_slots_high(void)
 {
     return atomic_load_explicit(&slots_high, memory_order_acquire);
@@ -128,7 +135,7 @@ static struct lw_race_thread *race_thread_create(uint32_t thread_id)
     rt->thread_id = thread_id;
     rt->vc[slot] = start;
     rt->hvc[slot] = start;
-    rt->epoch_key = ((uint64_t)start << 32) | ((uint64_t)slot << 16);
+    rt->epoch_key = LW_SH_KEY(start, slot);
     rt->stack_base = (uintptr_t)__builtin_frame_address(0);
     rt->stack_low = rt->stack_base;
     lw_race_tls = rt;

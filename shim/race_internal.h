@@ -16,36 +16,100 @@
 
 /* Thread slots index the vector clocks. Slot 0 is never used (an empty shadow entry has slot 0)
  * and LW_RACE_SLOT_BENIGN marks granules annotated as intentionally racy. */
-#define LW_RACE_MAX_SLOTS 4096u
-#define LW_RACE_SLOT_BENIGN 0xffffu
+#define LW_RACE_MAX_SLOTS 4095u
+#define LW_RACE_SLOT_BENIGN 0xfffu
 #define LW_RACE_SHADOW_DEPTH 64u /* frames kept of the shadow call stack */
 #define LW_RACE_LOCKSET_MAX 8u   /* locks kept per lockset; more are counted, not listed */
 #define LW_RACE_PC_CACHE 256u    /* per-thread pc -> one-frame stack id cache */
 #define LW_RACE_LOCKSET_UNKNOWN 0xffffffffu
 
-/* A shadow entry: one access (or a read and write merged) by one thread in one epoch.
- * word = clock << 32 | slot << 16 | flags << 8 | byte mask; aux = stack id << 32 | lockset. */
-#define LW_SH_WRITE 0x100ull
-#define LW_SH_READ 0x200ull
-#define LW_SH_FULLSTACK 0x400ull /* aux's stack is the full shadow stack, not just the pc */
-#define LW_SH_EPOCH_MASK 0xffffffffffff0000ull
+/* The kind of an access passed to lw_race_access_slow: a write (else a read). */
+#define LW_RACE_WRITE 1ull
+
+/*
+ * A shadow entry: what one thread did to one granule in one epoch (between two of its
+ * synchronisations), all its accesses there merged. word = clock:32 | slot:12 | flags:4 |
+ * written bytes:8 | read bytes:8 (a byte is "read" only when read before being written in the
+ * epoch, so read & written = read-then-written); aux = stack id:32 | lockset:32 (the site kept is
+ * the latest write's, else the first read's). An entry never has an empty byte mask: a word
+ * whose two masks are 0 is either empty (0) or the pointer to an expanded cell.
+ */
+#define LW_SH_SLOT_SHIFT 20u
+#define LW_SH_FULLSTACK 0x10000ull /* aux's stack is the full shadow stack, not just the pc */
+#define LW_SH_EPOCH_MASK 0xfffffffffff00000ull /* clock and slot */
+#define LW_SH_SLOT_MASK 0xfff00000ull
+#define LW_SH_KEY(clock, slot) (((uint64_t)(clock) << 32) | ((uint64_t)(slot) << LW_SH_SLOT_SHIFT))
+#define LW_SH_SLOT(w) ((uint32_t)((w) >> LW_SH_SLOT_SHIFT) & 0xfffu)
+#define LW_SH_CLOCK(w) ((uint32_t)((w) >> 32))
+#define LW_SH_RMASK(w) ((w)&0xffull)
+#define LW_SH_WMASK(w) (((w) >> 8) & 0xffull)
+#define LW_SH_BYTES(w) (((w) | ((w) >> 8)) & 0xffull) /* read or written */
 
 struct lw_shadow_ent {
     _Atomic uint64_t word;
     _Atomic uint64_t aux;
 };
-#define LW_SHADOW_ENTS 4u
+
+/*
+ * Two-tier shadow. Every 8-byte granule has a compact cell of two entries (32 bytes): enough for
+ * memory one thread uses, whose cell holds at most this epoch's entry and one older one. When a
+ * third entry is needed (another thread's accesses, or two older ones that neither supersedes),
+ * the cell is expanded: its first word becomes LW_SH_EXPANDED_WORD(i), i the index of a
+ * four-entry cell from race_shadow.c's pool holding copies of the two, and the compact entries
+ * are no longer read. That word has the benign slot (so it never matches a thread's epoch) and
+ * no byte mask (so it is no benign entry either).
+ */
+#define LW_SHADOW_ENTS 2u
+#define LW_SHADOW_XENTS 4u
 struct lw_shadow_cell {
     struct lw_shadow_ent e[LW_SHADOW_ENTS];
 };
+struct lw_shadow_xcell {
+    struct lw_shadow_ent e[LW_SHADOW_XENTS];
+};
+#define LW_SH_EXPANDED_WORD(i) (((uint64_t)(i) << 32) | LW_SH_KEY(0, LW_RACE_SLOT_BENIGN))
+#define LW_SH_IS_EXPANDED(w) (!((w)&0xffffull) && LW_SH_SLOT(w) == LW_RACE_SLOT_BENIGN)
+/* The pool of expanded cells: chunks of LW_XCELL_CHUNK_CELLS, mapped as needed. */
+#define LW_XCELL_CHUNK_CELLS (1u << 14)
+#define LW_XCELL_CHUNKS (1u << 16)
+extern _Atomic(struct lw_shadow_xcell *) lw_xcell_chunks[LW_XCELL_CHUNKS];
+/* The expanded cell an LW_SH_EXPANDED_WORD names (the word read with acquire order). */
+static inline struct lw_shadow_xcell *lw_sh_xcell(uint64_t w)
+{
+    uint32_t i = LW_SH_CLOCK(w);
+    return atomic_load_explicit(&lw_xcell_chunks[(i / LW_XCELL_CHUNK_CELLS) % LW_XCELL_CHUNKS],
+                                memory_order_relaxed) +
+           i % LW_XCELL_CHUNK_CELLS;
+}
 
-/* Two-level shadow: l1[addr >> LW_SHADOW_BLOCK_SHIFT] points to a block of cells, one per
- * 8-byte granule, mapped on first use. */
+/* Two-level table: l1[addr >> LW_SHADOW_BLOCK_SHIFT] points to a block of compact cells, one
+ * per 8-byte granule, mapped on first use. */
 #define LW_SHADOW_BLOCK_SHIFT 20u
 #define LW_SHADOW_ADDR_BITS 47u
 #define LW_SHADOW_L1_ENTRIES (1ull << (LW_SHADOW_ADDR_BITS - LW_SHADOW_BLOCK_SHIFT))
 #define LW_SHADOW_CELLS (1u << (LW_SHADOW_BLOCK_SHIFT - 3))
 extern _Atomic(struct lw_shadow_cell *) *lw_shadow_l1;
+
+/* True if entry n makes entry o of the same thread redundant: n is not older and covers o's
+ * bytes, and its written bytes cover o's (whatever races with o races with n). */
+static inline bool lw_sh_supersedes(uint64_t n, uint64_t o)
+{
+    return LW_SH_CLOCK(n) >= LW_SH_CLOCK(o) && (LW_SH_WMASK(o) & ~LW_SH_WMASK(n)) == 0 &&
+           (LW_SH_BYTES(o) & ~LW_SH_BYTES(n)) == 0;
+}
+
+/* True if an access (mask, write) supersedes entry o of a thread whose accesses happened before
+ * it: it covers o's bytes, and it is a write or o wrote nothing. */
+static inline bool lw_sh_access_supersedes(uint64_t mask, bool write, uint64_t o)
+{
+    return (LW_SH_BYTES(o) & ~mask) == 0 && (write || !LW_SH_WMASK(o));
+}
+
+/* The entry word an access adds to this epoch's entry w of the same thread (0: a new entry). */
+static inline uint64_t lw_sh_merge(uint64_t w, uint64_t mask, bool write)
+{
+    return write ? w | (mask << 8) : w | (mask & ~LW_SH_WMASK(w));
+}
 
 struct lw_race_lock {
     uint64_t key; /* the lock's address */
@@ -53,7 +117,7 @@ struct lw_race_lock {
 };
 
 struct lw_race_thread {
-    uint64_t epoch_key; /* clock << 32 | slot << 16, compared by the fast path */
+    uint64_t epoch_key; /* LW_SH_KEY(clock, slot), compared by the fast path */
     uint32_t slot;
     uint32_t thread_id;  /* lockwatch thread id */
     uint32_t busy;       /* inside the race runtime (a signal handler's accesses are skipped) */
@@ -84,7 +148,7 @@ static inline void lw_race_tick(struct lw_race_thread *rt)
 {
     uint32_t c = ++rt->vc[rt->slot];
     rt->hvc[rt->slot] = c;
-    rt->epoch_key = ((uint64_t)c << 32) | ((uint64_t)rt->slot << 16);
+    rt->epoch_key = LW_SH_KEY(c, rt->slot);
 }
 /* Highest slot in use + 1: the length of every vector clock. */
 uint32_t lw_race_slots_high(void);
@@ -105,6 +169,8 @@ void lw_race_sync_acquire(struct lw_race_thread *rt, uint64_t key, bool lock, bo
                           bool hard_full);
 /* Frees key's clocks (a thread-create or exit key used once). */
 void lw_race_sync_drop(uint64_t key);
+/* In a forked child: frees the clock allocator's lock. */
+void lw_race_sync_after_fork(void);
 
 /* ---- race_lockset.c ---- */
 /* Interns rt's current lockset (0 when empty). */
@@ -117,9 +183,11 @@ uint32_t lw_race_lockset_keys(uint32_t id, uint64_t *keys, uint32_t max);
 
 /* ---- race_shadow.c ---- */
 bool lw_race_shadow_init(void);
-/* The access path after the fast path missed (see tsan_abi.c). flags: LW_SH_WRITE or 0. */
+/* The access path after the fast path missed (see tsan_abi.c). flags: LW_RACE_WRITE or 0. */
 void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t flags,
                          uintptr_t pc);
+/* In a forked child: frees the expanded-cell pool's lock. */
+void lw_race_shadow_after_fork(void);
 /* Marks [addr, addr+size) as intentionally racy. */
 void lw_race_shadow_benign(uintptr_t addr, uintptr_t size);
 /* Forgets every access to [lo, hi) (a dead thread's stack about to be reused). */

@@ -1,22 +1,27 @@
 /*
  * Shadow memory and the access check (race mode), the FastTrack-style heart of the detector.
- * Every 8-byte granule of application memory has a cell of four entries; an entry remembers one
- * access (or a read and a write merged) by one thread in one epoch: slot, clock, read/write,
- * which bytes, the locks held (an interned lockset) and where (a stack id). The table has two
- * levels: a first level reserved with MAP_NORESERVE and indexed by addr >> 20, and blocks of
- * cells mapped on first use, so only touched memory costs shadow pages.
+ * Every 8-byte granule of application memory has a shadow cell; an entry of the cell remembers
+ * what one thread did to the granule in one epoch: slot, clock, the bytes read and the bytes
+ * written, the locks held (an interned lockset) and where (a stack id). A granule's cell is
+ * compact (two entries) while that is enough: one thread's current and one older entry. It is
+ * expanded to four entries when more must be kept, which happens for memory that several threads
+ * touch. The table has two levels: a first level reserved with MAP_NORESERVE and indexed by
+ * addr >> 20, and blocks of compact cells mapped on first use, so only touched memory costs
+ * shadow pages; expanded cells come from a pool.
  *
  * tsan_abi.c's fast path returns when an entry of this thread and epoch already covers the
- * access. Everything else comes here: compare with the other threads' entries (a conflict is a
- * race unless the other access happened before this one), then store this access, replacing an
- * entry it supersedes. Stacks: a granule only this thread has touched stores just the access pc
- * (a cached one-frame stack); once another thread's entry is present the full shadow call
- * stack is interned, so the costly part is paid only for shared memory.
+ * access, and records accesses to cells holding only this thread's entries. Everything else
+ * comes here: compare with the other threads' entries (a conflict is a race unless the other
+ * access happened before this one), then store this access, replacing an entry it supersedes.
+ * Stacks: a granule only this thread has touched stores just the access pc (a cached one-frame
+ * stack); once another thread's entry is present the full shadow call stack is interned, so the
+ * costly part is paid only for shared memory.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "race_internal.h"
+#include "spin.h"
 
 _Atomic(struct lw_shadow_cell *) *lw_shadow_l1;
 
@@ -86,13 +91,19 @@ struct conflict {
     bool predictive;
 };
 
+/* The bytes of entry w that conflict with an access (mask, write): any it touched for a write,
+ * the ones it wrote for a read. */
+static uint64_t conflicting_bytes(uint64_t w, uint64_t mask, bool write)
+{
+    return (write ? LW_SH_BYTES(w) : LW_SH_WMASK(w)) & mask;
+}
+
 static void report_conflict(struct lw_race_thread *rt, const struct conflict *k, uintptr_t addr,
                             uint64_t mask, bool write, bool cur_rmw, uint32_t cur_stack,
                             uint32_t cur_lockset, uintptr_t pc)
 {
     uint64_t w = k->word;
-    uint32_t es = (uint32_t)(w >> 16) & 0xffff, ec = (uint32_t)(w >> 32);
-    uint64_t em = w & 0xff;
+    uint32_t es = LW_SH_SLOT(w), ec = LW_SH_CLOCK(w);
     uint32_t prev_lockset = (uint32_t)k->aux, prev_stack = (uint32_t)(k->aux >> 32);
     if (k->predictive) {
         uint64_t via = rt->via[es];
@@ -101,7 +112,11 @@ static void report_conflict(struct lw_race_thread *rt, const struct conflict *k,
             return; /* the ordering lock protects one of them: not a race in any schedule */
     }
     uintptr_t gran = addr & ~(uintptr_t)7;
-    uint64_t both = em & mask;
+    uint64_t both = conflicting_bytes(w, mask, write);
+    /* The earlier side is described by what it did to the racing bytes: a write if it wrote
+     * one of them (read first: a read-modify-write), else a read. */
+    uint64_t pw = LW_SH_WMASK(w) & both;
+    uint64_t pbytes = pw ? pw : both;
     struct lw_race_side cur = {
         .thread_id = rt->thread_id,
         .stack_id = cur_stack,
@@ -114,60 +129,145 @@ static void report_conflict(struct lw_race_thread *rt, const struct conflict *k,
     struct lw_race_side prev = {
         .thread_id = lw_race_slot_thread(es, ec),
         .stack_id = prev_stack,
-        .flags = ((w & LW_SH_WRITE) ? LW_RACE_ACC_WRITE : 0) |
-                 ((w & LW_SH_WRITE) && (w & LW_SH_READ) ? LW_RACE_ACC_RMW : 0) |
+        .flags = (pw ? LW_RACE_ACC_WRITE : 0) | ((pw & LW_SH_RMASK(w)) ? LW_RACE_ACC_RMW : 0) |
                  ((w & LW_SH_FULLSTACK) ? 0 : LW_RACE_ACC_TOP_ONLY),
         .lockset = prev_lockset,
-        .address = gran + (uintptr_t)__builtin_ctzll(em),
-        .size = (uint32_t)__builtin_popcountll(em),
+        .address = gran + (uintptr_t)__builtin_ctzll(pbytes),
+        .size = (uint32_t)__builtin_popcountll(pbytes),
         .pc = lw_stack_top(prev_stack),
     };
     lw_race_report(&cur, &prev, gran + (uintptr_t)__builtin_ctzll(both),
                    (uint32_t)__builtin_popcountll(both), k->predictive);
 }
 
+/*
+ * Expanded cells come from a pool of 1 MiB chunks and are never freed: a thread may still be
+ * reading one it found in a cell that another thread has since cleared (a dead thread's stack).
+ * A cell taken but never published (the expanding CAS lost) goes back to a free list.
+ */
+_Atomic(struct lw_shadow_xcell *) lw_xcell_chunks[LW_XCELL_CHUNKS];
+static _Atomic int xpool_lock;
+static uint32_t xpool_used;                       /* cells handed out; the next index */
+static uint32_t xpool_free[64], xpool_free_count; /* returned, never published */
+
+/* A zeroed expanded cell and its index; NULL when the pool is out of memory or indices. */
+static struct lw_shadow_xcell *xcell_take(uint32_t *index)
+{
+    struct lw_shadow_xcell *x = NULL;
+    lw_spin_lock(&xpool_lock);
+    if (xpool_free_count) {
+        *index = xpool_free[--xpool_free_count];
+        x = lw_sh_xcell(LW_SH_EXPANDED_WORD(*index));
+        memset((void *)x, 0, sizeof *x);
+    } else if (xpool_used < LW_XCELL_CHUNKS * LW_XCELL_CHUNK_CELLS) {
+        uint32_t chunk = xpool_used / LW_XCELL_CHUNK_CELLS;
+        struct lw_shadow_xcell *base =
+            atomic_load_explicit(&lw_xcell_chunks[chunk], memory_order_relaxed);
+        if (!base) {
+            base = lw_mmap_zero(LW_XCELL_CHUNK_CELLS * sizeof *base);
+            /* Release: a thread that reads the index from a cell (acquire) finds the chunk. */
+            atomic_store_explicit(&lw_xcell_chunks[chunk], base, memory_order_release);
+        }
+        if (base) {
+            *index = xpool_used++;
+            x = base + *index % LW_XCELL_CHUNK_CELLS;
+        }
+    }
+    lw_spin_unlock(&xpool_lock);
+    return x;
+}
+
+void lw_race_shadow_after_fork(void)
+{
+    atomic_store_explicit(&xpool_lock, 0, memory_order_relaxed); /* at worst a cell is leaked */
+}
+
+static void xcell_return(uint32_t index)
+{
+    lw_spin_lock(&xpool_lock);
+    if (xpool_free_count < sizeof xpool_free / sizeof *xpool_free)
+        xpool_free[xpool_free_count++] = index;
+    lw_spin_unlock(&xpool_lock);
+}
+
+/* Replaces the compact cell c, whose words the caller saw as w0 and w1, by an expanded cell
+ * holding copies of both entries. False if c changed meanwhile or no memory is left. */
+static bool expand(struct lw_shadow_cell *c, uint64_t w0, uint64_t w1)
+{
+    uint32_t index;
+    struct lw_shadow_xcell *x = xcell_take(&index);
+    if (!x)
+        return false;
+    atomic_store_explicit(&x->e[0].word, w0, memory_order_relaxed);
+    atomic_store_explicit(&x->e[0].aux, atomic_load_explicit(&c->e[0].aux, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&x->e[1].word, w1, memory_order_relaxed);
+    atomic_store_explicit(&x->e[1].aux, atomic_load_explicit(&c->e[1].aux, memory_order_relaxed),
+                          memory_order_relaxed);
+    /* Release: a thread that finds the index finds the copies. A same-thread store into the
+     * compact entry 1 after our copy is lost (the window described in tsan_abi.c). */
+    uint64_t expected = w0;
+    if (atomic_compare_exchange_strong_explicit(&c->e[0].word, &expected,
+                                                LW_SH_EXPANDED_WORD(index), memory_order_release,
+                                                memory_order_relaxed))
+        return true;
+    xcell_return(index);
+    return false;
+}
+
+/* The entries of cell c: the two compact ones, or the four of its expanded cell. */
+static struct lw_shadow_ent *cell_entries(struct lw_shadow_cell *c, unsigned *n)
+{
+    uint64_t w0 = atomic_load_explicit(&c->e[0].word, memory_order_acquire);
+    if (LW_SH_IS_EXPANDED(w0)) {
+        *n = LW_SHADOW_XENTS;
+        return lw_sh_xcell(w0)->e;
+    }
+    *n = LW_SHADOW_ENTS;
+    return c->e;
+}
+
 /* Checks and records one access inside one granule. False: the cell changed under us, check
  * again. */
 static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, uintptr_t addr,
-                          unsigned n, uint64_t wflag, uintptr_t pc)
+                          unsigned n, bool write, uintptr_t pc)
 {
     const uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
     const uint32_t slot = rt->slot, clock = rt->vc[slot];
-    const bool write = wflag != 0;
+    unsigned n_ents;
+    struct lw_shadow_ent *e = cell_entries(c, &n_ents);
+    const bool compact = n_ents == LW_SHADOW_ENTS;
     int own = -1, replace = -1, empty = -1, evict = -1, own_old = -1;
     bool shared = false, cur_rmw = false, own_seen = false;
-    struct conflict conflicts[LW_SHADOW_ENTS];
+    struct conflict conflicts[LW_SHADOW_XENTS];
     unsigned n_conflicts = 0;
 
-    uint64_t seen[LW_SHADOW_ENTS];
-    for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
-        uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
+    uint64_t seen[LW_SHADOW_XENTS];
+    for (unsigned i = 0; i < n_ents; i++) {
+        uint64_t w = atomic_load_explicit(&e[i].word, memory_order_relaxed);
         seen[i] = w;
-        if (!w) {
+        if (!w || (compact && i == 0 && LW_SH_IS_EXPANDED(w))) {
+            if (w) /* expanded since cell_entries looked: check on the expanded cell */
+                return false;
             if (empty < 0)
                 empty = (int)i;
             continue;
         }
-        uint32_t es = (uint32_t)(w >> 16) & 0xffff, ec = (uint32_t)(w >> 32);
-        uint64_t em = w & 0xff;
-        bool ew = (w & LW_SH_WRITE) != 0;
-        bool dominated = (em & ~mask) == 0 && (write || !ew); /* this access supersedes it */
+        uint32_t es = LW_SH_SLOT(w), ec = LW_SH_CLOCK(w);
+        bool dominated = lw_sh_access_supersedes(mask, write, w);
         if (es == LW_RACE_SLOT_BENIGN) {
-            if (em & mask)
+            if (LW_SH_BYTES(w) & mask)
                 return true;
             continue;
         }
         if (es == slot) {
             own_seen = true;
             if (ec == clock) {
-                if (write && (w & LW_SH_READ) && (em & mask) == mask)
+                own = (int)i;
+                if (write && (LW_SH_RMASK(w) & mask) == mask)
                     cur_rmw = true; /* read, then write, no synchronisation between */
-                if (em == mask)
-                    own = (int)i;
             } else if (dominated && replace < 0) {
                 replace = (int)i;
-            } else if (own_old < 0) {
-                own_old = (int)i;
             }
             continue;
         }
@@ -176,7 +276,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         bool hard = ordered && ec <= rt->hvc[es];
         if (hard && evict < 0)
             evict = (int)i; /* happened before this access: the first to go if space runs out */
-        if (!(em & mask) || (!write && !ew)) {
+        if (!conflicting_bytes(w, mask, write)) {
             /* Other bytes of the granule, or two reads. An earlier read that happened before
              * this one, on bytes this one covers, is superseded: whatever races with it races
              * with this read too (happens-before is transitive). */
@@ -187,13 +287,24 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         if (ordered) {
             if (!hard) /* ordered only through lock ordering */
                 conflicts[n_conflicts++] = (struct conflict){
-                    w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), true};
+                    w, atomic_load_explicit(&e[i].aux, memory_order_relaxed), true};
             else if (dominated && replace < 0)
                 replace = (int)i;
             continue;
         }
         conflicts[n_conflicts++] =
-            (struct conflict){w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), false};
+            (struct conflict){w, atomic_load_explicit(&e[i].aux, memory_order_relaxed), false};
+    }
+    /* This thread's older entries: one that another of its entries supersedes is free. */
+    for (unsigned i = 0; i < n_ents && own_old < 0 && replace < 0; i++) {
+        if (!seen[i] || LW_SH_SLOT(seen[i]) != slot || (int)i == own)
+            continue;
+        for (unsigned j = 0; j < n_ents; j++)
+            if (j != i && seen[j] && LW_SH_SLOT(seen[j]) == slot &&
+                lw_sh_supersedes(seen[j], seen[i])) {
+                own_old = (int)i;
+                break;
+            }
     }
 
     uint32_t lockset = lw_race_lockset_id(rt);
@@ -203,27 +314,39 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     if (!own_seen) /* this thread's first touch here: another thread's TLS or dead stack? */
         lw_tls_check_access(lw_thread_peek(), addr, n, write, stack);
 
-    uint64_t flags = write ? LW_SH_WRITE : LW_SH_READ;
-    if (shared)
-        flags |= LW_SH_FULLSTACK;
+    uint64_t word, aux = ((uint64_t)stack << 32) | lockset;
     int idx;
     if (own >= 0) {
         idx = own;
-        flags |= seen[idx] & (LW_SH_WRITE | LW_SH_READ);
-        if (!write)
-            return true; /* a read merged into this epoch's write: keep the write's site */
-    } else if (replace >= 0) {
-        idx = replace;
-    } else if (empty >= 0) {
-        idx = empty;
-    } else if (evict >= 0) {
-        idx = evict;
-    } else if (own_old >= 0) {
-        idx = own_old; /* this thread's older access: a race with it is likely found again */
+        word = lw_sh_merge(seen[idx], mask, write);
+        if (!write) {
+            if (word == seen[idx])
+                return true;                                               /* already covered */
+            aux = atomic_load_explicit(&e[idx].aux, memory_order_relaxed); /* keep the site */
+        } else {
+            word = (word & ~LW_SH_FULLSTACK) | (shared ? LW_SH_FULLSTACK : 0);
+        }
     } else {
-        idx = (int)((clock ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1)); /* evict one */
+        if (replace >= 0) {
+            idx = replace;
+        } else if (empty >= 0) {
+            idx = empty;
+        } else if (own_old >= 0) {
+            idx = own_old;
+        } else if (evict >= 0) {
+            idx = evict;
+        } else if (compact) {
+            /* Every entry must stay: expand the cell, then check on it (a failed expansion
+             * because the cell changed is the same retry). Without memory, evict below. */
+            if (expand(c, seen[0], seen[1]) ||
+                atomic_load_explicit(&c->e[0].word, memory_order_relaxed) != seen[0])
+                return false;
+            idx = (int)((clock ^ (addr >> 3)) & (n_ents - 1));
+        } else {
+            idx = (int)((clock ^ (addr >> 3)) & (n_ents - 1)); /* evict one */
+        }
+        word = LW_SH_KEY(clock, slot) | (write ? mask << 8 : mask) | (shared ? LW_SH_FULLSTACK : 0);
     }
-    uint64_t word = ((uint64_t)clock << 32) | ((uint64_t)slot << 16) | flags | mask;
     /* Another thread may store its access into this cell while we check (the window is the
      * whole slow path: stack and lockset interning). The entry is claimed by CAS against what
      * the scan saw, so of two threads choosing the same entry one fails and checks again; then
@@ -231,24 +354,26 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
      * entries at least one sees the other's (Dekker-style). Either way the race is not lost
      * between two checks made here. The same-thread paths in tsan_abi.c store without CAS (the
      * window that leaves is described there): when one overwrote our entry, the re-read finds
-     * its word there instead of ours and checks against it. */
+     * its word there instead of ours and checks against it. A compact cell expanded meanwhile
+     * is checked again on its expanded cell. */
     uint64_t expected = seen[idx];
-    if (!atomic_compare_exchange_strong(&c->e[idx].word, &expected, word))
+    if (!atomic_compare_exchange_strong(&e[idx].word, &expected, word))
         return false;
-    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | lockset, memory_order_relaxed);
+    atomic_store_explicit(&e[idx].aux, aux, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
-    for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
-        uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
+    if (compact && LW_SH_IS_EXPANDED(atomic_load_explicit(&c->e[0].word, memory_order_relaxed)))
+        return false;
+    for (unsigned i = 0; i < n_ents; i++) {
+        uint64_t w = atomic_load_explicit(&e[i].word, memory_order_relaxed);
         if (!w || w == ((int)i == idx ? word : seen[i]))
             continue;
-        uint32_t es = (uint32_t)(w >> 16) & 0xffff, ec = (uint32_t)(w >> 32);
-        if (es == slot || es == LW_RACE_SLOT_BENIGN || !(w & mask) ||
-            (!write && !(w & LW_SH_WRITE)))
+        uint32_t es = LW_SH_SLOT(w), ec = LW_SH_CLOCK(w);
+        if (es == slot || es == LW_RACE_SLOT_BENIGN || !conflicting_bytes(w, mask, write))
             continue;
         bool ordered = es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es];
         if (ordered && ec <= rt->hvc[es])
             continue;
-        struct conflict k = {w, atomic_load_explicit(&c->e[i].aux, memory_order_relaxed), ordered};
+        struct conflict k = {w, atomic_load_explicit(&e[i].aux, memory_order_relaxed), ordered};
         report_conflict(rt, &k, addr, mask, write, cur_rmw, stack, lockset, pc);
     }
     return true;
@@ -268,7 +393,8 @@ void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t si
         struct lw_shadow_cell *c = cell_of(addr, true);
         if (!c)
             break;
-        for (int attempt = 0; attempt < 4 && !check_granule(rt, c, addr, n, flags, pc); attempt++)
+        for (int attempt = 0;
+             attempt < 4 && !check_granule(rt, c, addr, n, flags & LW_RACE_WRITE, pc); attempt++)
             ; /* the cell changed while we checked: again (races found twice are deduplicated) */
         addr += n;
         size -= n;
@@ -287,13 +413,13 @@ void lw_race_shadow_benign(uintptr_t addr, uintptr_t size)
         if (!c)
             return;
         uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
-        for (unsigned i = 1; i < LW_SHADOW_ENTS; i++)
-            atomic_store_explicit(&c->e[i].word, 0, memory_order_relaxed);
+        /* One benign entry (an expanded cell is dropped: benign granules are never checked). */
+        atomic_store_explicit(&c->e[1].word, 0, memory_order_relaxed);
         uint64_t old = atomic_load_explicit(&c->e[0].word, memory_order_relaxed);
-        if (((old >> 16) & 0xffff) != LW_RACE_SLOT_BENIGN)
+        if (LW_SH_IS_EXPANDED(old) || LW_SH_SLOT(old) != LW_RACE_SLOT_BENIGN)
             old = 0;
         atomic_store_explicit(&c->e[0].word,
-                              ((uint64_t)LW_RACE_SLOT_BENIGN << 16) | (old & 0xff) | mask,
+                              LW_SH_KEY(0, LW_RACE_SLOT_BENIGN) | LW_SH_RMASK(old) | mask,
                               memory_order_relaxed);
         addr += n;
         size -= n;

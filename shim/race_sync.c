@@ -47,6 +47,11 @@ void lw_race_sync_init(void)
         arena = lw_mmap_zero(VC_ARENA_SIZE);
 }
 
+void lw_race_sync_after_fork(void)
+{
+    atomic_store_explicit(&free_lock, 0, memory_order_relaxed);
+}
+
 static unsigned vc_class(uint32_t need)
 {
     unsigned c = 0;

@@ -78,11 +78,9 @@ static inline __attribute__((always_inline)) uint32_t own_pc_stack(struct lw_rac
     return rt->pc_cache_id[pci];
 }
 
-/* Stores this thread's entry word at index idx of c (chosen by access_fast as check_granule
- * would), with the one-frame stack of pc and the current lockset: a new entry for an access not
- * covered by one of this epoch, or the upgrade of this epoch's read of the same bytes to a
- * read-then-write one (x = f(x)), as check_granule's "own" case does. The upgrade keeps the
- * read's lockset: it changes only with a lock operation, which starts a new epoch. */
+/* Stores this thread's entry word at index idx of the compact cell c, with the one-frame stack
+ * of pc and the current lockset: a new entry (chosen by access_fast as check_granule would choose
+ * it), or this epoch's entry with a write merged in (the site kept is the latest write's). */
 static inline __attribute__((always_inline)) bool store_own(struct lw_race_thread *rt,
                                                             struct lw_shadow_cell *c, unsigned idx,
                                                             uint64_t word, uintptr_t pc)
@@ -96,82 +94,135 @@ static inline __attribute__((always_inline)) bool store_own(struct lw_race_threa
     return true;
 }
 
-/*
- * The access hook, inlined into every __tsan_* function. The fast path is a TLS load, the
- * first-level shadow load and one pass over the granule's four entries: it returns when an entry
- * of this thread and epoch covers the access (bytes and, for a write, the write flag). The same
- * pass classifies the entries for the same-thread paths above (another thread's present? the
- * read this write upgrades? empty, older, superseded ones?). False: take the slow path.
- */
-static inline __attribute__((always_inline)) bool
-access_fast(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t wflag, uintptr_t pc)
+/* True if entry w is this thread's in the current epoch (key) and covers the access. */
+static inline __attribute__((always_inline)) bool covers(uint64_t w, uint64_t key, uint64_t mask,
+                                                         bool write)
 {
-    if (LW_LIKELY((addr & 7) + size <= 8 && !(addr >> LW_SHADOW_ADDR_BITS))) {
-        struct lw_shadow_cell *b = atomic_load_explicit(
-            &lw_shadow_l1[addr >> LW_SHADOW_BLOCK_SHIFT], memory_order_acquire);
-        if (LW_LIKELY(b != NULL)) {
-            struct lw_shadow_cell *c = &b[(addr >> 3) & (LW_SHADOW_CELLS - 1)];
-            uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7), need = mask | wflag;
-            const uint64_t key = rt->epoch_key;
-            /* An older entry with a bit here is not superseded: other bytes, or (for a read) a
-             * write. */
-            const uint64_t rmask = (0xff & ~mask) | (wflag ? 0 : LW_SH_WRITE);
-            /* One bit per entry: empty, ours from an older epoch, and of those the ones this
-             * access supersedes (same or fewer bytes; a read supersedes only a read). */
-            unsigned empty = 0, old = 0, repl = 0, same = LW_SHADOW_ENTS;
-            bool foreign = false;
-            uint64_t same_w = 0;
-#pragma GCC unroll 4
-            for (unsigned i = 0; i < LW_SHADOW_ENTS; i++) {
-                uint64_t w = atomic_load_explicit(&c->e[i].word, memory_order_relaxed);
-                uint64_t t = w ^ key;
-                if (!(t & LW_SH_EPOCH_MASK)) {
-                    if ((w & need) == need)
-                        return true;
-                    if (wflag && (w & 0xff) == mask) {
-                        same = i; /* this epoch's read of these bytes; this is a write */
-                        same_w = w;
-                    }
-                } else if (!w) {
-                    empty |= 1u << i;
-                } else if (t & 0xffff0000u) {
-                    foreign = true; /* another thread's or a benign entry */
-                } else {
-                    old |= 1u << i;
-                    if (!(w & rmask))
-                        repl |= 1u << i;
-                }
-            }
-            if (foreign || empty == (1u << LW_SHADOW_ENTS) - 1)
-                return false; /* the slow path: compare, or a first touch (TLS check) */
-            if (same < LW_SHADOW_ENTS)
-                return store_own(rt, c, same, (same_w & ~LW_SH_FULLSTACK) | LW_SH_WRITE, pc);
-            /* check_granule's choice with no other thread's entry: one this access supersedes,
-             * an empty one, any older one of ours, else (four of this epoch) evict one. */
-            unsigned pick = repl ? repl : empty ? empty : old;
-            unsigned idx = pick ? (unsigned)__builtin_ctz(pick)
-                                : (unsigned)(((key >> 32) ^ (addr >> 3)) & (LW_SHADOW_ENTS - 1));
-            return store_own(rt, c, idx, key | (wflag ? LW_SH_WRITE : LW_SH_READ) | mask, pc);
-        }
+    uint64_t have = write ? LW_SH_WMASK(w) : LW_SH_BYTES(w);
+    return !((w ^ key) & LW_SH_EPOCH_MASK) && (have & mask) == mask;
+}
+
+/* The granule's compact cell, or NULL when the access needs the slow path (it spans two
+ * granules, or no shadow block is mapped there yet). */
+static inline __attribute__((always_inline)) struct lw_shadow_cell *compact_cell(uintptr_t addr,
+                                                                                 uintptr_t size)
+{
+    if (LW_UNLIKELY((addr & 7) + size > 8 || (addr >> LW_SHADOW_ADDR_BITS)))
+        return NULL;
+    struct lw_shadow_cell *b =
+        atomic_load_explicit(&lw_shadow_l1[addr >> LW_SHADOW_BLOCK_SHIFT], memory_order_acquire);
+    if (LW_UNLIKELY(b == NULL))
+        return NULL;
+    return &b[(addr >> 3) & (LW_SHADOW_CELLS - 1)];
+}
+
+static inline __attribute__((always_inline)) void slow(struct lw_race_thread *rt, uintptr_t addr,
+                                                       uintptr_t size, bool write, uintptr_t pc)
+{
+    lw_race_access_slow(rt, addr, size, write ? LW_RACE_WRITE : 0, pc);
+}
+
+/*
+ * No entry of this thread's current epoch in the compact cell c (w0: its first word). Records
+ * the access here when the cell holds only this thread's entries, in the entry check_granule
+ * would choose: one this access or the other entry supersedes, else an empty one. Anything else
+ * (another thread's entry, a first touch, two older entries to keep, an expanded cell: a hit
+ * there returns) takes the slow path. Out of line and entered by a tail call, so that the inlined
+ * part keeps no values across a call; a new epoch's first access to a granule comes here once.
+ */
+static __attribute__((noinline)) void access_new(struct lw_race_thread *rt,
+                                                 struct lw_shadow_cell *c, uintptr_t addr,
+                                                 uintptr_t size, bool write, uintptr_t pc,
+                                                 uint64_t w0)
+{
+    const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
+    const uint64_t key = rt->epoch_key;
+    if (LW_SH_IS_EXPANDED(w0)) {
+        atomic_thread_fence(memory_order_acquire); /* w0 was read relaxed: see its cell */
+        struct lw_shadow_xcell *x = lw_sh_xcell(w0);
+        for (unsigned i = 0; i < LW_SHADOW_XENTS; i++)
+            if (covers(atomic_load_explicit(&x->e[i].word, memory_order_relaxed), key, mask, write))
+                return;
+        slow(rt, addr, size, write, pc);
+        return;
     }
-    return false;
+    uint64_t w1 = atomic_load_explicit(&c->e[1].word, memory_order_relaxed);
+    if (LW_UNLIKELY((((w0 ^ key) & LW_SH_SLOT_MASK) && w0) ||
+                    (((w1 ^ key) & LW_SH_SLOT_MASK) && w1) || !(w0 | w1))) {
+        slow(rt, addr, size, write, pc); /* another thread's or a benign entry; a first touch */
+        return;
+    }
+    /* Both entries this thread's older ones, or one empty (which counts as superseded). */
+    unsigned idx;
+    if (lw_sh_access_supersedes(mask, write, w1))
+        idx = 1;
+    else if (lw_sh_access_supersedes(mask, write, w0) || lw_sh_supersedes(w1, w0))
+        idx = 0;
+    else if (lw_sh_supersedes(w0, w1))
+        idx = 1;
+    else
+        idx = LW_SHADOW_ENTS; /* two older entries to keep: the slow path expands the cell */
+    if (idx == LW_SHADOW_ENTS || !store_own(rt, c, idx, key | (write ? mask << 8 : mask), pc))
+        slow(rt, addr, size, write, pc);
 }
 
 /* Out of line, so that the inlined fast path needs no call setup of its own. */
-static __attribute__((noinline, cold)) void
-access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t wflag, uintptr_t pc)
+static __attribute__((noinline, cold)) void access_slow(struct lw_race_thread *rt, uintptr_t addr,
+                                                        uintptr_t size, bool write, uintptr_t pc)
 {
     if (rt)
-        lw_race_access_slow(rt, addr, size, wflag, pc);
+        slow(rt, addr, size, write, pc);
 }
 
-static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr_t size,
-                                                         uint64_t wflag, uintptr_t pc)
+/* The thread's first access: its race state is created first. */
+static __attribute__((noinline, cold)) void access_first(uintptr_t addr, uintptr_t size, bool write,
+                                                         uintptr_t pc)
 {
-    struct lw_race_thread *rt = race_thread();
-    if (LW_LIKELY(rt) && LW_LIKELY(access_fast(rt, addr, size, wflag, pc)))
+    access_slow(lw_race_thread_slow(), addr, size, write, pc);
+}
+
+/*
+ * The access hook, inlined into every __tsan_* function: a TLS load, the first-level shadow load
+ * and a look at the granule's compact entries. It returns when this thread's entry of the
+ * current epoch covers the access (bytes and, for a write, written bytes), or after merging the
+ * access into that entry. Everything else goes to access_new.
+ */
+static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr_t size, bool write,
+                                                         uintptr_t pc)
+{
+    struct lw_race_thread *rt = lw_race_tls;
+    if (LW_UNLIKELY(!rt)) {
+        access_first(addr, size, write, pc);
         return;
-    access_slow(rt, addr, size, wflag, pc);
+    }
+    struct lw_shadow_cell *c = compact_cell(addr, size);
+    if (LW_UNLIKELY(!c)) {
+        access_slow(rt, addr, size, write, pc);
+        return;
+    }
+    const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
+    const uint64_t key = rt->epoch_key;
+    uint64_t w0 = atomic_load_explicit(&c->e[0].word, memory_order_relaxed), w = w0;
+    unsigned idx = 0;
+    if ((w0 ^ key) & LW_SH_EPOCH_MASK) {
+        w = atomic_load_explicit(&c->e[1].word, memory_order_relaxed);
+        idx = 1;
+        if (LW_UNLIKELY(((w ^ key) & LW_SH_EPOCH_MASK) || LW_SH_IS_EXPANDED(w0))) {
+            access_new(rt, c, addr, size, write, pc, w0);
+            return;
+        }
+    }
+    uint64_t have = write ? LW_SH_WMASK(w) : LW_SH_BYTES(w);
+    if (LW_LIKELY((have & mask) == mask))
+        return;
+    /* Merged into this epoch's entry: a read keeps the entry's site, a write takes its own. */
+    uint64_t word = lw_sh_merge(w, mask, write);
+    if (LW_UNLIKELY(rt->busy | rt->ignore))
+        access_slow(rt, addr, size, write, pc);
+    else if (!write)
+        atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
+    else if (!store_own(rt, c, idx, word & ~LW_SH_FULLSTACK, pc))
+        access_slow(rt, addr, size, write, pc);
 }
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))
@@ -179,37 +230,37 @@ static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr
 #define LW_DEFINE_ACCESS(n)                                                                        \
     LW_EXPORT void __tsan_read##n(void *a)                                                         \
     {                                                                                              \
-        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+        access((uintptr_t)a, n, false, LW_PC());                                                   \
     }                                                                                              \
     LW_EXPORT void __tsan_write##n(void *a)                                                        \
     {                                                                                              \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
+        access((uintptr_t)a, n, true, LW_PC());                                                    \
     }                                                                                              \
     LW_EXPORT void __tsan_volatile_read##n(void *a)                                                \
     {                                                                                              \
-        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+        access((uintptr_t)a, n, false, LW_PC());                                                   \
     }                                                                                              \
     LW_EXPORT void __tsan_volatile_write##n(void *a)                                               \
     {                                                                                              \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
+        access((uintptr_t)a, n, true, LW_PC());                                                    \
     }
 
 #define LW_DEFINE_UNALIGNED(n)                                                                     \
     LW_EXPORT void __tsan_unaligned_read##n(void *a)                                               \
     {                                                                                              \
-        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+        access((uintptr_t)a, n, false, LW_PC());                                                   \
     }                                                                                              \
     LW_EXPORT void __tsan_unaligned_write##n(void *a)                                              \
     {                                                                                              \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
+        access((uintptr_t)a, n, true, LW_PC());                                                    \
     }                                                                                              \
     LW_EXPORT void __tsan_unaligned_volatile_read##n(void *a)                                      \
     {                                                                                              \
-        access((uintptr_t)a, n, 0, LW_PC());                                                       \
+        access((uintptr_t)a, n, false, LW_PC());                                                   \
     }                                                                                              \
     LW_EXPORT void __tsan_unaligned_volatile_write##n(void *a)                                     \
     {                                                                                              \
-        access((uintptr_t)a, n, LW_SH_WRITE, LW_PC());                                             \
+        access((uintptr_t)a, n, true, LW_PC());                                                    \
     }
 
 LW_DEFINE_ACCESS(1)
@@ -217,37 +268,34 @@ LW_DEFINE_ACCESS(2)
 LW_DEFINE_ACCESS(4)
 LW_DEFINE_ACCESS(8)
 /* An aligned 16-byte access is two granules: two fast-path checks instead of the slow path. */
-static inline __attribute__((always_inline)) void access16(uintptr_t a, uint64_t wflag,
-                                                           uintptr_t pc)
+static inline __attribute__((always_inline)) void access16(uintptr_t a, bool write, uintptr_t pc)
 {
     if (a & 7) {
-        struct lw_race_thread *rt = race_thread();
-        if (rt)
-            lw_race_access_slow(rt, a, 16, wflag, pc);
+        access_slow(race_thread(), a, 16, write, pc);
         return;
     }
-    access(a, 8, wflag, pc);
-    access(a + 8, 8, wflag, pc);
+    access(a, 8, write, pc);
+    access(a + 8, 8, write, pc);
 }
 
 LW_EXPORT void __tsan_read16(void *a)
 {
-    access16((uintptr_t)a, 0, LW_PC());
+    access16((uintptr_t)a, false, LW_PC());
 }
 
 LW_EXPORT void __tsan_write16(void *a)
 {
-    access16((uintptr_t)a, LW_SH_WRITE, LW_PC());
+    access16((uintptr_t)a, true, LW_PC());
 }
 
 LW_EXPORT void __tsan_volatile_read16(void *a)
 {
-    access16((uintptr_t)a, 0, LW_PC());
+    access16((uintptr_t)a, false, LW_PC());
 }
 
 LW_EXPORT void __tsan_volatile_write16(void *a)
 {
-    access16((uintptr_t)a, LW_SH_WRITE, LW_PC());
+    access16((uintptr_t)a, true, LW_PC());
 }
 
 LW_DEFINE_UNALIGNED(2)
@@ -266,19 +314,19 @@ LW_EXPORT void __tsan_write_range(void *a, unsigned long size)
 {
     struct lw_race_thread *rt = race_thread();
     if (rt)
-        lw_race_access_slow(rt, (uintptr_t)a, size, LW_SH_WRITE, LW_PC());
+        lw_race_access_slow(rt, (uintptr_t)a, size, LW_RACE_WRITE, LW_PC());
 }
 
 /* C++ virtual-table pointer hooks: plain 8-byte accesses here (C code never emits them). */
 LW_EXPORT void __tsan_vptr_update(void **vptr, void *new_value)
 {
     if (*vptr != new_value)
-        access((uintptr_t)vptr, 8, LW_SH_WRITE, LW_PC());
+        access((uintptr_t)vptr, 8, true, LW_PC());
 }
 
 LW_EXPORT void __tsan_vptr_read(void **vptr)
 {
-    access((uintptr_t)vptr, 8, 0, LW_PC());
+    access((uintptr_t)vptr, 8, false, LW_PC());
 }
 
 LW_EXPORT void __tsan_func_entry(void *caller_pc)

@@ -349,7 +349,7 @@ static void record_access(const struct watch *w, uintptr_t a, bool write, const 
     uintptr_t start = w->size <= 8 ? w->addr : a;
     /* rip + 1: reports symbolize frame 0 as a return address (pc - 1), like the instrumented
      * hooks' pcs; rip + 1 - 1 is the faulting instruction itself. */
-    lw_race_access_slow(rt, start, size, write ? LW_SH_WRITE : 0, rip + 1);
+    lw_race_access_slow(rt, start, size, write ? LW_RACE_WRITE : 0, rip + 1);
     rt->depth = saved_depth;
     memcpy(rt->shadow_stack, saved_stack, sizeof saved_stack);
 }

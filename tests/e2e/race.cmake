@@ -43,6 +43,14 @@ foreach(cc ${LW_RACE_COMPILERS})
   lw_race_test(write_under_rdlock ${cc} ${LW_RACE_SRC} 1 write_under_rdlock --
     --total 1 --kind data-race --symbol shared_value --source ${LW_RACE_SRC}
     --line write_under_rdlock)
+  # Shadow cells keep what they must: a write after the same thread's later reads, and three
+  # entries of one thread (the compact cell expands).
+  lw_race_test(kept_write ${cc} ${LW_RACE_SRC} 1 kept_write --
+    --total 1 --kind data-race --subkind null --symbol kept --source ${LW_RACE_SRC}
+    --line kept_write --line kept_read)
+  lw_race_test(three_entries ${cc} ${LW_RACE_SRC} 1 three_entries --
+    --total 1 --kind data-race --subkind null --symbol pair --source ${LW_RACE_SRC}
+    --line pair_write)
   lw_race_test(predictive ${cc} ${LW_RACE_SRC} 1 predictive --
     --total 1 --kind data-race --subkind predictive --symbol x --source ${LW_RACE_SRC}
     --line predictive_first --line predictive_second)

@@ -25,6 +25,13 @@ static struct {
     char c, d;
 } fields;
 static int phase[4], neighbour[4];
+static int kept; /* written, then only read in later epochs by the same thread */
+struct {
+    int a;
+    int b;
+} pair; /* one granule: three entries of one thread must stay (global, like x) */
+static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int step;
 static sem_t sem;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_barrier_t barrier;
@@ -224,6 +231,60 @@ static void *predictive_second(void *arg)
     return NULL;
 }
 
+/* A new epoch for the calling thread only: a lock nobody else takes. */
+static void new_epoch(void)
+{
+    pthread_mutex_lock(&private_lock);
+    pthread_mutex_unlock(&private_lock);
+}
+
+/* The write stays in the shadow after this thread's later reads of the same bytes: the other
+ * thread's read, after all of them (no happens-before: a relaxed flag), races with it. */
+static void *kept_writer(void *arg)
+{
+    (void)arg;
+    kept = 1; /* race: kept_write */
+    for (int i = 0; i < 3; i++) {
+        new_epoch();
+        if (kept != 1)
+            return NULL;
+    }
+    atomic_store_explicit(&step, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *kept_reader(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&step, memory_order_relaxed))
+        ;
+    return (void *)(long)kept; /* race: kept_read */
+}
+
+/* Three accesses of one thread in three epochs to one granule, none superseding another: the
+ * granule's cell must keep all three, so the other thread's write to b races with the write to
+ * b two epochs before the last access. */
+static void *pair_owner(void *arg)
+{
+    (void)arg;
+    pair.a = 1;
+    new_epoch();
+    pair.b = 2; /* race: pair_write */
+    new_epoch();
+    int a = pair.a;
+    atomic_store_explicit(&step, 1, memory_order_relaxed);
+    return (void *)(long)a;
+}
+
+static void *pair_intruder(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&step, memory_order_relaxed))
+        ;
+    pair.b = 3; /* race: pair_write */
+    return NULL;
+}
+
 static void run2(void *(*a)(void *), void *aa, void *(*b)(void *), void *ba)
 {
     pthread_t t1, t2;
@@ -274,6 +335,11 @@ int main(int argc, char **argv)
         run2(dcl_user, NULL, dcl_user, NULL);
     } else if (!strcmp(c, "write_under_rdlock")) {
         run2(read_locked_writer, (void *)1, read_locked_writer, (void *)2);
+    } else if (!strcmp(c, "kept_write")) {
+        run2(kept_writer, NULL, kept_reader, NULL);
+    } else if (!strcmp(c, "three_entries")) {
+        run2(pair_owner, NULL, pair_intruder, NULL);
+        printf("%d %d\n", pair.a, pair.b);
     } else if (!strcmp(c, "predictive")) {
         run2(predictive_first, NULL, predictive_second, NULL);
         printf("%d\n", x);
