@@ -12,12 +12,9 @@
 #include <stdint.h>
 
 #include "race.h"
+#include "shadow_entry.h"
 #include "shim.h"
 
-/* Thread slots index the vector clocks. Slot 0 is never used (an empty shadow entry has slot 0)
- * and LW_RACE_SLOT_BENIGN marks granules annotated as intentionally racy. */
-#define LW_RACE_MAX_SLOTS 4095u
-#define LW_RACE_SLOT_BENIGN 0xfffu
 #define LW_RACE_SHADOW_DEPTH 64u /* frames kept of the shadow call stack */
 #define LW_RACE_LOCKSET_MAX 8u   /* locks kept per lockset; more are counted, not listed */
 #define LW_RACE_PC_CACHE 256u    /* per-thread pc -> one-frame stack id cache */
@@ -25,25 +22,6 @@
 
 /* The kind of an access passed to lw_race_access_slow: a write (else a read). */
 #define LW_RACE_WRITE 1ull
-
-/*
- * A shadow entry: what one thread did to one granule in one epoch (between two of its
- * synchronisations), all its accesses there merged. word = clock:32 | slot:12 | flags:4 |
- * written bytes:8 | read bytes:8 (a byte is "read" only when read before being written in the
- * epoch, so read & written = read-then-written); aux = stack id:32 | lockset:32 (the site kept is
- * the latest write's, else the first read's). An entry never has an empty byte mask: a word
- * whose two masks are 0 is either empty (0) or the pointer to an expanded cell.
- */
-#define LW_SH_SLOT_SHIFT 20u
-#define LW_SH_FULLSTACK 0x10000ull /* aux's stack is the full shadow stack, not just the pc */
-#define LW_SH_EPOCH_MASK 0xfffffffffff00000ull /* clock and slot */
-#define LW_SH_SLOT_MASK 0xfff00000ull
-#define LW_SH_KEY(clock, slot) (((uint64_t)(clock) << 32) | ((uint64_t)(slot) << LW_SH_SLOT_SHIFT))
-#define LW_SH_SLOT(w) ((uint32_t)((w) >> LW_SH_SLOT_SHIFT) & 0xfffu)
-#define LW_SH_CLOCK(w) ((uint32_t)((w) >> 32))
-#define LW_SH_RMASK(w) ((w)&0xffull)
-#define LW_SH_WMASK(w) (((w) >> 8) & 0xffull)
-#define LW_SH_BYTES(w) (((w) | ((w) >> 8)) & 0xffull) /* read or written */
 
 struct lw_shadow_ent {
     _Atomic uint64_t word;
@@ -56,8 +34,7 @@ struct lw_shadow_ent {
  * third entry is needed (another thread's accesses, or two older ones that neither supersedes),
  * the cell is expanded: its first word becomes LW_SH_EXPANDED_WORD(i), i the index of a
  * four-entry cell from race_shadow.c's pool holding copies of the two, and the compact entries
- * are no longer read. That word has the benign slot (so it never matches a thread's epoch) and
- * no byte mask (so it is no benign entry either).
+ * are no longer read.
  */
 #define LW_SHADOW_ENTS 2u
 #define LW_SHADOW_XENTS 4u
@@ -67,8 +44,6 @@ struct lw_shadow_cell {
 struct lw_shadow_xcell {
     struct lw_shadow_ent e[LW_SHADOW_XENTS];
 };
-#define LW_SH_EXPANDED_WORD(i) (((uint64_t)(i) << 32) | LW_SH_KEY(0, LW_RACE_SLOT_BENIGN))
-#define LW_SH_IS_EXPANDED(w) (!((w)&0xffffull) && LW_SH_SLOT(w) == LW_RACE_SLOT_BENIGN)
 /* The pool of expanded cells: chunks of LW_XCELL_CHUNK_CELLS, mapped as needed. */
 #define LW_XCELL_CHUNK_CELLS (1u << 14)
 #define LW_XCELL_CHUNKS (1u << 16)
@@ -89,27 +64,6 @@ static inline struct lw_shadow_xcell *lw_sh_xcell(uint64_t w)
 #define LW_SHADOW_L1_ENTRIES (1ull << (LW_SHADOW_ADDR_BITS - LW_SHADOW_BLOCK_SHIFT))
 #define LW_SHADOW_CELLS (1u << (LW_SHADOW_BLOCK_SHIFT - 3))
 extern _Atomic(struct lw_shadow_cell *) *lw_shadow_l1;
-
-/* True if entry n makes entry o of the same thread redundant: n is not older and covers o's
- * bytes, and its written bytes cover o's (whatever races with o races with n). */
-static inline bool lw_sh_supersedes(uint64_t n, uint64_t o)
-{
-    return LW_SH_CLOCK(n) >= LW_SH_CLOCK(o) && (LW_SH_WMASK(o) & ~LW_SH_WMASK(n)) == 0 &&
-           (LW_SH_BYTES(o) & ~LW_SH_BYTES(n)) == 0;
-}
-
-/* True if an access (mask, write) supersedes entry o of a thread whose accesses happened before
- * it: it covers o's bytes, and it is a write or o wrote nothing. */
-static inline bool lw_sh_access_supersedes(uint64_t mask, bool write, uint64_t o)
-{
-    return (LW_SH_BYTES(o) & ~mask) == 0 && (write || !LW_SH_WMASK(o));
-}
-
-/* The entry word an access adds to this epoch's entry w of the same thread (0: a new entry). */
-static inline uint64_t lw_sh_merge(uint64_t w, uint64_t mask, bool write)
-{
-    return write ? w | (mask << 8) : w | (mask & ~LW_SH_WMASK(w));
-}
 
 struct lw_race_lock {
     uint64_t key; /* the lock's address */

@@ -91,13 +91,6 @@ struct conflict {
     bool predictive;
 };
 
-/* The bytes of entry w that conflict with an access (mask, write): any it touched for a write,
- * the ones it wrote for a read. */
-static uint64_t conflicting_bytes(uint64_t w, uint64_t mask, bool write)
-{
-    return (write ? LW_SH_BYTES(w) : LW_SH_WMASK(w)) & mask;
-}
-
 static void report_conflict(struct lw_race_thread *rt, const struct conflict *k, uintptr_t addr,
                             uint64_t mask, bool write, bool cur_rmw, uint32_t cur_stack,
                             uint32_t cur_lockset, uintptr_t pc)
@@ -112,7 +105,7 @@ static void report_conflict(struct lw_race_thread *rt, const struct conflict *k,
             return; /* the ordering lock protects one of them: not a race in any schedule */
     }
     uintptr_t gran = addr & ~(uintptr_t)7;
-    uint64_t both = conflicting_bytes(w, mask, write);
+    uint64_t both = lw_sh_conflicting_bytes(w, mask, write);
     /* The earlier side is described by what it did to the racing bytes: a write if it wrote
      * one of them (read first: a read-modify-write), else a read. */
     uint64_t pw = LW_SH_WMASK(w) & both;
@@ -276,7 +269,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         bool hard = ordered && ec <= rt->hvc[es];
         if (hard && evict < 0)
             evict = (int)i; /* happened before this access: the first to go if space runs out */
-        if (!conflicting_bytes(w, mask, write)) {
+        if (!lw_sh_conflicting_bytes(w, mask, write)) {
             /* Other bytes of the granule, or two reads. An earlier read that happened before
              * this one, on bytes this one covers, is superseded: whatever races with it races
              * with this read too (happens-before is transitive). */
@@ -368,7 +361,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         if (!w || w == ((int)i == idx ? word : seen[i]))
             continue;
         uint32_t es = LW_SH_SLOT(w), ec = LW_SH_CLOCK(w);
-        if (es == slot || es == LW_RACE_SLOT_BENIGN || !conflicting_bytes(w, mask, write))
+        if (es == slot || es == LW_RACE_SLOT_BENIGN || !lw_sh_conflicting_bytes(w, mask, write))
             continue;
         bool ordered = es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es];
         if (ordered && ec <= rt->hvc[es])

@@ -7,10 +7,10 @@
  * these, so linking or preloading liblockwatch changes nothing for it.
  *
  * The fast path below is the only code on every access: one TLS load, one first-level shadow
- * load, and a compare against the four entries of the granule's cell. It returns when this
- * thread already recorded a covering access in its current epoch. A cell holding only this
- * thread's entries is updated here too (store_own); anything else goes to
- * race_shadow.c.
+ * load, and a look at the granule's compact cell (race_internal.h). It returns when this
+ * thread's entry of its current epoch covers the access, or after merging the access into that
+ * entry. A cell holding only this thread's entries gets new entries here too (access_new,
+ * store_own); anything else goes to race_shadow.c.
  */
 #include "race_internal.h"
 
@@ -34,16 +34,16 @@ static inline __attribute__((always_inline)) struct lw_race_thread *race_thread(
 }
 
 /*
- * The same-thread paths, taken when the fast path misses and no entry of the cell is another
- * thread's (or a benign one): then no other thread's access can conflict, and check_granule
- * would do nothing but store this access with the one-frame stack of pc and the current lockset.
- * After each synchronisation (a new epoch) that is the fate of every granule of thread-private
- * memory, so doing it inline, without the slow path's call chain, errno save and memory fence,
- * is what makes private data cheap. The entry is chosen as check_granule chooses it, so the
- * read/write flags (and with them the read-then-write detection) and the sites are the same.
- * Anything else goes to the slow path, which redoes the whole check: the runtime busy or
- * ignoring, an empty cell (a first touch needs the TLS check), a lockset or pc not yet interned
- * (interning allocates).
+ * The same-thread paths, taken when no entry of the cell is another thread's (or a benign one):
+ * then no other thread's access can conflict, and check_granule would do nothing but store this
+ * access with the one-frame stack of pc and the current lockset. After each synchronisation (a
+ * new epoch) that is the fate of every granule of thread-private memory, so doing it here,
+ * without the slow path's call chain, errno save and memory fence, is what makes private data
+ * cheap. The entry is chosen as check_granule chooses it, and merging follows the same rule
+ * (lw_sh_merge), so the byte masks (and with them the read-then-write detection) and the sites
+ * are the same. Anything else goes to the slow path, which redoes the whole check: the runtime
+ * busy or ignoring, an empty cell (a first touch needs the TLS check), a lockset or pc not yet
+ * interned (interning allocates), two older entries to keep (the cell must expand).
  *
  * The entry is written with two plain (relaxed) stores: no CAS, no fence, no reading back. Such
  * a cell is, in the common case, memory no other thread touches; a locked CAS and a re-read of
@@ -60,6 +60,10 @@ static inline __attribute__((always_inline)) struct lw_race_thread *race_thread(
  *    store lands first u's CAS fails and u checks again; if u's lands first ours overwrites it,
  *    and u's re-read (which compares its own entry too, see check_granule) finds ours unless it
  *    is not visible yet: then u's access is forgotten.
+ *  - u expands the cell (copies both compact entries, then swaps the first word for the expanded
+ *    cell's index): our store into the compact cell after u's copy is lost, and a store into the
+ *    first word after u's swap replaces the index, so u's access is forgotten with the expanded
+ *    cell (64 bytes, not reused).
  * That is the window TSan's racy shadow stores have on every access; here only a granule private
  * to this thread until then is exposed. Races on shared granules keep check_granule's
  * CAS-and-fence protocol, which never loses one. A signal handler's access between our loads
@@ -92,14 +96,6 @@ static inline __attribute__((always_inline)) bool store_own(struct lw_race_threa
     atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | rt->lockset_id,
                           memory_order_relaxed);
     return true;
-}
-
-/* True if entry w is this thread's in the current epoch (key) and covers the access. */
-static inline __attribute__((always_inline)) bool covers(uint64_t w, uint64_t key, uint64_t mask,
-                                                         bool write)
-{
-    uint64_t have = write ? LW_SH_WMASK(w) : LW_SH_BYTES(w);
-    return !((w ^ key) & LW_SH_EPOCH_MASK) && (have & mask) == mask;
 }
 
 /* The granule's compact cell, or NULL when the access needs the slow path (it spans two
@@ -141,7 +137,8 @@ static __attribute__((noinline)) void access_new(struct lw_race_thread *rt,
         atomic_thread_fence(memory_order_acquire); /* w0 was read relaxed: see its cell */
         struct lw_shadow_xcell *x = lw_sh_xcell(w0);
         for (unsigned i = 0; i < LW_SHADOW_XENTS; i++)
-            if (covers(atomic_load_explicit(&x->e[i].word, memory_order_relaxed), key, mask, write))
+            if (lw_sh_covers(atomic_load_explicit(&x->e[i].word, memory_order_relaxed), key, mask,
+                             write))
                 return;
         slow(rt, addr, size, write, pc);
         return;

@@ -1,0 +1,79 @@
+/*
+ * The shadow entry of race mode: what one thread did to one 8-byte granule in one epoch, packed
+ * into one 64-bit word, and the pure rules over such words that the fast path (tsan_abi.c) and
+ * the slow path (race_shadow.c) share: covering, merging, superseding, conflicting. Nothing here
+ * touches memory, so the unit tests check these rules directly (tests/unit/test_shadow_entry.c).
+ */
+#ifndef LOCKWATCH_SHADOW_ENTRY_H
+#define LOCKWATCH_SHADOW_ENTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Thread slots index the vector clocks. Slot 0 is never used (an empty shadow entry has slot 0)
+ * and LW_RACE_SLOT_BENIGN marks granules annotated as intentionally racy. */
+#define LW_RACE_MAX_SLOTS 4095u
+#define LW_RACE_SLOT_BENIGN 0xfffu
+
+/*
+ * A shadow entry: what one thread did to one granule in one epoch (between two of its
+ * synchronisations), all its accesses there merged. word = clock:32 | slot:12 | flags:4 |
+ * written bytes:8 | read bytes:8 (a byte is "read" only when read before being written in the
+ * epoch, so read & written = read-then-written); aux = stack id:32 | lockset:32 (the site kept is
+ * the latest write's, else the first read's). An entry never has an empty byte mask: a word
+ * whose two masks are 0 is either empty (0) or names an expanded cell (LW_SH_EXPANDED_WORD).
+ */
+#define LW_SH_SLOT_SHIFT 20u
+#define LW_SH_FULLSTACK 0x10000ull /* aux's stack is the full shadow stack, not just the pc */
+#define LW_SH_EPOCH_MASK 0xfffffffffff00000ull /* clock and slot */
+#define LW_SH_SLOT_MASK 0xfff00000ull
+#define LW_SH_KEY(clock, slot) (((uint64_t)(clock) << 32) | ((uint64_t)(slot) << LW_SH_SLOT_SHIFT))
+#define LW_SH_SLOT(w) ((uint32_t)((w) >> LW_SH_SLOT_SHIFT) & 0xfffu)
+#define LW_SH_CLOCK(w) ((uint32_t)((w) >> 32))
+#define LW_SH_RMASK(w) ((w)&0xffull)
+#define LW_SH_WMASK(w) (((w) >> 8) & 0xffull)
+#define LW_SH_BYTES(w) (((w) | ((w) >> 8)) & 0xffull) /* read or written */
+
+/* The first word of an expanded compact cell: the index of its four-entry cell, with the benign
+ * slot (so it never matches a thread's epoch) and no byte mask (so it is no benign entry). */
+#define LW_SH_EXPANDED_WORD(i) (((uint64_t)(i) << 32) | LW_SH_KEY(0, LW_RACE_SLOT_BENIGN))
+#define LW_SH_IS_EXPANDED(w) (!((w)&0xffffull) && LW_SH_SLOT(w) == LW_RACE_SLOT_BENIGN)
+
+/* True if entry w belongs to the thread and epoch of key and covers the access (mask: its
+ * bytes): every byte touched for a read, every byte written for a write. */
+static inline bool lw_sh_covers(uint64_t w, uint64_t key, uint64_t mask, bool write)
+{
+    uint64_t have = write ? LW_SH_WMASK(w) : LW_SH_BYTES(w);
+    return !((w ^ key) & LW_SH_EPOCH_MASK) && (have & mask) == mask;
+}
+
+/* True if entry n makes entry o of the same thread redundant: n is not older and covers o's
+ * bytes, and its written bytes cover o's (whatever races with o races with n). */
+static inline bool lw_sh_supersedes(uint64_t n, uint64_t o)
+{
+    return LW_SH_CLOCK(n) >= LW_SH_CLOCK(o) && (LW_SH_WMASK(o) & ~LW_SH_WMASK(n)) == 0 &&
+           (LW_SH_BYTES(o) & ~LW_SH_BYTES(n)) == 0;
+}
+
+/* True if an access (mask, write) supersedes entry o of a thread whose accesses happened before
+ * it: it covers o's bytes, and it is a write or o wrote nothing. */
+static inline bool lw_sh_access_supersedes(uint64_t mask, bool write, uint64_t o)
+{
+    return (LW_SH_BYTES(o) & ~mask) == 0 && (write || !LW_SH_WMASK(o));
+}
+
+/* Entry w of this thread's current epoch with the access (mask, write) merged in. A read adds
+ * only bytes not written yet, so that read & written stays "read, then written". */
+static inline uint64_t lw_sh_merge(uint64_t w, uint64_t mask, bool write)
+{
+    return write ? w | (mask << 8) : w | (mask & ~LW_SH_WMASK(w));
+}
+
+/* The bytes of entry w that conflict with an access (mask, write): any it touched for a write,
+ * the ones it wrote for a read. */
+static inline uint64_t lw_sh_conflicting_bytes(uint64_t w, uint64_t mask, bool write)
+{
+    return (write ? LW_SH_BYTES(w) : LW_SH_WMASK(w)) & mask;
+}
+
+#endif /* LOCKWATCH_SHADOW_ENTRY_H */

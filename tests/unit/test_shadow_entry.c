@@ -1,0 +1,118 @@
+/*
+ * The race-mode shadow entry rules (shim/shadow_entry.h): which access an entry covers, how
+ * accesses of one epoch merge (and keep "read, then written" apart from "written, then read"),
+ * when an entry or an access makes another entry redundant, which bytes conflict, and that the
+ * word naming an expanded cell can never be mistaken for an entry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../../shim/shadow_entry.h"
+
+#define LO4 0x0full /* bytes 0-3 of the granule */
+#define HI4 0xf0ull /* bytes 4-7 */
+
+/* An entry of slot at clock: read bytes r, written bytes w. */
+static uint64_t entry(uint32_t clock, uint32_t slot, uint64_t r, uint64_t w)
+{
+    return LW_SH_KEY(clock, slot) | (w << 8) | r;
+}
+
+static void test_covers(void **state)
+{
+    (void)state;
+    uint64_t key = LW_SH_KEY(7, 3), e = entry(7, 3, LO4, HI4);
+    assert_true(lw_sh_covers(e, key, LO4, false));
+    assert_true(lw_sh_covers(e, key, HI4, false)); /* a read of written bytes */
+    assert_true(lw_sh_covers(e, key, HI4, true));
+    assert_false(lw_sh_covers(e, key, LO4, true)); /* read only: a write is new */
+    assert_true(lw_sh_covers(e, key, 0xffull, false)); /* every byte was read or written */
+    assert_false(lw_sh_covers(e, key, 0xffull, true));
+    assert_false(lw_sh_covers(entry(7, 3, LO4, 0), key, 0xffull, false));
+    assert_false(lw_sh_covers(e, LW_SH_KEY(8, 3), LO4, false)); /* another epoch */
+    assert_false(lw_sh_covers(e, LW_SH_KEY(7, 4), LO4, false)); /* another thread */
+    assert_false(lw_sh_covers(0, key, LO4, false));
+}
+
+static void test_merge_keeps_read_then_write(void **state)
+{
+    (void)state;
+    /* x = f(x): read, then write: both masks, which is a read-modify-write. */
+    uint64_t e = lw_sh_merge(entry(1, 1, LO4, 0), LO4, true);
+    assert_int_equal(LW_SH_RMASK(e) & LW_SH_WMASK(e), LO4);
+    /* Written, then read: the read adds nothing, no read-modify-write appears on a later write. */
+    e = lw_sh_merge(entry(1, 1, 0, LO4), LO4, false);
+    assert_int_equal(e, entry(1, 1, 0, LO4));
+    e = lw_sh_merge(e, LO4, true);
+    assert_int_equal(LW_SH_RMASK(e), 0);
+    /* Other bytes merge into the same entry, clock and slot unchanged. */
+    e = lw_sh_merge(entry(1, 1, LO4, LO4), HI4, false);
+    assert_int_equal(e, entry(1, 1, 0xff, LO4));
+    assert_int_equal(LW_SH_BYTES(e), 0xff);
+}
+
+static void test_supersedes(void **state)
+{
+    (void)state;
+    uint64_t old_rw = entry(4, 2, 0xff, 0xff), new_rw = entry(5, 2, 0xff, 0xff);
+    assert_true(lw_sh_supersedes(new_rw, old_rw));
+    assert_false(lw_sh_supersedes(old_rw, new_rw)); /* an older entry never makes a newer one go */
+    /* A newer read does not cover an older write; fewer bytes do not cover more. */
+    assert_false(lw_sh_supersedes(entry(5, 2, 0xff, 0), entry(4, 2, 0, 0xff)));
+    assert_false(lw_sh_supersedes(entry(5, 2, LO4, LO4), old_rw));
+    /* A newer write covers an older read of the same bytes. */
+    assert_true(lw_sh_supersedes(entry(5, 2, 0, LO4), entry(4, 2, LO4, 0)));
+}
+
+static void test_access_supersedes(void **state)
+{
+    (void)state;
+    assert_true(lw_sh_access_supersedes(0xff, false, entry(1, 1, LO4, 0)));
+    assert_false(lw_sh_access_supersedes(0xff, false, entry(1, 1, 0, LO4))); /* read vs write */
+    assert_true(lw_sh_access_supersedes(0xff, true, entry(1, 1, 0, LO4)));
+    assert_false(lw_sh_access_supersedes(LO4, true, entry(1, 1, 0xff, 0))); /* fewer bytes */
+    assert_true(lw_sh_access_supersedes(LO4, false, 0)); /* an empty entry is free */
+}
+
+static void test_conflicting_bytes(void **state)
+{
+    (void)state;
+    uint64_t e = entry(1, 1, LO4, HI4);
+    assert_int_equal(lw_sh_conflicting_bytes(e, 0xff, false), HI4); /* a read meets writes */
+    assert_int_equal(lw_sh_conflicting_bytes(e, 0xff, true), 0xff); /* a write meets both */
+    assert_int_equal(lw_sh_conflicting_bytes(e, LO4, false), 0);    /* two reads */
+    assert_int_equal(lw_sh_conflicting_bytes(entry(1, 1, LO4, 0), HI4, true), 0); /* other bytes */
+}
+
+static void test_expanded_word(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < 70000; i += 997) {
+        uint64_t w = LW_SH_EXPANDED_WORD(i);
+        assert_true(LW_SH_IS_EXPANDED(w));
+        assert_int_equal(LW_SH_CLOCK(w), i);
+        /* No thread's epoch matches it, whatever the clock. */
+        for (uint32_t slot = 1; slot < LW_RACE_MAX_SLOTS; slot += 509)
+            assert_false(lw_sh_covers(w, LW_SH_KEY(i, slot), 0, false));
+    }
+    assert_false(LW_SH_IS_EXPANDED(0));
+    assert_false(LW_SH_IS_EXPANDED(entry(0, LW_RACE_SLOT_BENIGN, LO4, 0))); /* a benign entry */
+    assert_false(LW_SH_IS_EXPANDED(entry(3, 1, LO4, 0)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_covers),
+        cmocka_unit_test(test_merge_keeps_read_then_write),
+        cmocka_unit_test(test_supersedes),
+        cmocka_unit_test(test_access_supersedes),
+        cmocka_unit_test(test_conflicting_bytes),
+        cmocka_unit_test(test_expanded_word),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
