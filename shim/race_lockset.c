@@ -13,6 +13,7 @@
 #define LS_BITS 16u
 #define LS_SLOTS (1u << LS_BITS)
 #define LS_MAX_SETS (LS_SLOTS / 2)
+_Static_assert(LS_MAX_SETS <= LW_SH_LOCKSET_UNKNOWN16, "shadow entries keep 16-bit lockset ids");
 
 struct lockset {
     uint64_t hash;

@@ -85,6 +85,22 @@ uint32_t lw_race_full_stack(struct lw_race_thread *rt, uintptr_t pc)
     return lw_stack_intern(frames, n, flags);
 }
 
+/* The aux word of entry i of e, whose word was w: read again while it belongs to the entry w
+ * replaced (its owner is between its two stores); if that lasts, the site and locks are
+ * unknown (an unknown lockset never makes a predictive report). */
+static uint64_t aux_of(struct lw_shadow_ent *e, uint64_t w)
+{
+    for (int spin = 0; spin < 64; spin++) {
+        uint64_t aux = atomic_load_explicit(&e->aux, memory_order_acquire);
+        if (lw_sh_aux_matches(aux, w))
+            return aux;
+        if (atomic_load_explicit(&e->word, memory_order_relaxed) != w)
+            break; /* replaced meanwhile: w's own aux is gone */
+        __builtin_ia32_pause();
+    }
+    return lw_sh_aux(0, LW_RACE_LOCKSET_UNKNOWN, w);
+}
+
 /* The parts of a conflicting entry, decoded. */
 struct conflict {
     uint64_t word, aux;
@@ -97,7 +113,7 @@ static void report_conflict(struct lw_race_thread *rt, const struct conflict *k,
 {
     uint64_t w = k->word;
     uint32_t es = LW_SH_SLOT(w), ec = LW_SH_CLOCK(w);
-    uint32_t prev_lockset = (uint32_t)k->aux, prev_stack = (uint32_t)(k->aux >> 32);
+    uint32_t prev_lockset = lw_sh_aux_lockset(k->aux), prev_stack = lw_sh_aux_stack(k->aux);
     if (k->predictive) {
         uint64_t via = rt->via[es];
         if (lw_race_lockset_common(prev_lockset, cur_lockset) ||
@@ -192,11 +208,9 @@ static bool expand(struct lw_shadow_cell *c, uint64_t w0, uint64_t w1)
     if (!x)
         return false;
     atomic_store_explicit(&x->e[0].word, w0, memory_order_relaxed);
-    atomic_store_explicit(&x->e[0].aux, atomic_load_explicit(&c->e[0].aux, memory_order_relaxed),
-                          memory_order_relaxed);
+    atomic_store_explicit(&x->e[0].aux, aux_of(&c->e[0], w0), memory_order_relaxed);
     atomic_store_explicit(&x->e[1].word, w1, memory_order_relaxed);
-    atomic_store_explicit(&x->e[1].aux, atomic_load_explicit(&c->e[1].aux, memory_order_relaxed),
-                          memory_order_relaxed);
+    atomic_store_explicit(&x->e[1].aux, aux_of(&c->e[1], w1), memory_order_relaxed);
     /* Release: a thread that finds the index finds the copies. A same-thread store into the
      * compact entry 1 after our copy is lost (the window described in tsan_abi.c). */
     uint64_t expected = w0;
@@ -279,14 +293,12 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         }
         if (ordered) {
             if (!hard) /* ordered only through lock ordering */
-                conflicts[n_conflicts++] = (struct conflict){
-                    w, atomic_load_explicit(&e[i].aux, memory_order_relaxed), true};
+                conflicts[n_conflicts++] = (struct conflict){w, aux_of(&e[i], w), true};
             else if (dominated && replace < 0)
                 replace = (int)i;
             continue;
         }
-        conflicts[n_conflicts++] =
-            (struct conflict){w, atomic_load_explicit(&e[i].aux, memory_order_relaxed), false};
+        conflicts[n_conflicts++] = (struct conflict){w, aux_of(&e[i], w), false};
     }
     /* This thread's older entries: one that another of its entries supersedes is free. */
     for (unsigned i = 0; i < n_ents && own_old < 0 && replace < 0; i++) {
@@ -307,17 +319,19 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     if (!own_seen) /* this thread's first touch here: another thread's TLS or dead stack? */
         lw_tls_check_access(lw_thread_peek(), addr, n, write, stack);
 
-    uint64_t word, aux = ((uint64_t)stack << 32) | lockset;
+    uint64_t word, aux = 0;
     int idx;
     if (own >= 0) {
         idx = own;
         word = lw_sh_merge(seen[idx], mask, write);
         if (!write) {
             if (word == seen[idx])
-                return true;                                               /* already covered */
-            aux = atomic_load_explicit(&e[idx].aux, memory_order_relaxed); /* keep the site */
+                return true; /* already covered */
+            /* A read keeps the entry's site. */
+            aux = lw_sh_aux(lw_sh_aux_stack(aux_of(&e[idx], seen[idx])), lockset, word);
         } else {
             word = (word & ~LW_SH_FULLSTACK) | (shared ? LW_SH_FULLSTACK : 0);
+            aux = lw_sh_aux(stack, lockset, word);
         }
     } else {
         if (replace >= 0) {
@@ -339,6 +353,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
             idx = (int)((clock ^ (addr >> 3)) & (n_ents - 1)); /* evict one */
         }
         word = LW_SH_KEY(clock, slot) | (write ? mask << 8 : mask) | (shared ? LW_SH_FULLSTACK : 0);
+        aux = lw_sh_aux(stack, lockset, word);
     }
     /* Another thread may store its access into this cell while we check (the window is the
      * whole slow path: stack and lockset interning). The entry is claimed by CAS against what
@@ -366,7 +381,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         bool ordered = es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es];
         if (ordered && ec <= rt->hvc[es])
             continue;
-        struct conflict k = {w, atomic_load_explicit(&e[i].aux, memory_order_relaxed), ordered};
+        struct conflict k = {w, aux_of(&e[i], w), ordered};
         report_conflict(rt, &k, addr, mask, write, cur_rmw, stack, lockset, pc);
     }
     return true;

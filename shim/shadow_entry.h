@@ -19,9 +19,15 @@
  * A shadow entry: what one thread did to one granule in one epoch (between two of its
  * synchronisations), all its accesses there merged. word = clock:32 | slot:12 | flags:4 |
  * written bytes:8 | read bytes:8 (a byte is "read" only when read before being written in the
- * epoch, so read & written = read-then-written); aux = stack id:32 | lockset:32 (the site kept is
- * the latest write's, else the first read's). An entry never has an empty byte mask: a word
- * whose two masks are 0 is either empty (0) or names an expanded cell (LW_SH_EXPANDED_WORD).
+ * epoch, so read & written = read-then-written); aux = stack id:32 | tag:16 | lockset:16 (the
+ * site kept is the latest write's, else the first read's). An entry never has an empty byte
+ * mask: a word whose two masks are 0 is either empty (0) or names an expanded cell
+ * (LW_SH_EXPANDED_WORD).
+ *
+ * The two words are stored one after the other without a lock, so another thread can read a
+ * word with the aux of the entry it replaced (or the reverse). The tag, a hash of the word's
+ * slot and clock, tells such a torn pair: a report must never pair an access with another
+ * access's locks (that would invent a predictive race) or site.
  */
 #define LW_SH_SLOT_SHIFT 20u
 #define LW_SH_FULLSTACK 0x10000ull /* aux's stack is the full shadow stack, not just the pc */
@@ -33,6 +39,40 @@
 #define LW_SH_RMASK(w) ((w)&0xffull)
 #define LW_SH_WMASK(w) (((w) >> 8) & 0xffull)
 #define LW_SH_BYTES(w) (((w) | ((w) >> 8)) & 0xffull) /* read or written */
+
+/* Lockset ids are below 2^15 (race_lockset.c); the unknown set is stored as this. */
+#define LW_SH_LOCKSET_UNKNOWN16 0xffffu
+
+/* The tag of an entry word (its slot and clock) kept in its aux. */
+static inline uint64_t lw_sh_tag(uint64_t word)
+{
+    return ((word >> LW_SH_SLOT_SHIFT) * 0x9e3779b97f4a7c15ull) >> 48;
+}
+
+/* The aux word of entry word: where (stack id) and the locks held (lockset id). */
+static inline uint64_t lw_sh_aux(uint32_t stack, uint32_t lockset, uint64_t word)
+{
+    uint64_t ls = lockset < LW_SH_LOCKSET_UNKNOWN16 ? lockset : LW_SH_LOCKSET_UNKNOWN16;
+    return ((uint64_t)stack << 32) | (lw_sh_tag(word) << 16) | ls;
+}
+
+/* True if aux was written for entry word (not for the entry it replaced). */
+static inline bool lw_sh_aux_matches(uint64_t aux, uint64_t word)
+{
+    return ((aux >> 16) & 0xffffu) == lw_sh_tag(word);
+}
+
+static inline uint32_t lw_sh_aux_stack(uint64_t aux)
+{
+    return (uint32_t)(aux >> 32);
+}
+
+/* The lockset id of aux (0xffffffff: unknown). */
+static inline uint32_t lw_sh_aux_lockset(uint64_t aux)
+{
+    uint32_t ls = (uint32_t)(aux & 0xffffu);
+    return ls == LW_SH_LOCKSET_UNKNOWN16 ? 0xffffffffu : ls;
+}
 
 /* The first word of an expanded compact cell: the index of its four-entry cell, with the benign
  * slot (so it never matches a thread's epoch) and no byte mask (so it is no benign entry). */

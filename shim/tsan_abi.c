@@ -93,7 +93,7 @@ static inline __attribute__((always_inline)) bool store_own(struct lw_race_threa
     if (LW_UNLIKELY(!stack))
         return false;
     atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
-    atomic_store_explicit(&c->e[idx].aux, ((uint64_t)stack << 32) | rt->lockset_id,
+    atomic_store_explicit(&c->e[idx].aux, lw_sh_aux(stack, rt->lockset_id, word),
                           memory_order_relaxed);
     return true;
 }

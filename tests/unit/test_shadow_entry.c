@@ -1,8 +1,9 @@
 /*
  * The race-mode shadow entry rules (shim/shadow_entry.h): which access an entry covers, how
  * accesses of one epoch merge (and keep "read, then written" apart from "written, then read"),
- * when an entry or an access makes another entry redundant, which bytes conflict, and that the
- * word naming an expanded cell can never be mistaken for an entry.
+ * when an entry or an access makes another entry redundant, which bytes conflict, that the word
+ * naming an expanded cell can never be mistaken for an entry, and that an aux word read with the
+ * wrong entry word is told apart.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,7 +30,7 @@ static void test_covers(void **state)
     assert_true(lw_sh_covers(e, key, LO4, false));
     assert_true(lw_sh_covers(e, key, HI4, false)); /* a read of written bytes */
     assert_true(lw_sh_covers(e, key, HI4, true));
-    assert_false(lw_sh_covers(e, key, LO4, true)); /* read only: a write is new */
+    assert_false(lw_sh_covers(e, key, LO4, true));     /* read only: a write is new */
     assert_true(lw_sh_covers(e, key, 0xffull, false)); /* every byte was read or written */
     assert_false(lw_sh_covers(e, key, 0xffull, true));
     assert_false(lw_sh_covers(entry(7, 3, LO4, 0), key, 0xffull, false));
@@ -104,6 +105,25 @@ static void test_expanded_word(void **state)
     assert_false(LW_SH_IS_EXPANDED(entry(3, 1, LO4, 0)));
 }
 
+static void test_aux_tells_torn_pairs(void **state)
+{
+    (void)state;
+    uint64_t w = entry(41, 5, LO4, LO4), aux = lw_sh_aux(77, 12, w);
+    assert_true(lw_sh_aux_matches(aux, w));
+    assert_int_equal(lw_sh_aux_stack(aux), 77);
+    assert_int_equal(lw_sh_aux_lockset(aux), 12);
+    /* The same epoch, other bytes or a write merged in: still this entry's aux. */
+    assert_true(lw_sh_aux_matches(aux, lw_sh_merge(w, HI4, true)));
+    /* The entry this one replaced (an earlier epoch of the thread, another thread): torn. */
+    for (uint32_t clock = 1; clock < 41; clock++)
+        assert_false(lw_sh_aux_matches(lw_sh_aux(77, 12, entry(clock, 5, HI4, HI4)), w));
+    for (uint32_t slot = 1; slot < 200; slot++)
+        if (slot != 5)
+            assert_false(lw_sh_aux_matches(lw_sh_aux(77, 12, entry(41, slot, HI4, 0)), w));
+    /* The unknown lockset survives the 16 bits it is kept in. */
+    assert_int_equal(lw_sh_aux_lockset(lw_sh_aux(0, 0xffffffffu, w)), 0xffffffffu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -113,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_access_supersedes),
         cmocka_unit_test(test_conflicting_bytes),
         cmocka_unit_test(test_expanded_word),
+        cmocka_unit_test(test_aux_tells_torn_pairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
