@@ -8,6 +8,7 @@
 #ifndef LOCKWATCH_RACE_INTERNAL_H
 #define LOCKWATCH_RACE_INTERNAL_H
 
+#include <emmintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,21 +30,74 @@ struct lw_shadow_ent {
 };
 
 /*
- * Two-tier shadow. Every 8-byte granule has a compact cell of two entries (32 bytes): enough for
- * memory one thread uses, whose cell holds at most this epoch's entry and one older one. When a
- * third entry is needed (another thread's accesses, or two older ones that neither supersedes),
- * the cell is expanded: its first word becomes LW_SH_EXPANDED_WORD(i), i the index of a
- * four-entry cell from race_shadow.c's pool holding copies of the two, and the compact entries
- * are no longer read.
+ * Two-tier shadow. Every 8-byte granule has a compact cell (16 bytes) that holds entries of one
+ * thread only, its owner: the latest entry N (word, an entry word) and, in `more`, one older
+ * entry O of the same thread, kept as its byte masks and how many epochs it is older than N,
+ * with the interned sites (race_site.c: stack and lockset) of both (shadow_entry.h, LW_SH_MORE).
+ * That is all memory one thread uses needs: its current epoch's entry and one older one. When
+ * more must be kept (another thread's entry, a third entry of the owner, a site or an age that
+ * does not fit), the cell is expanded: word becomes LW_SH_EXPANDED_WORD(i), i the index of a
+ * four-entry cell of full entries (word and aux) from race_shadow.c's pool.
+ *
+ * The owner writes a compact cell with one 16-byte store (or, for a read merged into N, an
+ * 8-byte store of word), other threads read it with one 16-byte load and replace it only by a
+ * 16-byte CAS: so N, O and their sites are always seen together. lw_cell_* below do that.
  */
-#define LW_SHADOW_ENTS 2u
 #define LW_SHADOW_XENTS 4u
 struct lw_shadow_cell {
-    struct lw_shadow_ent e[LW_SHADOW_ENTS];
-};
+    uint64_t word; /* N, 0 (empty), a benign entry or LW_SH_EXPANDED_WORD */
+    uint64_t more; /* LW_SH_MORE(site of N, site of O, age of O, O's masks) */
+} __attribute__((aligned(16)));
 struct lw_shadow_xcell {
     struct lw_shadow_ent e[LW_SHADOW_XENTS];
 };
+
+/* Set by __tsan_init when aligned 16-byte SSE loads and stores are atomic (CPUs with AVX, as
+ * Intel's and AMD's manuals guarantee); otherwise the compact cell is accessed by CMPXCHG16B. */
+extern bool lw_cell_sse_atomic;
+
+struct lw_cell_snap {
+    uint64_t word, more;
+};
+
+/* 16-byte atomic access to a compact cell by CMPXCHG16B (race_shadow.c). */
+struct lw_cell_snap lw_cell_load_locked(struct lw_shadow_cell *c);
+void lw_cell_store_locked(struct lw_shadow_cell *c, uint64_t word, uint64_t more);
+/* Replaces c's content by (word, more) if it is still old. */
+bool lw_cell_cas(struct lw_shadow_cell *c, struct lw_cell_snap old, uint64_t word, uint64_t more);
+
+/* The whole compact cell, read at once by one SSE load (only when lw_cell_sse_atomic). */
+static inline struct lw_cell_snap lw_cell_load_sse(const struct lw_shadow_cell *c)
+{
+    __m128i v;
+    /* One instruction (the compiler would split a plain vector load into two 8-byte ones). */
+    __asm__ volatile("movdqa %1, %0" : "=x"(v) : "m"(*(const __m128i *)(const void *)c));
+    return (struct lw_cell_snap){(uint64_t)_mm_cvtsi128_si64(v),
+                                 (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v))};
+}
+
+/* The owner's store of its whole compact cell by one SSE store (only when lw_cell_sse_atomic). */
+static inline void lw_cell_store_sse(struct lw_shadow_cell *c, uint64_t word, uint64_t more)
+{
+    __m128i v = _mm_set_epi64x((long long)more, (long long)word);
+    __asm__ volatile("movdqa %1, %0" : "=m"(*(__m128i *)(void *)c) : "x"(v));
+}
+
+/* The whole compact cell, read at once, on any CPU. */
+static inline struct lw_cell_snap lw_cell_load(struct lw_shadow_cell *c)
+{
+    return lw_cell_sse_atomic ? lw_cell_load_sse(c) : lw_cell_load_locked(c);
+}
+
+/* A store of the whole compact cell at once, on any CPU. */
+static inline void lw_cell_store(struct lw_shadow_cell *c, uint64_t word, uint64_t more)
+{
+    if (lw_cell_sse_atomic)
+        lw_cell_store_sse(c, word, more);
+    else
+        lw_cell_store_locked(c, word, more);
+}
+
 /* The pool of expanded cells: chunks of LW_XCELL_CHUNK_CELLS, mapped as needed. */
 #define LW_XCELL_CHUNK_CELLS (1u << 14)
 #define LW_XCELL_CHUNKS (1u << 16)
@@ -86,6 +140,8 @@ struct lw_race_thread {
     uint64_t shadow_stack[LW_RACE_SHADOW_DEPTH]; /* caller pcs, outermost first */
     uint64_t pc_cache_pc[LW_RACE_PC_CACHE];
     uint32_t pc_cache_id[LW_RACE_PC_CACHE];
+    uint16_t pc_cache_site[LW_RACE_PC_CACHE];    /* site of (pc, pc_cache_site_ls[]), 0: none */
+    uint16_t pc_cache_site_ls[LW_RACE_PC_CACHE]; /* the 16-bit lockset id it was made with */
     struct lw_race_thread *next_free;
     uint32_t vc[LW_RACE_MAX_SLOTS];  /* happens-before knowledge: every edge */
     uint32_t hvc[LW_RACE_MAX_SLOTS]; /* knowledge through edges other than lock ordering */
@@ -148,6 +204,15 @@ void lw_race_shadow_benign(uintptr_t addr, uintptr_t size);
 void lw_race_shadow_clear(uintptr_t lo, uintptr_t hi);
 /* The one-frame stack id of pc (cached per thread). */
 uint32_t lw_race_pc_stack(struct lw_race_thread *rt, uintptr_t pc);
+/* The site of an access at pc with rt's current lockset (cached per thread); 0 when the site
+ * table is full. */
+uint32_t lw_race_pc_site(struct lw_race_thread *rt, uintptr_t pc);
+
+/* ---- race_site.c ---- */
+/* The 16-bit id of the site (stack, lockset), interned; 0 when the table is full. */
+uint32_t lw_race_site(uint32_t stack, uint32_t lockset);
+/* The stack and lockset of site id; false if there is no such site. */
+bool lw_race_site_get(uint32_t id, uint32_t *stack, uint32_t *lockset);
 /* The full stack of an access at pc (pc + shadow call stack), interned. */
 uint32_t lw_race_full_stack(struct lw_race_thread *rt, uintptr_t pc);
 

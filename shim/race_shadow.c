@@ -1,21 +1,21 @@
 /*
  * Shadow memory and the access check (race mode), the FastTrack-style heart of the detector.
- * Every 8-byte granule of application memory has a shadow cell; an entry of the cell remembers
- * what one thread did to the granule in one epoch: slot, clock, the bytes read and the bytes
- * written, the locks held (an interned lockset) and where (a stack id). A granule's cell is
- * compact (two entries) while that is enough: one thread's current and one older entry. It is
- * expanded to four entries when more must be kept, which happens for memory that several threads
- * touch. The table has two levels: a first level reserved with MAP_NORESERVE and indexed by
- * addr >> 20, and blocks of compact cells mapped on first use, so only touched memory costs
- * shadow pages; expanded cells come from a pool.
+ * Every 8-byte granule of application memory has a shadow cell; an entry remembers what one
+ * thread did to the granule in one epoch: slot, clock, the bytes read and the bytes written, the
+ * locks held (an interned lockset) and where (a stack id). A granule's cell is compact
+ * (16 bytes: one thread's current entry and one older one, race_internal.h) while that is
+ * enough, and expanded to four full entries when more must be kept, which happens for memory
+ * that several threads touch. The table has two levels: a first level reserved with
+ * MAP_NORESERVE and indexed by addr >> 20, and blocks of compact cells mapped on first use, so
+ * only touched memory costs shadow pages; expanded cells come from a pool.
  *
- * tsan_abi.c's fast path returns when an entry of this thread and epoch already covers the
- * access, and records accesses to cells holding only this thread's entries. Everything else
- * comes here: compare with the other threads' entries (a conflict is a race unless the other
- * access happened before this one), then store this access, replacing an entry it supersedes.
- * Stacks: a granule only this thread has touched stores just the access pc (a cached one-frame
- * stack); once another thread's entry is present the full shadow call stack is interned, so the
- * costly part is paid only for shared memory.
+ * tsan_abi.c's fast path returns when this thread's entry of its current epoch covers the access,
+ * and records accesses to cells that are this thread's. Everything else comes here: compare with
+ * the other threads' entries (a conflict is a race unless the other access happened before this
+ * one), then store this access, replacing an entry it supersedes. Stacks: a granule only this
+ * thread has touched stores just the access pc (a cached one-frame stack); once another thread's
+ * entry is present the full shadow call stack is interned, so the costly part is paid only for
+ * shared memory.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +24,7 @@
 #include "spin.h"
 
 _Atomic(struct lw_shadow_cell *) *lw_shadow_l1;
+bool lw_cell_sse_atomic;
 
 bool lw_race_shadow_init(void)
 {
@@ -62,6 +63,21 @@ uint32_t lw_race_pc_stack(struct lw_race_thread *rt, uintptr_t pc)
     rt->pc_cache_pc[i] = pc;
     rt->pc_cache_id[i] = id;
     return id;
+}
+
+uint32_t lw_race_pc_site(struct lw_race_thread *rt, uintptr_t pc)
+{
+    uint32_t stack = lw_race_pc_stack(rt, pc), lockset = lw_race_lockset_id(rt);
+    uint32_t i = (uint32_t)(pc >> 1) & (LW_RACE_PC_CACHE - 1);
+    uint16_t ls16 = (uint16_t)lockset;
+    if (rt->pc_cache_pc[i] == pc && rt->pc_cache_site_ls[i] == ls16 && rt->pc_cache_site[i])
+        return rt->pc_cache_site[i];
+    uint32_t site = lw_race_site(stack, lockset);
+    if (rt->pc_cache_pc[i] == pc) { /* lw_race_pc_stack filled this line */
+        rt->pc_cache_site[i] = (uint16_t)site;
+        rt->pc_cache_site_ls[i] = ls16;
+    }
+    return site;
 }
 
 uint32_t lw_race_full_stack(struct lw_race_thread *rt, uintptr_t pc)
@@ -199,51 +215,145 @@ static void xcell_return(uint32_t index)
     lw_spin_unlock(&xpool_lock);
 }
 
-/* Replaces the compact cell c, whose words the caller saw as w0 and w1, by an expanded cell
- * holding copies of both entries. False if c changed meanwhile or no memory is left. */
-static bool expand(struct lw_shadow_cell *c, uint64_t w0, uint64_t w1)
+__attribute__((target("cx16"))) struct lw_cell_snap lw_cell_load_locked(struct lw_shadow_cell *c)
+{
+    unsigned __int128 v = __sync_val_compare_and_swap((unsigned __int128 *)(void *)c, 0, 0);
+    return (struct lw_cell_snap){(uint64_t)v, (uint64_t)(v >> 64)};
+}
+
+__attribute__((target("cx16"))) bool lw_cell_cas(struct lw_shadow_cell *c, struct lw_cell_snap old,
+                                                 uint64_t word, uint64_t more)
+{
+    unsigned __int128 o = ((unsigned __int128)old.more << 64) | old.word;
+    unsigned __int128 n = ((unsigned __int128)more << 64) | word;
+    return __sync_bool_compare_and_swap((unsigned __int128 *)(void *)c, o, n);
+}
+
+void lw_cell_store_locked(struct lw_shadow_cell *c, uint64_t word, uint64_t more)
+{
+    struct lw_cell_snap old = lw_cell_load_locked(c);
+    while (!lw_cell_cas(c, old, word, more))
+        old = lw_cell_load_locked(c);
+}
+
+/* The full entries (word, aux) of compact cell content s: N and O, as many as it has (a benign
+ * entry has no aux). */
+static unsigned compact_entries(struct lw_cell_snap s, uint64_t words[2], uint64_t auxes[2])
+{
+    unsigned k = 0;
+    if (!s.word)
+        return 0;
+    uint64_t o = lw_sh_older(s.word, s.more);
+    uint32_t sites[2] = {LW_SH_MORE_SITE_N(s.more), LW_SH_MORE_SITE_O(s.more)};
+    uint64_t ws[2] = {s.word, LW_SH_SLOT(s.word) == LW_RACE_SLOT_BENIGN ? 0 : o};
+    for (unsigned i = 0; i < 2; i++) {
+        if (!ws[i])
+            continue;
+        uint32_t stack = 0, lockset = LW_RACE_LOCKSET_UNKNOWN;
+        if (!lw_race_site_get(sites[i], &stack, &lockset)) {
+            stack = 0;
+            lockset = LW_RACE_LOCKSET_UNKNOWN;
+        }
+        words[k] = ws[i];
+        auxes[k++] = lw_sh_aux(stack, lockset, ws[i]);
+    }
+    return k;
+}
+
+/* Replaces compact cell c, seen as s, by an expanded cell holding its entries. False if c changed
+ * meanwhile or no memory is left. */
+static bool expand(struct lw_shadow_cell *c, struct lw_cell_snap s)
 {
     uint32_t index;
     struct lw_shadow_xcell *x = xcell_take(&index);
     if (!x)
         return false;
-    atomic_store_explicit(&x->e[0].word, w0, memory_order_relaxed);
-    atomic_store_explicit(&x->e[0].aux, aux_of(&c->e[0], w0), memory_order_relaxed);
-    atomic_store_explicit(&x->e[1].word, w1, memory_order_relaxed);
-    atomic_store_explicit(&x->e[1].aux, aux_of(&c->e[1], w1), memory_order_relaxed);
-    /* Release: a thread that finds the index finds the copies. A same-thread store into the
-     * compact entry 1 after our copy is lost (the window described in tsan_abi.c). */
-    uint64_t expected = w0;
-    if (atomic_compare_exchange_strong_explicit(&c->e[0].word, &expected,
-                                                LW_SH_EXPANDED_WORD(index), memory_order_release,
-                                                memory_order_relaxed))
+    uint64_t words[2], auxes[2];
+    unsigned k = compact_entries(s, words, auxes);
+    for (unsigned i = 0; i < k; i++) {
+        atomic_store_explicit(&x->e[i].word, words[i], memory_order_relaxed);
+        atomic_store_explicit(&x->e[i].aux, auxes[i], memory_order_relaxed);
+    }
+    /* The CAS is a full barrier: a thread that finds the index finds the copies. */
+    if (lw_cell_cas(c, s, LW_SH_EXPANDED_WORD(index), 0))
         return true;
     xcell_return(index);
     return false;
 }
 
-/* The entries of cell c: the two compact ones, or the four of its expanded cell. */
-static struct lw_shadow_ent *cell_entries(struct lw_shadow_cell *c, unsigned *n)
+/* Expands c (seen as s) so that the access is checked on the expanded cell: false (check
+ * again), unless no memory is left for it, when the access goes unrecorded (true). */
+static bool expand_for_check(struct lw_shadow_cell *c, struct lw_cell_snap s)
 {
-    uint64_t w0 = atomic_load_explicit(&c->e[0].word, memory_order_acquire);
-    if (LW_SH_IS_EXPANDED(w0)) {
-        *n = LW_SHADOW_XENTS;
-        return lw_sh_xcell(w0)->e;
-    }
-    *n = LW_SHADOW_ENTS;
-    return c->e;
+    if (expand(c, s))
+        return false;
+    struct lw_cell_snap now = lw_cell_load(c);
+    return now.word == s.word && now.more == s.more;
 }
 
-/* Checks and records one access inside one granule. False: the cell changed under us, check
- * again. */
-static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, uintptr_t addr,
-                          unsigned n, bool write, uintptr_t pc)
+/*
+ * An access to a compact cell, seen as s. Another thread's cell (or a benign one) is expanded
+ * first: the access is then checked on the expanded cell. In this thread's own (or an empty)
+ * cell nothing can conflict: the access is merged into this epoch's entry N, or becomes the new
+ * N with one older entry kept as O, by the rule access_new (tsan_abi.c) follows too; a third
+ * entry to keep, or an age or site that does not fit, expands the cell. False: check again.
+ */
+static bool check_compact(struct lw_race_thread *rt, struct lw_shadow_cell *c,
+                          struct lw_cell_snap s, uintptr_t addr, unsigned n, bool write,
+                          uintptr_t pc)
 {
     const uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
     const uint32_t slot = rt->slot, clock = rt->vc[slot];
-    unsigned n_ents;
-    struct lw_shadow_ent *e = cell_entries(c, &n_ents);
-    const bool compact = n_ents == LW_SHADOW_ENTS;
+    uint64_t nw = s.word;
+    if (nw && LW_SH_SLOT(nw) != slot) {
+        if (LW_SH_SLOT(nw) == LW_RACE_SLOT_BENIGN && (LW_SH_BYTES(nw) & mask))
+            return true; /* annotated as racy */
+        return expand_for_check(c, s);
+    }
+    uint32_t stack = lw_race_pc_stack(rt, pc);
+    if (!nw) /* this thread's first touch here: another thread's TLS or dead stack? */
+        lw_tls_check_access(lw_thread_peek(), addr, n, write, stack);
+    uint32_t site = lw_race_pc_site(rt, pc);
+    uint64_t word, more;
+    if (nw && LW_SH_CLOCK(nw) == clock) {
+        word = lw_sh_merge(nw, mask, write);
+        if (word == nw)
+            return true; /* already covered */
+        more = s.more;
+        if (write) { /* a read keeps the entry's site, a write brings its own */
+            if (!site)
+                return expand_for_check(c, s);
+            more = (more & ~(0xffffull << 48)) | ((uint64_t)site << 48);
+        }
+    } else {
+        uint64_t o = nw ? lw_sh_older(nw, s.more) : 0;
+        bool keep_n = nw && !lw_sh_access_supersedes(mask, write, nw);
+        bool keep_o = o && !lw_sh_access_supersedes(mask, write, o) && !lw_sh_supersedes(nw, o);
+        if (!site || (keep_n && keep_o) || (keep_n && clock - LW_SH_CLOCK(nw) > LW_SH_AGE_MAX) ||
+            (keep_o && clock - LW_SH_CLOCK(o) > LW_SH_AGE_MAX))
+            return expand_for_check(c, s);
+        if (keep_n)
+            more = LW_SH_MORE(site, LW_SH_MORE_SITE_N(s.more), clock - LW_SH_CLOCK(nw), nw);
+        else if (keep_o)
+            more = LW_SH_MORE(site, LW_SH_MORE_SITE_O(s.more), clock - LW_SH_CLOCK(o), o);
+        else
+            more = LW_SH_MORE(site, 0, 0, 0);
+        word = LW_SH_KEY(clock, slot) | (write ? mask << 8 : mask);
+    }
+    /* By CAS, unlike the fast path's plain stores: a first touch racing with another thread's
+     * first touch, or with an expansion, is checked again. */
+    return lw_cell_cas(c, s, word, more);
+}
+
+/* Checks and records one access inside one granule whose cell is expanded (x: its four full
+ * entries). False: the cell changed under us, check again. */
+static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x, uintptr_t addr,
+                           unsigned n, bool write, uintptr_t pc)
+{
+    const uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
+    const uint32_t slot = rt->slot, clock = rt->vc[slot];
+    const unsigned n_ents = LW_SHADOW_XENTS;
+    struct lw_shadow_ent *e = x->e;
     int own = -1, replace = -1, empty = -1, evict = -1, own_old = -1;
     bool shared = false, cur_rmw = false, own_seen = false;
     struct conflict conflicts[LW_SHADOW_XENTS];
@@ -253,9 +363,7 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
     for (unsigned i = 0; i < n_ents; i++) {
         uint64_t w = atomic_load_explicit(&e[i].word, memory_order_relaxed);
         seen[i] = w;
-        if (!w || (compact && i == 0 && LW_SH_IS_EXPANDED(w))) {
-            if (w) /* expanded since cell_entries looked: check on the expanded cell */
-                return false;
+        if (!w) {
             if (empty < 0)
                 empty = (int)i;
             continue;
@@ -342,13 +450,6 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
             idx = own_old;
         } else if (evict >= 0) {
             idx = evict;
-        } else if (compact) {
-            /* Every entry must stay: expand the cell, then check on it (a failed expansion
-             * because the cell changed is the same retry). Without memory, evict below. */
-            if (expand(c, seen[0], seen[1]) ||
-                atomic_load_explicit(&c->e[0].word, memory_order_relaxed) != seen[0])
-                return false;
-            idx = (int)((clock ^ (addr >> 3)) & (n_ents - 1));
         } else {
             idx = (int)((clock ^ (addr >> 3)) & (n_ents - 1)); /* evict one */
         }
@@ -362,15 +463,12 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
      * entries at least one sees the other's (Dekker-style). Either way the race is not lost
      * between two checks made here. The same-thread paths in tsan_abi.c store without CAS (the
      * window that leaves is described there): when one overwrote our entry, the re-read finds
-     * its word there instead of ours and checks against it. A compact cell expanded meanwhile
-     * is checked again on its expanded cell. */
+     * its word there instead of ours and checks against it. */
     uint64_t expected = seen[idx];
     if (!atomic_compare_exchange_strong(&e[idx].word, &expected, word))
         return false;
     atomic_store_explicit(&e[idx].aux, aux, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
-    if (compact && LW_SH_IS_EXPANDED(atomic_load_explicit(&c->e[0].word, memory_order_relaxed)))
-        return false;
     for (unsigned i = 0; i < n_ents; i++) {
         uint64_t w = atomic_load_explicit(&e[i].word, memory_order_relaxed);
         if (!w || w == ((int)i == idx ? word : seen[i]))
@@ -385,6 +483,16 @@ static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, u
         report_conflict(rt, &k, addr, mask, write, cur_rmw, stack, lockset, pc);
     }
     return true;
+}
+
+/* Checks and records one access inside one granule. False: the cell changed, check again. */
+static bool check_granule(struct lw_race_thread *rt, struct lw_shadow_cell *c, uintptr_t addr,
+                          unsigned n, bool write, uintptr_t pc)
+{
+    struct lw_cell_snap s = lw_cell_load(c);
+    if (LW_SH_IS_EXPANDED(s.word))
+        return check_expanded(rt, lw_sh_xcell(s.word), addr, n, write, pc);
+    return check_compact(rt, c, s, addr, n, write, pc);
 }
 
 void lw_race_access_slow(struct lw_race_thread *rt, uintptr_t addr, uintptr_t size, uint64_t flags,
@@ -421,14 +529,11 @@ void lw_race_shadow_benign(uintptr_t addr, uintptr_t size)
         if (!c)
             return;
         uint64_t mask = (((uint64_t)1 << n) - 1) << (addr & 7);
-        /* One benign entry (an expanded cell is dropped: benign granules are never checked). */
-        atomic_store_explicit(&c->e[1].word, 0, memory_order_relaxed);
-        uint64_t old = atomic_load_explicit(&c->e[0].word, memory_order_relaxed);
+        /* One benign entry (an expanded cell is dropped: benign bytes are never checked). */
+        uint64_t old = lw_cell_load(c).word;
         if (LW_SH_IS_EXPANDED(old) || LW_SH_SLOT(old) != LW_RACE_SLOT_BENIGN)
             old = 0;
-        atomic_store_explicit(&c->e[0].word,
-                              LW_SH_KEY(0, LW_RACE_SLOT_BENIGN) | LW_SH_RMASK(old) | mask,
-                              memory_order_relaxed);
+        lw_cell_store(c, LW_SH_KEY(0, LW_RACE_SLOT_BENIGN) | LW_SH_RMASK(old) | mask, 0);
         addr += n;
         size -= n;
     }

@@ -79,6 +79,27 @@ static inline uint32_t lw_sh_aux_lockset(uint64_t aux)
 #define LW_SH_EXPANDED_WORD(i) (((uint64_t)(i) << 32) | LW_SH_KEY(0, LW_RACE_SLOT_BENIGN))
 #define LW_SH_IS_EXPANDED(w) (!((w)&0xffffull) && LW_SH_SLOT(w) == LW_RACE_SLOT_BENIGN)
 
+/*
+ * The second word of a compact cell (race_internal.h): the sites of its entries N and O and O
+ * itself, which is an older entry of N's thread: site N:16 | site O:16 | age:16 (N's clock minus
+ * O's) | O's written bytes:8 | O's read bytes:8. No O: both masks 0.
+ */
+#define LW_SH_AGE_MAX 0xffffu
+#define LW_SH_MORE(site_n, site_o, age, omasks)                                                    \
+    (((uint64_t)(site_n) << 48) | ((uint64_t)(site_o) << 32) | ((uint64_t)(age) << 16) |           \
+     ((omasks)&0xffffull))
+#define LW_SH_MORE_SITE_N(m) ((uint32_t)((m) >> 48))
+#define LW_SH_MORE_SITE_O(m) ((uint32_t)((m) >> 32) & 0xffffu)
+
+/* Entry O of a compact cell whose N is n (an entry word), or 0 if it has none. */
+static inline uint64_t lw_sh_older(uint64_t n, uint64_t more)
+{
+    if (!(more & 0xffffull))
+        return 0;
+    uint32_t age = (uint32_t)(more >> 16) & 0xffffu;
+    return LW_SH_KEY(LW_SH_CLOCK(n) - age, LW_SH_SLOT(n)) | (more & 0xffffull);
+}
+
 /* True if entry w belongs to the thread and epoch of key and covers the access (mask: its
  * bytes): every byte touched for a read, every byte written for a write. */
 static inline bool lw_sh_covers(uint64_t w, uint64_t key, uint64_t mask, bool write)

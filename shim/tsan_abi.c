@@ -12,6 +12,8 @@
  * entry. A cell holding only this thread's entries gets new entries here too (access_new,
  * store_own); anything else goes to race_shadow.c.
  */
+#include <stdlib.h>
+
 #include "race_internal.h"
 
 static _Atomic int tsan_init_done;
@@ -23,6 +25,10 @@ LW_EXPORT void __tsan_init(void)
         return;
     if (!lw_race_shadow_init())
         return; /* no address space for the shadow: race mode stays off, atomics still work */
+    /* LOCKWATCH_RACE_CELL_CAS=1 takes the path of CPUs without AVX (the tests use it). */
+    const char *cas = getenv("LOCKWATCH_RACE_CELL_CAS");
+    __builtin_cpu_init();
+    lw_cell_sse_atomic = __builtin_cpu_supports("avx") && !(cas && *cas == '1');
     lw_race_sync_init();
     atomic_store_explicit(&lw_race_enabled, 1, memory_order_release);
 }
@@ -70,32 +76,18 @@ static inline __attribute__((always_inline)) struct lw_race_thread *race_thread(
  * and our store can be overwritten the same way (same thread: only the handler's record is lost).
  */
 
-/* The one-frame stack id of pc if it is cached and this thread may record with its current
- * lockset (interned); else 0. */
-static inline __attribute__((always_inline)) uint32_t own_pc_stack(struct lw_race_thread *rt,
-                                                                   uintptr_t pc)
+/* The site id of an access at pc with this thread's current lockset, if cached and this thread
+ * may record here (not busy, not ignoring, and the CPU has atomic 16-byte SSE stores for the
+ * compact cell: without them everything takes the slow path); else 0. */
+static inline __attribute__((always_inline)) uint32_t own_site(struct lw_race_thread *rt,
+                                                               uintptr_t pc)
 {
     uint32_t pci = (uint32_t)(pc >> 1) & (LW_RACE_PC_CACHE - 1);
-    if (LW_UNLIKELY(rt->busy | rt->ignore | !rt->lockset_valid) ||
-        LW_UNLIKELY(rt->pc_cache_pc[pci] != pc))
+    if (LW_UNLIKELY(rt->busy | rt->ignore | !rt->lockset_valid | !lw_cell_sse_atomic) ||
+        LW_UNLIKELY(rt->pc_cache_pc[pci] != pc) ||
+        LW_UNLIKELY(rt->pc_cache_site_ls[pci] != (uint16_t)rt->lockset_id))
         return 0;
-    return rt->pc_cache_id[pci];
-}
-
-/* Stores this thread's entry word at index idx of the compact cell c, with the one-frame stack
- * of pc and the current lockset: a new entry (chosen by access_fast as check_granule would choose
- * it), or this epoch's entry with a write merged in (the site kept is the latest write's). */
-static inline __attribute__((always_inline)) bool store_own(struct lw_race_thread *rt,
-                                                            struct lw_shadow_cell *c, unsigned idx,
-                                                            uint64_t word, uintptr_t pc)
-{
-    uint32_t stack = own_pc_stack(rt, pc);
-    if (LW_UNLIKELY(!stack))
-        return false;
-    atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
-    atomic_store_explicit(&c->e[idx].aux, lw_sh_aux(stack, rt->lockset_id, word),
-                          memory_order_relaxed);
-    return true;
+    return rt->pc_cache_site[pci];
 }
 
 /* The granule's compact cell, or NULL when the access needs the slow path (it spans two
@@ -119,48 +111,60 @@ static inline __attribute__((always_inline)) void slow(struct lw_race_thread *rt
 }
 
 /*
- * No entry of this thread's current epoch in the compact cell c (w0: its first word). Records
- * the access here when the cell holds only this thread's entries, in the entry check_granule
- * would choose: one this access or the other entry supersedes, else an empty one. Anything else
- * (another thread's entry, a first touch, two older entries to keep, an expanded cell: a hit
- * there returns) takes the slow path. Out of line and entered by a tail call, so that the inlined
- * part keeps no values across a call; a new epoch's first access to a granule comes here once.
+ * No entry of this thread's current epoch in the compact cell c. When c is this thread's (its
+ * latest entry N from an earlier epoch), the access becomes the new N and the cell keeps, as O,
+ * whichever of the old N and O the other and the access do not supersede (check_granule's rule,
+ * race_shadow.c). Anything else takes the slow path: an empty cell (a first touch needs the TLS
+ * check), another thread's or a benign entry, an expanded cell (a hit there returns), two older
+ * entries to keep, an age or site that does not fit. Out of line and entered by a tail call, so
+ * that the inlined part keeps no values across a call; a new epoch's first access to a granule
+ * comes here once.
  */
+/* Not this thread's compact cell: an expanded cell (a hit there returns) or the slow path. */
+static __attribute__((noinline)) void access_other(struct lw_race_thread *rt,
+                                                   struct lw_shadow_cell *c, uintptr_t addr,
+                                                   uintptr_t size, bool write, uintptr_t pc)
+{
+    uint64_t n = __atomic_load_n(&c->word, __ATOMIC_ACQUIRE);
+    if (LW_SH_IS_EXPANDED(n)) {
+        const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
+        struct lw_shadow_xcell *x = lw_sh_xcell(n);
+        for (unsigned i = 0; i < LW_SHADOW_XENTS; i++)
+            if (lw_sh_covers(atomic_load_explicit(&x->e[i].word, memory_order_relaxed),
+                             rt->epoch_key, mask, write))
+                return;
+    }
+    slow(rt, addr, size, write, pc);
+}
+
 static __attribute__((noinline)) void access_new(struct lw_race_thread *rt,
                                                  struct lw_shadow_cell *c, uintptr_t addr,
-                                                 uintptr_t size, bool write, uintptr_t pc,
-                                                 uint64_t w0)
+                                                 uintptr_t size, bool write, uintptr_t pc)
 {
-    const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
     const uint64_t key = rt->epoch_key;
-    if (LW_SH_IS_EXPANDED(w0)) {
-        atomic_thread_fence(memory_order_acquire); /* w0 was read relaxed: see its cell */
-        struct lw_shadow_xcell *x = lw_sh_xcell(w0);
-        for (unsigned i = 0; i < LW_SHADOW_XENTS; i++)
-            if (lw_sh_covers(atomic_load_explicit(&x->e[i].word, memory_order_relaxed), key, mask,
-                             write))
-                return;
-        slow(rt, addr, size, write, pc);
+    uint32_t site = own_site(rt, pc);
+    struct lw_cell_snap s = lw_cell_load_sse(c);
+    uint64_t n = s.word;
+    if (LW_UNLIKELY(((n ^ key) & LW_SH_SLOT_MASK) || !n || !site)) {
+        access_other(rt, c, addr, size, write, pc);
         return;
     }
-    uint64_t w1 = atomic_load_explicit(&c->e[1].word, memory_order_relaxed);
-    if (LW_UNLIKELY((((w0 ^ key) & LW_SH_SLOT_MASK) && w0) ||
-                    (((w1 ^ key) & LW_SH_SLOT_MASK) && w1) || !(w0 | w1))) {
-        slow(rt, addr, size, write, pc); /* another thread's or a benign entry; a first touch */
+    const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
+    uint64_t o = lw_sh_older(n, s.more), more;
+    bool keep_n = !lw_sh_access_supersedes(mask, write, n);
+    bool keep_o = o && !lw_sh_access_supersedes(mask, write, o) && !lw_sh_supersedes(n, o);
+    uint32_t clock = LW_SH_CLOCK(key);
+    if (keep_n && !keep_o && clock - LW_SH_CLOCK(n) <= LW_SH_AGE_MAX)
+        more = LW_SH_MORE(site, LW_SH_MORE_SITE_N(s.more), clock - LW_SH_CLOCK(n), n);
+    else if (keep_o && !keep_n && clock - LW_SH_CLOCK(o) <= LW_SH_AGE_MAX)
+        more = LW_SH_MORE(site, LW_SH_MORE_SITE_O(s.more), clock - LW_SH_CLOCK(o), o);
+    else if (!keep_n && !keep_o)
+        more = LW_SH_MORE(site, 0, 0, 0);
+    else {
+        slow(rt, addr, size, write, pc); /* the slow path expands the cell */
         return;
     }
-    /* Both entries this thread's older ones, or one empty (which counts as superseded). */
-    unsigned idx;
-    if (lw_sh_access_supersedes(mask, write, w1))
-        idx = 1;
-    else if (lw_sh_access_supersedes(mask, write, w0) || lw_sh_supersedes(w1, w0))
-        idx = 0;
-    else if (lw_sh_supersedes(w0, w1))
-        idx = 1;
-    else
-        idx = LW_SHADOW_ENTS; /* two older entries to keep: the slow path expands the cell */
-    if (idx == LW_SHADOW_ENTS || !store_own(rt, c, idx, key | (write ? mask << 8 : mask), pc))
-        slow(rt, addr, size, write, pc);
+    lw_cell_store_sse(c, key | (write ? mask << 8 : mask), more);
 }
 
 /* Out of line, so that the inlined fast path needs no call setup of its own. */
@@ -180,9 +184,10 @@ static __attribute__((noinline, cold)) void access_first(uintptr_t addr, uintptr
 
 /*
  * The access hook, inlined into every __tsan_* function: a TLS load, the first-level shadow load
- * and a look at the granule's compact entries. It returns when this thread's entry of the
- * current epoch covers the access (bytes and, for a write, written bytes), or after merging the
- * access into that entry. Everything else goes to access_new.
+ * and a look at the word of the granule's compact cell. It returns when that is this thread's
+ * entry of the current epoch and covers the access (bytes and, for a write, written bytes), or
+ * after merging the access into it: a read keeps the entry's site (an 8-byte store), a write
+ * brings its own (a 16-byte store of the cell). Everything else goes to access_new.
  */
 static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr_t size, bool write,
                                                          uintptr_t pc)
@@ -199,27 +204,29 @@ static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr
     }
     const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
     const uint64_t key = rt->epoch_key;
-    uint64_t w0 = atomic_load_explicit(&c->e[0].word, memory_order_relaxed), w = w0;
-    unsigned idx = 0;
-    if ((w0 ^ key) & LW_SH_EPOCH_MASK) {
-        w = atomic_load_explicit(&c->e[1].word, memory_order_relaxed);
-        idx = 1;
-        if (LW_UNLIKELY(((w ^ key) & LW_SH_EPOCH_MASK) || LW_SH_IS_EXPANDED(w0))) {
-            access_new(rt, c, addr, size, write, pc, w0);
-            return;
-        }
+    uint64_t w = __atomic_load_n(&c->word, __ATOMIC_RELAXED);
+    if (LW_UNLIKELY((w ^ key) & LW_SH_EPOCH_MASK)) {
+        access_new(rt, c, addr, size, write, pc);
+        return;
     }
     uint64_t have = write ? LW_SH_WMASK(w) : LW_SH_BYTES(w);
     if (LW_LIKELY((have & mask) == mask))
         return;
-    /* Merged into this epoch's entry: a read keeps the entry's site, a write takes its own. */
     uint64_t word = lw_sh_merge(w, mask, write);
-    if (LW_UNLIKELY(rt->busy | rt->ignore))
+    if (!write) {
+        if (LW_UNLIKELY(rt->busy | rt->ignore))
+            access_slow(rt, addr, size, write, pc);
+        else
+            __atomic_store_n(&c->word, word, __ATOMIC_RELAXED);
+        return;
+    }
+    uint32_t site = own_site(rt, pc);
+    if (LW_UNLIKELY(!site)) {
         access_slow(rt, addr, size, write, pc);
-    else if (!write)
-        atomic_store_explicit(&c->e[idx].word, word, memory_order_relaxed);
-    else if (!store_own(rt, c, idx, word & ~LW_SH_FULLSTACK, pc))
-        access_slow(rt, addr, size, write, pc);
+        return;
+    }
+    uint64_t more = __atomic_load_n(&c->more, __ATOMIC_RELAXED);
+    lw_cell_store_sse(c, word, (more & ~(0xffffull << 48)) | ((uint64_t)site << 48));
 }
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))

@@ -56,6 +56,19 @@ foreach(cc ${LW_RACE_COMPILERS})
     --line predictive_first --line predictive_second)
 endforeach()
 
+# Compact shadow cells accessed by CMPXCHG16B, as on CPUs without AVX (LOCKWATCH_RACE_CELL_CAS):
+# the same findings.
+foreach(case racy_counter many_locks_ok three_entries)
+  set(rc 1)
+  set(check --total 1)
+  if(case STREQUAL "many_locks_ok")
+    set(rc 0)
+    set(check --total 0)
+  endif()
+  lw_race_test(${case}_cas gcc ${LW_RACE_SRC} ${rc} ${case} -- ${check})
+  set_property(TEST e2e.race.gcc.${case}_cas APPEND PROPERTY ENVIRONMENT LOCKWATCH_RACE_CELL_CAS=1)
+endforeach()
+
 # The plain recipe with clang (no -mllvm flag): the race is still found; whether it is called an
 # increment depends on clang keeping the read, so either kind passes.
 if(LW_CLANG)

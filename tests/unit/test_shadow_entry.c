@@ -124,6 +124,24 @@ static void test_aux_tells_torn_pairs(void **state)
     assert_int_equal(lw_sh_aux_lockset(lw_sh_aux(0, 0xffffffffu, w)), 0xffffffffu);
 }
 
+static void test_compact_more(void **state)
+{
+    (void)state;
+    /* N of slot 9 at clock 1000 and O, its write of the high half 3 epochs before. */
+    uint64_t n = entry(1000, 9, LO4, 0), o = entry(997, 9, 0, HI4);
+    uint64_t more = LW_SH_MORE(321, 654, 1000 - 997, o);
+    assert_int_equal(LW_SH_MORE_SITE_N(more), 321);
+    assert_int_equal(LW_SH_MORE_SITE_O(more), 654);
+    assert_int_equal(lw_sh_older(n, more), o);
+    /* No O: both masks 0, whatever the sites. */
+    assert_int_equal(lw_sh_older(n, LW_SH_MORE(321, 0, 0, 0)), 0);
+    /* The oldest O a compact cell can keep. */
+    assert_int_equal(
+        lw_sh_older(entry(70000, 9, LO4, 0),
+                    LW_SH_MORE(1, 2, LW_SH_AGE_MAX, entry(70000 - LW_SH_AGE_MAX, 9, LO4, 0))),
+        entry(70000 - LW_SH_AGE_MAX, 9, LO4, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_conflicting_bytes),
         cmocka_unit_test(test_expanded_word),
         cmocka_unit_test(test_aux_tells_torn_pairs),
+        cmocka_unit_test(test_compact_more),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
