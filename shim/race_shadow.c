@@ -461,9 +461,7 @@ static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x,
      * the scan saw, so of two threads choosing the same entry one fails and checks again; then
      * the cell is read again after a full fence, so of two threads storing into different
      * entries at least one sees the other's (Dekker-style). Either way the race is not lost
-     * between two checks made here. The same-thread paths in tsan_abi.c store without CAS (the
-     * window that leaves is described there): when one overwrote our entry, the re-read finds
-     * its word there instead of ours and checks against it. */
+     * between two checks made here (tsan_abi.c only reads expanded cells). */
     uint64_t expected = seen[idx];
     if (!atomic_compare_exchange_strong(&e[idx].word, &expected, word))
         return false;

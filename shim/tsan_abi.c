@@ -7,10 +7,10 @@
  * these, so linking or preloading liblockwatch changes nothing for it.
  *
  * The fast path below is the only code on every access: one TLS load, one first-level shadow
- * load, and a look at the granule's compact cell (race_internal.h). It returns when this
- * thread's entry of its current epoch covers the access, or after merging the access into that
- * entry. A cell holding only this thread's entries gets new entries here too (access_new,
- * store_own); anything else goes to race_shadow.c.
+ * load, and a look at the word of the granule's compact cell (race_internal.h). It returns when
+ * that is this thread's entry of its current epoch and covers the access, or after merging the
+ * access into it. A new epoch's first access to a cell of this thread is recorded here too
+ * (access_new); anything else goes to race_shadow.c.
  */
 #include <stdlib.h>
 
@@ -40,40 +40,30 @@ static inline __attribute__((always_inline)) struct lw_race_thread *race_thread(
 }
 
 /*
- * The same-thread paths, taken when no entry of the cell is another thread's (or a benign one):
- * then no other thread's access can conflict, and check_granule would do nothing but store this
- * access with the one-frame stack of pc and the current lockset. After each synchronisation (a
- * new epoch) that is the fate of every granule of thread-private memory, so doing it here,
- * without the slow path's call chain, errno save and memory fence, is what makes private data
- * cheap. The entry is chosen as check_granule chooses it, and merging follows the same rule
- * (lw_sh_merge), so the byte masks (and with them the read-then-write detection) and the sites
- * are the same. Anything else goes to the slow path, which redoes the whole check: the runtime
- * busy or ignoring, an empty cell (a first touch needs the TLS check), a lockset or pc not yet
- * interned (interning allocates), two older entries to keep (the cell must expand).
+ * The same-thread paths. A compact cell holds the entries of one thread, its owner; no other
+ * thread's access can conflict with them, and check_granule would do nothing but store the
+ * owner's access with the one-frame stack of pc and the current lockset (a site). After each
+ * synchronisation (a new epoch) that is the fate of every granule of thread-private memory, so
+ * doing it here, without the slow path's call chain, errno save and CAS, is what makes private
+ * data cheap. The entries kept and the merging follow check_compact's rules (shadow_entry.h), so
+ * the byte masks (and with them the read-then-write detection) and the sites are the same.
+ * Anything else goes to the slow path, which redoes the whole check: the runtime busy or
+ * ignoring, an empty cell (a first touch needs the TLS check and a CAS), another thread's cell,
+ * a site not yet interned for this pc and lockset (interning allocates), two older entries to
+ * keep, an age that does not fit (the cell must expand), a CPU without atomic SSE stores.
  *
- * The entry is written with two plain (relaxed) stores: no CAS, no fence, no reading back. Such
- * a cell is, in the common case, memory no other thread touches; a locked CAS and a re-read of
- * the cell per refresh cost more than everything else this path does, and a plain re-read after
- * our stores would not narrow the window below (x86 lets those loads pass our own buffered
- * stores). What another thread u's concurrent check_granule on the same cell (CAS, full fence,
- * read the cell again) can miss is only a pair of accesses that overlap in time, within the
- * window from our loads of the cell to our stores becoming visible (tens of nanoseconds):
- *  - u stores into another entry: if u re-reads the cell before our store is visible and we
- *    read it before u's store was, neither compares with the other now. Both entries stay in
- *    the cell: the next access of either thread to the granule compares with the other's (ours
- *    then finds u's entry and takes the slow path);
- *  - u stores into the entry we overwrite (it replaced or evicted our older entry): if our
- *    store lands first u's CAS fails and u checks again; if u's lands first ours overwrites it,
- *    and u's re-read (which compares its own entry too, see check_granule) finds ours unless it
- *    is not visible yet: then u's access is forgotten.
- *  - u expands the cell (copies both compact entries, then swaps the first word for the expanded
- *    cell's index): our store into the compact cell after u's copy is lost, and a store into the
- *    first word after u's swap replaces the index, so u's access is forgotten with the expanded
- *    cell (64 bytes, not reused).
+ * The owner stores its cell with one plain 16-byte store (or an 8-byte store of the word): no
+ * CAS, no fence. Other threads never store into a compact cell: they replace it, by a 16-byte
+ * CAS, with an expanded cell holding copies of the owner's entries, and check and record their
+ * access there. So a reader never sees half of an update, and what can go wrong is only an
+ * expansion landing between the owner's load of the cell and its store (a few nanoseconds):
+ * the owner's store then puts its compact cell back, and the other thread's access, compared
+ * with the owner's entries already, is forgotten with the expanded cell (64 bytes, not reused).
  * That is the window TSan's racy shadow stores have on every access; here only a granule private
- * to this thread until then is exposed. Races on shared granules keep check_granule's
- * CAS-and-fence protocol, which never loses one. A signal handler's access between our loads
- * and our store can be overwritten the same way (same thread: only the handler's record is lost).
+ * to one thread until then is exposed, and only at its first sharing. Expanded cells are checked
+ * by check_expanded's CAS-and-fence protocol, which never loses a race. A signal handler's
+ * access between the owner's load and store can be overwritten the same way (same thread: only
+ * the handler's record is lost).
  */
 
 /* The site id of an access at pc with this thread's current lockset, if cached and this thread
