@@ -81,7 +81,11 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 static void before_block(struct lw_thread *t, pthread_mutex_t *m, void *ret)
 {
     lw_check_fork_held(t, (uintptr_t)m);
-    if (lw_mutex_relock_hangs(m) && lw_mutex_owner(m) == t->os_tid) {
+    /* The held list first: reading the owner touches the mutex's line, which other threads are
+     * fighting over (a lock taken before recording started is not in the list: its relock
+     * hang is then the watchdog's to report). */
+    if (lw_mutex_relock_hangs(m) && lw_held_find(t, (uintptr_t)m) >= 0 &&
+        lw_mutex_owner(m) == t->os_tid) {
         struct lw_thread *e = lw_enter();
         if (e) {
             int saved = errno;
