@@ -62,6 +62,7 @@ uint32_t lw_race_pc_stack(struct lw_race_thread *rt, uintptr_t pc)
     uint32_t id = lw_stack_intern(&frame, 1, 0);
     rt->pc_cache_pc[i] = pc;
     rt->pc_cache_id[i] = id;
+    rt->pc_cache_site[i] = 0; /* the line's site was the previous pc's */
     return id;
 }
 

@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) void slow(struct lw_race_thread *rt
 /*
  * No entry of this thread's current epoch in the compact cell c. When c is this thread's (its
  * latest entry N from an earlier epoch), the access becomes the new N and the cell keeps, as O,
- * whichever of the old N and O the other and the access do not supersede (check_granule's rule,
+ * whichever of the old N and O the other and the access do not supersede (check_compact's rule,
  * race_shadow.c). Anything else takes the slow path: an empty cell (a first touch needs the TLS
  * check), another thread's or a benign entry, an expanded cell (a hit there returns), two older
  * entries to keep, an age or site that does not fit. Out of line and entered by a tail call, so

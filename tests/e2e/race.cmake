@@ -51,6 +51,9 @@ foreach(cc ${LW_RACE_COMPILERS})
   lw_race_test(three_entries ${cc} ${LW_RACE_SRC} 1 three_entries --
     --total 1 --kind data-race --subkind null --symbol pair --source ${LW_RACE_SRC}
     --line pair_write)
+  # Two access sites sharing a line of the per-thread pc cache keep their own sites.
+  lw_race_test(pc_cache_collision ${cc} ${LW_RACE_SRC} 1 pc_cache_collision --
+    --total 1 --kind data-race --symbol collide_b --source ${LW_RACE_SRC} --line collide_write)
   lw_race_test(predictive ${cc} ${LW_RACE_SRC} 1 predictive --
     --total 1 --kind data-race --subkind predictive --symbol x --source ${LW_RACE_SRC}
     --line predictive_first --line predictive_second)

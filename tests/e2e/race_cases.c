@@ -251,6 +251,36 @@ static void *slot_user(void *arg)
     return NULL;
 }
 
+/* Two functions 512 bytes apart with the same code: their accesses' pcs share a line of the
+ * per-thread pc cache (indexed by pc bits 1-8), so the second must not inherit the first's site. */
+int collide_a, collide_b;
+__attribute__((noinline, aligned(512))) void collide_set_a(void)
+{
+    collide_a = 1;
+}
+__attribute__((noinline, aligned(512))) void collide_set_b(void)
+{
+    collide_b = 1; /* race: collide_write */
+}
+
+static void *collide_owner(void *arg)
+{
+    (void)arg;
+    collide_set_a();
+    collide_set_b();
+    atomic_store_explicit(&step, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *collide_intruder(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&step, memory_order_relaxed))
+        ;
+    collide_b = 2; /* race: collide_write */
+    return NULL;
+}
+
 /* A new epoch for the calling thread only: a lock nobody else takes. */
 static void new_epoch(void)
 {
@@ -358,6 +388,9 @@ int main(int argc, char **argv)
     } else if (!strcmp(c, "many_locks_ok")) {
         run2(slot_user, (void *)1, slot_user, (void *)2);
         printf("%d\n", slot_value[0]);
+    } else if (!strcmp(c, "pc_cache_collision")) {
+        run2(collide_owner, NULL, collide_intruder, NULL);
+        printf("%d %d\n", collide_a, collide_b);
     } else if (!strcmp(c, "kept_write")) {
         run2(kept_writer, NULL, kept_reader, NULL);
     } else if (!strcmp(c, "three_entries")) {
