@@ -213,6 +213,8 @@ uint32_t lw_race_pc_site(struct lw_race_thread *rt, uintptr_t pc);
 uint32_t lw_race_site(uint32_t stack, uint32_t lockset);
 /* The stack and lockset of site id; false if there is no such site. */
 bool lw_race_site_get(uint32_t id, uint32_t *stack, uint32_t *lockset);
+/* In a forked child: frees the site table's initialisation lock. */
+void lw_race_site_after_fork(void);
 /* The full stack of an access at pc (pc + shadow call stack), interned. */
 uint32_t lw_race_full_stack(struct lw_race_thread *rt, uintptr_t pc);
 

@@ -17,6 +17,11 @@ static _Atomic(_Atomic uint64_t *) site_table; /* stack:32 | lockset:16 | 1 << 6
 static _Atomic uint32_t site_count;
 static _Atomic int site_init_lock;
 
+void lw_race_site_after_fork(void)
+{
+    atomic_store_explicit(&site_init_lock, 0, memory_order_relaxed);
+}
+
 static bool site_init(void)
 {
     if (atomic_load_explicit(&site_table, memory_order_acquire))
