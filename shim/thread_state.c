@@ -110,7 +110,6 @@ static void wait_record_create(struct lw_thread *t)
     t->wait_rec = r;
 }
 
-/* Rewrites the on-disk wait state; `version` is odd while the fields change. */
 /* The id of the lock at addr: from the thread's lock-id cache when it has it (a contended lock
  * was usually taken before), else from the global table. */
 static uint32_t lock_id_of(struct lw_thread *t, uint64_t addr)
@@ -134,8 +133,10 @@ static inline void bump_u64(_Atomic uint64_t *x)
                           memory_order_relaxed);
 }
 
-static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
-                               uint32_t target, uintptr_t call_pc)
+/* Rewrites the on-disk wait state for a wait that begins; `version` is odd while the fields
+ * change. */
+static void wait_record_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
+                              uint32_t target, uintptr_t call_pc)
 {
     struct lw_rec_wait_state *r = t->wait_rec;
     if (!r)
@@ -144,15 +145,13 @@ static void wait_record_update(struct lw_thread *t, uint32_t kind, uint64_t obj,
     bump_u32(version);
     atomic_thread_fence(memory_order_release);
     r->wait_kind = kind;
-    if (kind != LW_WAIT_NONE) {
-        r->wait_addr = obj;
-        r->timed = timed;
-        r->target_thread = target;
-        r->since_ns = 0; /* not measured on this path; see lw_wait_begin */
-        r->call_pc = call_pc;
-        r->lock_id = kind == LW_WAIT_JOIN || kind == LW_WAIT_COND ? 0 : lock_id_of(t, obj);
-        r->owner_tid = kind == LW_WAIT_MUTEX ? lw_mutex_owner((const pthread_mutex_t *)obj) : 0;
-    }
+    r->wait_addr = obj;
+    r->timed = timed;
+    r->target_thread = target;
+    r->since_ns = 0; /* not measured on this path; see lw_wait_begin */
+    r->call_pc = call_pc;
+    r->lock_id = kind == LW_WAIT_JOIN || kind == LW_WAIT_COND ? 0 : lock_id_of(t, obj);
+    r->owner_tid = kind == LW_WAIT_MUTEX ? lw_mutex_owner((const pthread_mutex_t *)obj) : 0;
     atomic_thread_fence(memory_order_release);
     bump_u32(version);
 }
@@ -167,14 +166,20 @@ void lw_wait_begin(struct lw_thread *t, uint32_t kind, uint64_t obj, bool timed,
     atomic_store_explicit(&t->wait_target, target, memory_order_relaxed);
     bump_u64(&t->wait_seq);
     atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
-    wait_record_update(t, kind, obj, timed, target, call_pc);
+    wait_record_begin(t, kind, obj, timed, target, call_pc);
 }
 
 void lw_wait_end(struct lw_thread *t)
 {
     atomic_store_explicit(&t->wait_kind, LW_WAIT_NONE, memory_order_release);
     bump_u64(&t->wait_seq);
-    wait_record_update(t, LW_WAIT_NONE, 0, false, 0, 0);
+    /* One 4-byte store: the record goes from "waiting as described" to "running", both stable
+     * states for a reader, so the version dance of wait_record_begin is not needed. This runs
+     * while the thread holds the lock it waited for: every instruction here lengthens the
+     * critical sections other threads queue behind. */
+    if (t->wait_rec)
+        atomic_store_explicit((_Atomic uint32_t *)&t->wait_rec->wait_kind, LW_WAIT_NONE,
+                              memory_order_release);
 }
 
 uint32_t lw_thread_new_id(void)
