@@ -296,7 +296,7 @@ static bool expand_for_check(struct lw_shadow_cell *c, struct lw_cell_snap s)
  * An access to a compact cell, seen as s. Another thread's cell (or a benign one) is expanded
  * first: the access is then checked on the expanded cell. In this thread's own (or an empty)
  * cell nothing can conflict: the access is merged into this epoch's entry N, or becomes the new
- * N with one older entry kept as O, by the rule access_new (tsan_abi.c) follows too; a third
+ * N with one older entry kept as O (lw_sh_compact_next, as in tsan_abi.c's access_new); a third
  * entry to keep, or an age or site that does not fit, expands the cell. False: check again.
  */
 static bool check_compact(struct lw_race_thread *rt, struct lw_shadow_cell *c,
@@ -324,21 +324,11 @@ static bool check_compact(struct lw_race_thread *rt, struct lw_shadow_cell *c,
         if (write) { /* a read keeps the entry's site, a write brings its own */
             if (!site)
                 return expand_for_check(c, s);
-            more = (more & ~(0xffffull << 48)) | ((uint64_t)site << 48);
+            more = lw_sh_more_with_site_n(more, site);
         }
     } else {
-        uint64_t o = nw ? lw_sh_older(nw, s.more) : 0;
-        bool keep_n = nw && !lw_sh_access_supersedes(mask, write, nw);
-        bool keep_o = o && !lw_sh_access_supersedes(mask, write, o) && !lw_sh_supersedes(nw, o);
-        if (!site || (keep_n && keep_o) || (keep_n && clock - LW_SH_CLOCK(nw) > LW_SH_AGE_MAX) ||
-            (keep_o && clock - LW_SH_CLOCK(o) > LW_SH_AGE_MAX))
+        if (!site || !lw_sh_compact_next(nw, s.more, clock, mask, write, site, &more))
             return expand_for_check(c, s);
-        if (keep_n)
-            more = LW_SH_MORE(site, LW_SH_MORE_SITE_N(s.more), clock - LW_SH_CLOCK(nw), nw);
-        else if (keep_o)
-            more = LW_SH_MORE(site, LW_SH_MORE_SITE_O(s.more), clock - LW_SH_CLOCK(o), o);
-        else
-            more = LW_SH_MORE(site, 0, 0, 0);
         word = LW_SH_KEY(clock, slot) | (write ? mask << 8 : mask);
     }
     /* By CAS, unlike the fast path's plain stores: a first touch racing with another thread's

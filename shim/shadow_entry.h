@@ -100,6 +100,12 @@ static inline uint64_t lw_sh_older(uint64_t n, uint64_t more)
     return LW_SH_KEY(LW_SH_CLOCK(n) - age, LW_SH_SLOT(n)) | (more & 0xffffull);
 }
 
+/* `more` with site as N's site (a write merged into N brings its own site). */
+static inline uint64_t lw_sh_more_with_site_n(uint64_t more, uint32_t site)
+{
+    return (more & ~(0xffffull << 48)) | ((uint64_t)site << 48);
+}
+
 /* True if entry w belongs to the thread and epoch of key and covers the access (mask: its
  * bytes): every byte touched for a read, every byte written for a write. */
 static inline bool lw_sh_covers(uint64_t w, uint64_t key, uint64_t mask, bool write)
@@ -128,6 +134,32 @@ static inline bool lw_sh_access_supersedes(uint64_t mask, bool write, uint64_t o
 static inline uint64_t lw_sh_merge(uint64_t w, uint64_t mask, bool write)
 {
     return write ? w | (mask << 8) : w | (mask & ~LW_SH_WMASK(w));
+}
+
+/*
+ * A compact cell's next `more` when an access (mask, write) of N's thread at clock, whose site is
+ * site, becomes the new N of a cell holding n (its N from an earlier epoch, or 0) and more. The
+ * cell keeps, as O, whichever of n and its O the other and the access do not supersede. False
+ * when that cannot be kept in a compact cell (both must stay, or the one to keep is too old):
+ * the cell must expand.
+ */
+static inline __attribute__((always_inline)) bool lw_sh_compact_next(uint64_t n, uint64_t more,
+                                                                     uint32_t clock, uint64_t mask,
+                                                                     bool write, uint32_t site,
+                                                                     uint64_t *next)
+{
+    uint64_t o = n ? lw_sh_older(n, more) : 0;
+    bool keep_n = n && !lw_sh_access_supersedes(mask, write, n);
+    bool keep_o = o && !lw_sh_access_supersedes(mask, write, o) && !lw_sh_supersedes(n, o);
+    if (keep_n && !keep_o && clock - LW_SH_CLOCK(n) <= LW_SH_AGE_MAX)
+        *next = LW_SH_MORE(site, LW_SH_MORE_SITE_N(more), clock - LW_SH_CLOCK(n), n);
+    else if (keep_o && !keep_n && clock - LW_SH_CLOCK(o) <= LW_SH_AGE_MAX)
+        *next = LW_SH_MORE(site, LW_SH_MORE_SITE_O(more), clock - LW_SH_CLOCK(o), o);
+    else if (!keep_n && !keep_o)
+        *next = LW_SH_MORE(site, 0, 0, 0);
+    else
+        return false;
+    return true;
 }
 
 /* The bytes of entry w that conflict with an access (mask, write): any it touched for a write,

@@ -45,9 +45,9 @@ static inline __attribute__((always_inline)) struct lw_race_thread *race_thread(
  * owner's access with the one-frame stack of pc and the current lockset (a site). After each
  * synchronisation (a new epoch) that is the fate of every granule of thread-private memory, so
  * doing it here, without the slow path's call chain, errno save and CAS, is what makes private
- * data cheap. The entries kept and the merging follow check_compact's rules (shadow_entry.h), so
- * the byte masks (and with them the read-then-write detection) and the sites are the same.
- * Anything else goes to the slow path, which redoes the whole check: the runtime busy or
+ * data cheap. The entries kept and the merging are check_compact's (lw_sh_compact_next,
+ * lw_sh_merge), so the byte masks (and with them the read-then-write detection) and the sites are
+ * the same. Anything else goes to the slow path, which redoes the whole check: the runtime busy or
  * ignoring, an empty cell (a first touch needs the TLS check and a CAS), another thread's cell,
  * a site not yet interned for this pc and lockset (interning allocates), two older entries to
  * keep, an age that does not fit (the cell must expand), a CPU without atomic SSE stores.
@@ -103,10 +103,10 @@ static inline __attribute__((always_inline)) void slow(struct lw_race_thread *rt
 /*
  * No entry of this thread's current epoch in the compact cell c. When c is this thread's (its
  * latest entry N from an earlier epoch), the access becomes the new N and the cell keeps, as O,
- * whichever of the old N and O the other and the access do not supersede (check_compact's rule,
- * race_shadow.c). Anything else takes the slow path: an empty cell (a first touch needs the TLS
- * check), another thread's or a benign entry, an expanded cell (a hit there returns), two older
- * entries to keep, an age or site that does not fit. Out of line and entered by a tail call, so
+ * whichever of the old N and O the other and the access do not supersede (lw_sh_compact_next,
+ * as in check_compact). Anything else takes the slow path: an empty cell (a first touch needs
+ * the TLS check), another thread's or a benign entry, an expanded cell (a hit there returns),
+ * two older entries to keep, an age or site that does not fit. Out of line and entered by a tail call, so
  * that the inlined part keeps no values across a call; a new epoch's first access to a granule
  * comes here once.
  */
@@ -140,17 +140,8 @@ static __attribute__((noinline)) void access_new(struct lw_race_thread *rt,
         return;
     }
     const uint64_t mask = (((uint64_t)1 << size) - 1) << (addr & 7);
-    uint64_t o = lw_sh_older(n, s.more), more;
-    bool keep_n = !lw_sh_access_supersedes(mask, write, n);
-    bool keep_o = o && !lw_sh_access_supersedes(mask, write, o) && !lw_sh_supersedes(n, o);
-    uint32_t clock = LW_SH_CLOCK(key);
-    if (keep_n && !keep_o && clock - LW_SH_CLOCK(n) <= LW_SH_AGE_MAX)
-        more = LW_SH_MORE(site, LW_SH_MORE_SITE_N(s.more), clock - LW_SH_CLOCK(n), n);
-    else if (keep_o && !keep_n && clock - LW_SH_CLOCK(o) <= LW_SH_AGE_MAX)
-        more = LW_SH_MORE(site, LW_SH_MORE_SITE_O(s.more), clock - LW_SH_CLOCK(o), o);
-    else if (!keep_n && !keep_o)
-        more = LW_SH_MORE(site, 0, 0, 0);
-    else {
+    uint64_t more;
+    if (!lw_sh_compact_next(n, s.more, LW_SH_CLOCK(key), mask, write, site, &more)) {
         slow(rt, addr, size, write, pc); /* the slow path expands the cell */
         return;
     }
@@ -216,7 +207,7 @@ static inline __attribute__((always_inline)) void access(uintptr_t addr, uintptr
         return;
     }
     uint64_t more = __atomic_load_n(&c->more, __ATOMIC_RELAXED);
-    lw_cell_store_sse(c, word, (more & ~(0xffffull << 48)) | ((uint64_t)site << 48));
+    lw_cell_store_sse(c, word, lw_sh_more_with_site_n(more, site));
 }
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))

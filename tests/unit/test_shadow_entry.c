@@ -142,6 +142,37 @@ static void test_compact_more(void **state)
         entry(70000 - LW_SH_AGE_MAX, 9, LO4, 0));
 }
 
+static void test_compact_next(void **state)
+{
+    (void)state;
+    uint64_t next;
+    /* A rewrite loop: N (epoch 10, both halves read then written) is kept as O when epoch 11
+     * first reads the low half; it carries its site (7) and is 1 epoch old. */
+    uint64_t n = entry(10, 3, 0xff, 0xff);
+    assert_true(lw_sh_compact_next(n, LW_SH_MORE(7, 0, 0, 0), 11, LO4, false, 9, &next));
+    assert_int_equal(next, LW_SH_MORE(9, 7, 1, n));
+    /* An access that supersedes N (a write of all its bytes) keeps nothing. */
+    assert_true(lw_sh_compact_next(n, LW_SH_MORE(7, 0, 0, 0), 11, 0xff, true, 9, &next));
+    assert_int_equal(next, LW_SH_MORE(9, 0, 0, 0));
+    /* An O that N supersedes is dropped: N is kept. */
+    uint64_t more = LW_SH_MORE(7, 6, 2, entry(8, 3, LO4, 0));
+    assert_true(lw_sh_compact_next(n, more, 11, LO4, false, 9, &next));
+    assert_int_equal(next, LW_SH_MORE(9, 7, 1, n));
+    /* An O the access supersedes is dropped too; one N the access supersedes leaves O kept. */
+    more = LW_SH_MORE(7, 6, 2, entry(8, 3, 0, HI4));
+    assert_true(lw_sh_compact_next(entry(10, 3, LO4, 0), more, 11, LO4, true, 9, &next));
+    assert_int_equal(next, LW_SH_MORE(9, 6, 3, entry(8, 3, 0, HI4)));
+    /* Two to keep (N wrote a, O wrote b, the access reads a): the cell must expand. */
+    more = LW_SH_MORE(7, 6, 2, entry(8, 3, 0, HI4));
+    assert_false(lw_sh_compact_next(entry(10, 3, 0, LO4), more, 11, LO4, false, 9, &next));
+    /* The one to keep is older than a compact cell can say. */
+    assert_false(lw_sh_compact_next(entry(10, 3, 0, LO4), LW_SH_MORE(7, 0, 0, 0),
+                                    10 + LW_SH_AGE_MAX + 1, HI4, false, 9, &next));
+    /* A first touch: nothing to keep. */
+    assert_true(lw_sh_compact_next(0, 0, 5, LO4, true, 9, &next));
+    assert_int_equal(next, LW_SH_MORE(9, 0, 0, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_expanded_word),
         cmocka_unit_test(test_aux_tells_torn_pairs),
         cmocka_unit_test(test_compact_more),
+        cmocka_unit_test(test_compact_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
