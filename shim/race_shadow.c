@@ -102,20 +102,27 @@ uint32_t lw_race_full_stack(struct lw_race_thread *rt, uintptr_t pc)
     return lw_stack_intern(frames, n, flags);
 }
 
-/* The aux word of entry i of e, whose word was w: read again while it belongs to the entry w
- * replaced (its owner is between its two stores); if that lasts, the site and locks are
+/* Reads entry e as one (word, aux) pair: a word whose aux is still the replaced entry's (its
+ * writer is between its two stores) is read again, and so is a word that changed meanwhile. Only
+ * when the writer stays between its stores for long (descheduled there) are the site and locks
  * unknown (an unknown lockset never makes a predictive report). */
-static uint64_t aux_of(struct lw_shadow_ent *e, uint64_t w)
+static uint64_t read_entry(struct lw_shadow_ent *e, uint64_t *aux)
 {
-    for (int spin = 0; spin < 64; spin++) {
-        uint64_t aux = atomic_load_explicit(&e->aux, memory_order_acquire);
-        if (lw_sh_aux_matches(aux, w))
-            return aux;
+    for (int spin = 0;; spin++) {
+        uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+        uint64_t a = atomic_load_explicit(&e->aux, memory_order_acquire);
+        if (!w || lw_sh_aux_matches(a, w)) {
+            *aux = a;
+            return w;
+        }
         if (atomic_load_explicit(&e->word, memory_order_relaxed) != w)
-            break; /* replaced meanwhile: w's own aux is gone */
+            continue; /* replaced meanwhile: read the new entry */
+        if (spin == 4096) {
+            *aux = lw_sh_aux(0, LW_RACE_LOCKSET_UNKNOWN, w);
+            return w;
+        }
         __builtin_ia32_pause();
     }
-    return lw_sh_aux(0, LW_RACE_LOCKSET_UNKNOWN, w);
 }
 
 /* The parts of a conflicting entry, decoded. */
@@ -350,9 +357,9 @@ static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x,
     struct conflict conflicts[LW_SHADOW_XENTS];
     unsigned n_conflicts = 0;
 
-    uint64_t seen[LW_SHADOW_XENTS];
+    uint64_t seen[LW_SHADOW_XENTS], seen_aux[LW_SHADOW_XENTS];
     for (unsigned i = 0; i < n_ents; i++) {
-        uint64_t w = atomic_load_explicit(&e[i].word, memory_order_relaxed);
+        uint64_t w = read_entry(&e[i], &seen_aux[i]);
         seen[i] = w;
         if (!w) {
             if (empty < 0)
@@ -392,12 +399,12 @@ static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x,
         }
         if (ordered) {
             if (!hard) /* ordered only through lock ordering */
-                conflicts[n_conflicts++] = (struct conflict){w, aux_of(&e[i], w), true};
+                conflicts[n_conflicts++] = (struct conflict){w, seen_aux[i], true};
             else if (dominated && replace < 0)
                 replace = (int)i;
             continue;
         }
-        conflicts[n_conflicts++] = (struct conflict){w, aux_of(&e[i], w), false};
+        conflicts[n_conflicts++] = (struct conflict){w, seen_aux[i], false};
     }
     /* This thread's older entries: one that another of its entries supersedes is free. */
     for (unsigned i = 0; i < n_ents && own_old < 0 && replace < 0; i++) {
@@ -427,7 +434,7 @@ static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x,
             if (word == seen[idx])
                 return true; /* already covered */
             /* A read keeps the entry's site. */
-            aux = lw_sh_aux(lw_sh_aux_stack(aux_of(&e[idx], seen[idx])), lockset, word);
+            aux = lw_sh_aux(lw_sh_aux_stack(seen_aux[idx]), lockset, word);
         } else {
             word = (word & ~LW_SH_FULLSTACK) | (shared ? LW_SH_FULLSTACK : 0);
             aux = lw_sh_aux(stack, lockset, word);
@@ -459,7 +466,7 @@ static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x,
     atomic_store_explicit(&e[idx].aux, aux, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     for (unsigned i = 0; i < n_ents; i++) {
-        uint64_t w = atomic_load_explicit(&e[i].word, memory_order_relaxed);
+        uint64_t w_aux, w = read_entry(&e[i], &w_aux);
         if (!w || w == ((int)i == idx ? word : seen[i]))
             continue;
         uint32_t es = LW_SH_SLOT(w), ec = LW_SH_CLOCK(w);
@@ -468,7 +475,7 @@ static bool check_expanded(struct lw_race_thread *rt, struct lw_shadow_xcell *x,
         bool ordered = es < LW_RACE_MAX_SLOTS && ec <= rt->vc[es];
         if (ordered && ec <= rt->hvc[es])
             continue;
-        struct conflict k = {w, aux_of(&e[i], w), ordered};
+        struct conflict k = {w, w_aux, ordered};
         report_conflict(rt, &k, addr, mask, write, cur_rmw, stack, lockset, pc);
     }
     return true;
