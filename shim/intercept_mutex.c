@@ -1,16 +1,20 @@
 /*
- * Interceptors for pthread_mutex_*. Each one calls the real function and records only after a
- * successful acquisition or release, so return values, errno and blocking are exactly the
- * program's own. A blocking acquisition is tried first; only when that fails does the thread
- * publish "about to block on m" for the deadlock watchdog before it blocks.
+ * Interceptors for pthread_mutex_*. Each one calls the real function (or, for a default mutex,
+ * does glibc's own fast path, glibc_mutex_fast.h) and records only after a successful
+ * acquisition or release, so return values, errno and blocking are exactly the program's own. A
+ * blocking acquisition is tried first; only when that fails does the thread publish "about to block
+ * on m" for the deadlock watchdog before it blocks.
  */
 #include <errno.h>
 #include <pthread.h>
 
 #include "glibc_mutex.h"
+#include "glibc_mutex_fast.h"
 #include "intercept.h"
 #include "real.h"
 #include "shim.h"
+
+bool lw_mutex_fast_on;
 
 /* EOWNERDEAD: a robust mutex whose owner died is acquired all the same. */
 #define ACQUIRED(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
@@ -146,8 +150,18 @@ static __attribute__((noinline)) int lock_robust(pthread_mutex_t *m, void *ret, 
 
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    LW_REAL(pthread_mutex_trylock);
     lw_prefetch_for_write(m);
+    /* A default mutex of a thread the shim knows (its tid is the owner to write): glibc's fast
+     * path here, the blocking wait in glibc (glibc_mutex_fast.h). */
+    struct lw_thread *t = lw_tls.thread;
+    if (LW_LIKELY(t != NULL) && lw_mutex_fast_applies(m)) {
+        if (LW_UNLIKELY(!lw_mutex_fast_lock(m, (int)t->os_tid)))
+            return lock_contended(m, EBUSY, __builtin_return_address(0),
+                                  __builtin_frame_address(0));
+        lw_after_mutex_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
+        return 0;
+    }
+    LW_REAL(pthread_mutex_trylock);
     if (LW_UNLIKELY(m->__data.__kind & LW_GLIBC_MUTEX_ROBUST))
         return lock_robust(m, __builtin_return_address(0), __builtin_frame_address(0));
     int rc = lw_real_pthread_mutex_trylock(m);
@@ -159,6 +173,14 @@ LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
+    struct lw_thread *t = lw_tls.thread;
+    if (LW_LIKELY(t != NULL) && lw_mutex_fast_applies(m)) {
+        if (!lw_mutex_fast_trylock(m, (int)t->os_tid))
+            return EBUSY;
+        lw_after_mutex_acquire(m, LW_ACQ_TRY, __builtin_return_address(0),
+                               __builtin_frame_address(0));
+        return 0;
+    }
     LW_REAL(pthread_mutex_trylock);
     int rc = lw_real_pthread_mutex_trylock(m);
     if (ACQUIRED(rc))
@@ -228,10 +250,11 @@ static __attribute__((noinline)) int unlock_general(pthread_mutex_t *m, void *re
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     /* Fast path: m is the innermost held lock and of a type whose unlock cannot fail (the
-     * entry's fast_unlock, see shim.h): pop it, then tail-call glibc, so the wrapper needs no
-     * stack frame. No re-entrancy guard is needed: an unlock from inside the shim (libunwind's
-     * own mutexes) never matches an entry, since the shim's own acquisitions are not pushed,
-     * and a signal handler that interrupts this only sees m already released by the thread. */
+     * entry's fast_unlock, see shim.h): pop it, then release it with glibc's fast path for a
+     * default mutex (glibc_mutex_fast.h) or tail-call glibc, so the wrapper needs no frame. No
+     * re-entrancy guard is needed: an unlock from inside the shim (libunwind's own mutexes) never
+     * matches an entry, since the shim's own acquisitions are not pushed, and a signal handler that
+     * interrupts this only sees m already released by the thread. */
     struct lw_thread *t = lw_tls.thread;
     if (LW_LIKELY(t)) {
         uint32_t n = t->n_held;
@@ -241,6 +264,10 @@ LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
              * resolved it with its own functions (lw_real_init). */
             if (LW_LIKELY(h->addr == (uintptr_t)m && h->fast_unlock)) {
                 t->n_held = n - 1;
+                if (LW_LIKELY(lw_mutex_fast_applies(m))) {
+                    lw_mutex_fast_unlock(m);
+                    return 0;
+                }
                 return lw_real_pthread_mutex_unlock(m);
             }
         }

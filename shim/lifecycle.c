@@ -6,6 +6,7 @@
  * stderr. setuid/setgid programs (AT_SECURE) are never recorded.
  */
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "glibc_mutex_fast.h"
 #include "race.h"
 #include "real.h"
 #include "shim.h"
@@ -121,6 +123,8 @@ __attribute__((constructor(101))) static void lw_init(void)
         return;
     }
     pthread_atfork(NULL, NULL, lw_atfork_child);
+    lw_mutex_fast_on = lw_opts.mutex_fast_path &&
+                       lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES"));
     atomic_store(&lw_state, LW_STATE_RECORDING);
     record_process_start();
 }

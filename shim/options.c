@@ -108,6 +108,17 @@ static int set_watch(struct lw_options *o, const char *v, size_t n)
     return 0;
 }
 
+static int set_mutex_fast_path(struct lw_options *o, const char *v, size_t n)
+{
+    if ((n == 1 && v[0] == '1') || (n == 4 && memcmp(v, "true", 4) == 0))
+        o->mutex_fast_path = true;
+    else if ((n == 1 && v[0] == '0') || (n == 5 && memcmp(v, "false", 5) == 0))
+        o->mutex_fast_path = false;
+    else
+        return -1;
+    return 0;
+}
+
 /* Dispatches one key to its setter; -2 for an unknown key. One line per option of options.inc. */
 static int apply(struct lw_options *o, const char *key, size_t klen, const char *val, size_t vlen)
 {

@@ -37,6 +37,7 @@ struct lw_options {
     unsigned deadlock_exit_code;
     unsigned deadlock_timeout_ms;
     char watch[LW_PATH_MAX]; /* watch.c: "name,name@module", empty = no watches */
+    bool mutex_fast_path;    /* glibc_mutex_fast.h may be used */
 };
 extern struct lw_options lw_opts;
 

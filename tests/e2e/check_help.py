@@ -36,6 +36,7 @@ COVERED = {
     "--format": ["e2e/e2e.sh", "e2e/gate.sh"],
     "--help": ["e2e/gate.sh"],
     "--log-dir": ["e2e/e2e.sh", "e2e/gate.sh"],
+    "--mutex-fast-path": ["e2e/CMakeLists.txt", "e2e/deadlock.cmake"],
     "--on-deadlock": ["e2e/deadlock.sh", "e2e/deadlock.cmake"],
     "--output": ["e2e/e2e.sh", "e2e/gate.sh"],
     "--print-suppressions": ["e2e/gate.sh"],

@@ -18,10 +18,20 @@ lw_e2e_deadlock_test(seed run 1 "${LW_ABORTED}" -- $<TARGET_FILE:demo_deadlock_s
   --total 1 --deadlocks 1 --subkind wait-cycle --waits 2 --kinds mutex,mutex --symbols a,b
   --signal SIGABRT --source ${LW_SEED_SRC} --wait seed_t0_wait --wait seed_t1_wait)
 
+# (a') The same with every mutex operation in glibc (the inline fast path off).
+lw_e2e_deadlock_test(seed_glibc_path run 1 "${LW_ABORTED}" --mutex-fast-path 0 --
+  $<TARGET_FILE:demo_deadlock_seed> --
+  --total 1 --deadlocks 1 --subkind wait-cycle --waits 2 --kinds mutex,mutex --symbols a,b
+  --signal SIGABRT --source ${LW_SEED_SRC} --wait seed_t0_wait --wait seed_t1_wait)
+
 # (b) A thread relocks its own normal mutex: reported before it blocks.
 lw_e2e_program(dl_relock dl_relock.c O1)
 lw_e2e_deadlock_test(relock run 1 "${LW_ABORTED}" --deadlock-timeout-ms 500 --
   $<TARGET_FILE:e2e_dl_relock> --
+  --total 1 --deadlocks 1 --subkind self-relock --waits 1 --kinds mutex --symbols m
+  --signal SIGABRT --source ${LW_E2E_DIR}/dl_relock.c --wait relock)
+lw_e2e_deadlock_test(relock_glibc_path run 1 "${LW_ABORTED}" --deadlock-timeout-ms 500
+  --mutex-fast-path 0 -- $<TARGET_FILE:e2e_dl_relock> --
   --total 1 --deadlocks 1 --subkind self-relock --waits 1 --kinds mutex --symbols m
   --signal SIGABRT --source ${LW_E2E_DIR}/dl_relock.c --wait relock)
 

@@ -12,15 +12,15 @@ set -euo pipefail
 # shellcheck source=/dev/null
 source "$(dirname "$0")/lib.sh"
 
-# run [--all] RC PROG [ARGS...] -- CHECK_ARGS...
-# `lockwatch run --format json --output out.json [--all] -- PROG ARGS`, expects exit status RC,
-# then checks out.json.
+# run [--FLAG...] RC PROG [ARGS...] -- CHECK_ARGS...
+# `lockwatch run --format json --output out.json [--FLAG...] -- PROG ARGS` (flags such as --all
+# or --mutex-fast-path=0), expects exit status RC, then checks out.json.
 case_run() {
     local all=()
-    if [[ "$1" == "--all" ]]; then
-        all=(--all)
+    while [[ "$1" == --* ]]; do
+        all+=("$1")
         shift
-    fi
+    done
     local want=$1
     shift
     local prog=() check=()

@@ -1,0 +1,120 @@
+/*
+ * glibc's own fast path for default mutexes, done inside the wrappers instead of calling glibc.
+ *
+ * A default mutex (PTHREAD_MUTEX_INITIALIZER or a NULL attribute: __kind == 0, i.e. normal,
+ * process-private, not robust, no priority protocol, no lock elision) is taken by glibc with one
+ * compare-and-swap of its lock word from 0 to 1, then __owner = the caller's kernel tid and
+ * ++__nusers; it is released by __owner = 0, --__nusers and an exchange of the lock word with 0,
+ * followed by a FUTEX_WAKE of one waiter when the old value said "waiters" (2). glibc's slow path
+ * (__lll_lock_wait: exchange with 2, FUTEX_WAIT while it stays 2) and its condvars speak the same
+ * protocol on the same words, so a mutex taken here can be released by glibc and the other way
+ * round. Doing those few instructions here saves a call into glibc per lock and unlock, which is
+ * most of what an interposer costs (docs/performance.md: below the do-nothing interposer).
+ *
+ * Everything that is not that uncontended case goes to glibc itself: another __kind, a busy lock
+ * word (the blocking wait), and a free lock word with a non-zero owner (a corrupted or copied
+ * mutex, on which glibc's assertion is the program's behaviour). The path is used only when the
+ * constructor found a glibc whose protocol this is (lw_mutex_fast_allowed) and the option
+ * mutex_fast_path is on; before the constructor every call goes to glibc.
+ */
+#ifndef LOCKWATCH_GLIBC_MUTEX_FAST_H
+#define LOCKWATCH_GLIBC_MUTEX_FAST_H
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+/* Oldest and newest glibc whose nptl default-mutex code was read for this protocol. A newer
+ * glibc is not assumed to keep it: it gets the calls into glibc until someone checks it. */
+#define LW_MUTEX_FAST_GLIBC_MIN 17 /* 2.17 */
+#define LW_MUTEX_FAST_GLIBC_MAX 42 /* 2.42 */
+
+/* True once the constructor allowed the fast path (see lw_mutex_fast_allowed). */
+extern bool lw_mutex_fast_on;
+
+/* True if glibc `version` (gnu_get_libc_version(), "2.36") and GLIBC_TUNABLES `tunables` (NULL if
+ * unset) allow the fast path: x86-64 (the futex call below), a 2.x version in the checked range,
+ * and lock elision not requested (glibc.elision.enable=1 makes glibc elide default mutexes in
+ * hardware transactions, which never write the lock word and so would not exclude ours). */
+static inline bool lw_mutex_fast_allowed(const char *version, const char *tunables)
+{
+#if !defined(__x86_64__)
+    (void)version;
+    (void)tunables;
+    return false;
+#else
+    if (!version || version[0] != '2' || version[1] != '.')
+        return false;
+    unsigned minor = 0;
+    const char *p = version + 2;
+    if (*p < '0' || *p > '9')
+        return false;
+    while (*p >= '0' && *p <= '9' && minor < 1000)
+        minor = minor * 10 + (unsigned)(*p++ - '0');
+    if (*p != '\0' && *p != '.')
+        return false;
+    if (minor < LW_MUTEX_FAST_GLIBC_MIN || minor > LW_MUTEX_FAST_GLIBC_MAX)
+        return false;
+    return !tunables || !strstr(tunables, "glibc.elision.enable=1");
+#endif
+}
+
+/* True if m is a default mutex and the fast path is on. */
+static inline __attribute__((always_inline)) bool lw_mutex_fast_applies(const pthread_mutex_t *m)
+{
+    return lw_mutex_fast_on && m->__data.__kind == 0;
+}
+
+/* Takes the default mutex m for the thread with kernel tid `tid` if its lock word is free and
+ * it has no owner (glibc's pthread_mutex_lock fast path). False: nothing was changed. */
+static inline __attribute__((always_inline)) bool lw_mutex_fast_lock(pthread_mutex_t *m, int tid)
+{
+    int expected = 0;
+    if (__builtin_expect(m->__data.__owner != 0, 0) ||
+        !__atomic_compare_exchange_n(&m->__data.__lock, &expected, 1, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+    m->__data.__owner = tid;
+    ++m->__data.__nusers;
+    return true;
+}
+
+/* pthread_mutex_trylock of the default mutex m (glibc's: test the word, then swap; no owner
+ * check). False: busy, nothing was changed. */
+static inline __attribute__((always_inline)) bool lw_mutex_fast_trylock(pthread_mutex_t *m, int tid)
+{
+    int expected = 0;
+    if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0 ||
+        !__atomic_compare_exchange_n(&m->__data.__lock, &expected, 1, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+    m->__data.__owner = tid;
+    ++m->__data.__nusers;
+    return true;
+}
+
+/* pthread_mutex_unlock of the default mutex m (always succeeds, like glibc's). The futex call is
+ * made only when a thread waits, where glibc makes the same one; it is a raw system call so that
+ * errno is never touched. */
+static inline __attribute__((always_inline)) void lw_mutex_fast_unlock(pthread_mutex_t *m)
+{
+    m->__data.__owner = 0;
+    --m->__data.__nusers;
+    if (__builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0)) {
+#if defined(__x86_64__)
+        long ret;
+        register long wake_count __asm__("rdx") = 1;
+        __asm__ volatile("syscall"
+                         : "=a"(ret)
+                         : "0"((long)SYS_futex), "D"(&m->__data.__lock),
+                           "S"((long)(FUTEX_WAKE | FUTEX_PRIVATE_FLAG)), "r"(wake_count)
+                         : "rcx", "r11", "memory");
+        (void)ret;
+#endif
+    }
+}
+
+#endif /* LOCKWATCH_GLIBC_MUTEX_FAST_H */

@@ -1,0 +1,213 @@
+/*
+ * Default mutexes (PTHREAD_MUTEX_INITIALIZER, NULL attributes) under the shim's inline fast path
+ * (shim/glibc_mutex_fast.h) must be glibc's to the last field: the lock word, owner and user
+ * count after each operation, the wake of a blocked waiter, mutual exclusion mixed with glibc's
+ * own paths (blocking waits, condvar waits, timed locks), glibc's assertion on a corrupted mutex
+ * and EINVAL after destroy. ctest runs this program natively and under LD_PRELOAD, and both runs
+ * must pass. Helper threads never call cmocka asserts; an alarm() turns a hang into a failure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* The fields glibc keeps, read as glibc would. */
+static int lock_word(pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE);
+}
+
+static void *trylock_fn(void *arg)
+{
+    return (void *)(intptr_t)pthread_mutex_trylock(arg);
+}
+
+static void test_fields(void **state)
+{
+    (void)state;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    assert_int_equal(pthread_mutex_lock(&m), 0);
+    assert_int_equal(m.__data.__lock, 1);
+    assert_int_equal(m.__data.__owner, gettid());
+    assert_int_equal(m.__data.__nusers, 1);
+    pthread_t t;
+    void *rc;
+    assert_int_equal(pthread_create(&t, NULL, trylock_fn, &m), 0);
+    assert_int_equal(pthread_join(t, &rc), 0);
+    assert_int_equal((intptr_t)rc, EBUSY);
+    assert_int_equal(pthread_mutex_unlock(&m), 0);
+    assert_int_equal(m.__data.__lock, 0);
+    assert_int_equal(m.__data.__owner, 0);
+    assert_int_equal(m.__data.__nusers, 0);
+
+    pthread_mutex_t n;
+    assert_int_equal(pthread_mutex_init(&n, NULL), 0);
+    assert_int_equal(pthread_mutex_trylock(&n), 0);
+    assert_int_equal(n.__data.__owner, gettid());
+    assert_int_equal(n.__data.__nusers, 1);
+    assert_int_equal(pthread_mutex_trylock(&n), EBUSY); /* a normal mutex: no relock */
+    assert_int_equal(pthread_mutex_unlock(&n), 0);
+    assert_int_equal(n.__data.__lock, 0);
+    assert_int_equal(pthread_mutex_destroy(&n), 0);
+}
+
+static void *lock_unlock_fn(void *arg)
+{
+    int rc = pthread_mutex_lock(arg);
+    if (rc == 0)
+        rc = pthread_mutex_unlock(arg);
+    return (void *)(intptr_t)rc;
+}
+
+/* The owner's unlock must wake a thread that blocked in the lock (lock word 2). */
+static void test_unlock_wakes_waiter(void **state)
+{
+    (void)state;
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    assert_int_equal(pthread_mutex_lock(&m), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, lock_unlock_fn, &m), 0);
+    for (int i = 0; i < 2000 && lock_word(&m) != 2; i++)
+        sleep_ms(1);
+    assert_int_equal(lock_word(&m), 2); /* the waiter is in glibc's futex wait */
+    assert_int_equal(pthread_mutex_unlock(&m), 0);
+    void *rc;
+    assert_int_equal(pthread_join(t, &rc), 0);
+    assert_int_equal((intptr_t)rc, 0);
+    assert_int_equal(lock_word(&m), 0);
+    assert_int_equal(m.__data.__nusers, 0);
+}
+
+#define MIX_THREADS 4
+#define MIX_ITERS 40000
+
+static pthread_mutex_t mix_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mix_cond = PTHREAD_COND_INITIALIZER;
+static long mix_counter; /* protected by mix_mutex */
+static long mix_turns;   /* protected by mix_mutex */
+
+/* Thread i takes the mutex four ways in turn: lock, trylock until it succeeds, timedlock, and a
+ * condvar wait (which releases and retakes it inside glibc). A lost update or a hang means
+ * the inline path and glibc's disagree about the lock word. */
+static void *mix_fn(void *arg)
+{
+    long id = (long)(intptr_t)arg, bad = 0;
+    for (long i = 0; i < MIX_ITERS; i++) {
+        switch ((i + id) % 4) {
+        case 0:
+            bad += pthread_mutex_lock(&mix_mutex) != 0;
+            break;
+        case 1:
+            while (pthread_mutex_trylock(&mix_mutex) == EBUSY)
+                sched_yield();
+            break;
+        case 2: {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 10;
+            bad += pthread_mutex_timedlock(&mix_mutex, &ts) != 0;
+            break;
+        }
+        default: {
+            bad += pthread_mutex_lock(&mix_mutex) != 0;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100000;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            int rc = pthread_cond_timedwait(&mix_cond, &mix_mutex, &ts);
+            bad += rc != 0 && rc != ETIMEDOUT;
+            mix_turns++;
+            break;
+        }
+        }
+        long v = mix_counter;
+        mix_counter = v + 1;
+        if (i % 64 == 0)
+            pthread_cond_signal(&mix_cond);
+        bad += pthread_mutex_unlock(&mix_mutex) != 0;
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void test_exclusion_with_glibc_paths(void **state)
+{
+    (void)state;
+    pthread_t t[MIX_THREADS];
+    for (long i = 0; i < MIX_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, mix_fn, (void *)(intptr_t)i), 0);
+    long bad = 0;
+    for (int i = 0; i < MIX_THREADS; i++) {
+        void *rc;
+        assert_int_equal(pthread_join(t[i], &rc), 0);
+        bad += (intptr_t)rc;
+    }
+    assert_int_equal(bad, 0);
+    assert_int_equal(mix_counter, (long)MIX_THREADS * MIX_ITERS);
+    assert_int_equal(mix_turns, (long)MIX_THREADS * MIX_ITERS / 4);
+    assert_int_equal(lock_word(&mix_mutex), 0);
+    assert_int_equal(mix_mutex.__data.__nusers, 0);
+}
+
+/* A free lock word with an owner (a mutex copied or overwritten while locked): glibc asserts
+ * and aborts; so must the program under the shim. */
+static void test_corrupt_owner_aborts(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(2); /* glibc's assertion message is expected */
+        pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+        m.__data.__owner = 12345;
+        pthread_mutex_lock(&m);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
+static void test_destroyed(void **state)
+{
+    (void)state;
+    pthread_mutex_t m;
+    assert_int_equal(pthread_mutex_init(&m, NULL), 0);
+    assert_int_equal(pthread_mutex_destroy(&m), 0);
+    assert_int_equal(pthread_mutex_lock(&m), EINVAL);
+    assert_int_equal(pthread_mutex_trylock(&m), EINVAL);
+}
+
+int main(void)
+{
+    alarm(60);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_unlock_wakes_waiter),
+        cmocka_unit_test(test_exclusion_with_glibc_paths),
+        cmocka_unit_test(test_corrupt_owner_aborts),
+        cmocka_unit_test(test_destroyed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
