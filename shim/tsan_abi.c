@@ -106,9 +106,9 @@ static inline __attribute__((always_inline)) void slow(struct lw_race_thread *rt
  * whichever of the old N and O the other and the access do not supersede (lw_sh_compact_next,
  * as in check_compact). Anything else takes the slow path: an empty cell (a first touch needs
  * the TLS check), another thread's or a benign entry, an expanded cell (a hit there returns),
- * two older entries to keep, an age or site that does not fit. Out of line and entered by a tail call, so
- * that the inlined part keeps no values across a call; a new epoch's first access to a granule
- * comes here once.
+ * two older entries to keep, an age or site that does not fit. Out of line and entered by a tail
+ * call, so that the inlined part keeps no values across a call; a new epoch's first access to a
+ * granule comes here once.
  */
 /* Not this thread's compact cell: an expanded cell (a hit there returns) or the slow path. */
 static __attribute__((noinline)) void access_other(struct lw_race_thread *rt,

@@ -221,11 +221,11 @@ struct lw_rec_lock {
 /* Acquisition flags, on a context and on each held entry. A semaphore acquisition is a
  * successful sem_wait: it only counts as a lock-order edge once the semaphore is known to be
  * used as a lock (LW_REC_LOCK_LIKE). */
-#define LW_ACQ_TRY 0x1u     /* acquired by a try-lock: the acquisition could not block */
-#define LW_ACQ_READ 0x2u    /* shared (read) acquisition */
-#define LW_ACQ_TIMED 0x4u   /* timed acquisition (timedlock, clocklock) */
-#define LW_ACQ_SPLICED 0x8u /* held entry: stack rebuilt from the call site + live caller frames   \
-                             */
+#define LW_ACQ_TRY 0x1u   /* acquired by a try-lock: the acquisition could not block */
+#define LW_ACQ_READ 0x2u  /* shared (read) acquisition */
+#define LW_ACQ_TIMED 0x4u /* timed acquisition (timedlock, clocklock) */
+/* held entry: stack rebuilt from the call site + live caller frames */
+#define LW_ACQ_SPLICED 0x8u
 
 struct lw_held_entry {
     uint32_t lock_id;
@@ -400,11 +400,11 @@ struct lw_rec_fork_held {
 
 /* One side of a data race (struct lw_rec_race). */
 #define LW_RACE_MAX_LOCKS 4u
-#define LW_RACE_ACC_WRITE 0x1u    /* the access wrote (else it read) */
-#define LW_RACE_ACC_ATOMIC 0x2u   /* an atomic access (never set today: atomics do not race) */
-#define LW_RACE_ACC_RMW 0x4u      /* the thread read and wrote these bytes with no sync between */
-#define LW_RACE_ACC_TOP_ONLY 0x8u /* stack_id holds only the access pc (a private-granule access)  \
-                                   */
+#define LW_RACE_ACC_WRITE 0x1u  /* the access wrote (else it read) */
+#define LW_RACE_ACC_ATOMIC 0x2u /* an atomic access (never set today: atomics do not race) */
+#define LW_RACE_ACC_RMW 0x4u    /* the thread read and wrote these bytes with no sync between */
+/* stack_id holds only the access pc (a private-granule access) */
+#define LW_RACE_ACC_TOP_ONLY 0x8u
 struct lw_race_access {
     uint32_t thread_id; /* 0 if unknown (a recycled thread slot) */
     uint32_t stack_id;  /* the access, innermost frame first */
