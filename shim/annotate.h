@@ -26,6 +26,8 @@
 #define LW_ANN_ATOMIC_WORD(p) VALGRIND_HG_DISABLE_CHECKING((p), sizeof *(p))
 /* A whole lock-free table (or a structure read racily by design): all of it atomics. */
 #define LW_ANN_ATOMIC_RANGE(p, len) VALGRIND_HG_DISABLE_CHECKING((p), (len))
+/* Non-zero when the program runs under a Valgrind tool (a client request). */
+#define LW_RUNNING_ON_VALGRIND() RUNNING_ON_VALGRIND
 #else
 #define LW_ANN_SPIN_ACQUIRED(l) ((void)(l))
 #define LW_ANN_SPIN_RELEASED(l) ((void)(l))
@@ -33,6 +35,7 @@
 #define LW_ANN_CONSUME(p) ((void)(p))
 #define LW_ANN_ATOMIC_WORD(p) ((void)(p))
 #define LW_ANN_ATOMIC_RANGE(p, len) ((void)(p), (void)(len))
+#define LW_RUNNING_ON_VALGRIND() 0
 #endif
 
 #endif /* LOCKWATCH_ANNOTATE_H */

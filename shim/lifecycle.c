@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "annotate.h"
 #include "glibc_mutex_fast.h"
 #include "race.h"
 #include "real.h"
@@ -123,7 +124,10 @@ __attribute__((constructor(101))) static void lw_init(void)
         return;
     }
     pthread_atfork(NULL, NULL, lw_atfork_child);
-    lw_mutex_fast_on = lw_opts.mutex_fast_path &&
+    /* Not under Valgrind: its tools (Helgrind, DRD) see a mutex operation only when glibc's
+     * function runs, so done inline the program's locking would be invisible to them and its
+     * locked data would look racy. */
+    lw_mutex_fast_on = lw_opts.mutex_fast_path && !LW_RUNNING_ON_VALGRIND() &&
                        lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES"));
     atomic_store(&lw_state, LW_STATE_RECORDING);
     record_process_start();

@@ -453,6 +453,31 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+# helgrind_program PROG ARGS...: Helgrind must find in PROG under the shim exactly the errors it
+# finds in PROG alone. (With the shim taking default mutexes inline, Helgrind, which sees a lock
+# only in glibc's functions, would see none and call every locked access a race.)
+case_helgrind_program() {
+    command -v valgrind >/dev/null || skip "no valgrind"
+    mkdir logs
+    valgrind --tool=helgrind "$@" >native.out 2>native.txt || true
+    grep -q 'Serious error when reading debug info' native.txt &&
+        skip "valgrind cannot read this debug info"
+    valgrind --tool=helgrind --trace-children=yes \
+        env LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=$PWD/logs" "$@" >prog.out 2>hg.txt ||
+        true
+    local want got
+    want=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' native.txt)
+    got=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' hg.txt | tail -1)
+    [[ -n "$want" && -n "$got" ]] || {
+        show hg.txt
+        fail "helgrind did not run"
+    }
+    [[ "$got" == "$want" ]] || {
+        show hg.txt
+        fail "helgrind: $got error(s) under the shim, $want without it"
+    }
+}
+
 [[ $# -ge 1 ]] || fail "usage: rel.sh CASE ARGS..."
 for v in LW_BIN LW_SHIM LW_WORK REL_DIR REL_LIFE; do
     [[ -n "${!v:-}" ]] || fail "$v is not set"
