@@ -5,6 +5,7 @@
  * inert — the program then runs exactly as it would without lockwatch — after one line on
  * stderr. setuid/setgid programs (AT_SECURE) are never recorded.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
@@ -97,6 +98,22 @@ static void lw_atfork_child(void)
     errno = saved;
 }
 
+/* True if the mutex functions the shim would call next are glibc's own, not another preloaded
+ * interposer's: only then may the shim do glibc's fast path instead of calling them (an
+ * interposer after us, a profiler say, must still see every call). */
+static bool mutex_calls_reach_glibc(void)
+{
+    Dl_info libc, next;
+    void *const fns[] = {(void *)lw_real_pthread_mutex_lock, (void *)lw_real_pthread_mutex_trylock,
+                         (void *)lw_real_pthread_mutex_unlock};
+    if (!dladdr((void *)gnu_get_libc_version, &libc))
+        return false;
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (!fns[i] || !dladdr(fns[i], &next) || next.dli_fbase != libc.dli_fbase)
+            return false;
+    return true;
+}
+
 __attribute__((constructor(101))) static void lw_init(void)
 {
     int expected = 0;
@@ -128,7 +145,8 @@ __attribute__((constructor(101))) static void lw_init(void)
      * function runs, so done inline the program's locking would be invisible to them and its
      * locked data would look racy. */
     lw_mutex_fast_on = lw_opts.mutex_fast_path && !LW_RUNNING_ON_VALGRIND() &&
-                       lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES"));
+                       lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES")) &&
+                       mutex_calls_reach_glibc();
     atomic_store(&lw_state, LW_STATE_RECORDING);
     record_process_start();
 }

@@ -455,7 +455,7 @@ PY
 
 # helgrind_program PROG ARGS...: Helgrind must find in PROG under the shim exactly the errors it
 # finds in PROG alone. (With the shim taking default mutexes inline, Helgrind, which sees a lock
-# only in glibc's functions, would see none and call every locked access a race.)
+# only in glibc's functions, would see locks taken that were never released and the like.)
 case_helgrind_program() {
     command -v valgrind >/dev/null || skip "no valgrind"
     mkdir logs
@@ -476,6 +476,32 @@ case_helgrind_program() {
         show hg.txt
         fail "helgrind: $got error(s) under the shim, $want without it"
     }
+}
+
+# chained_interposer COUNTER_SO PROG ARGS...: another interposer preloaded after lockwatch (a
+# profiler, say) must still receive every mutex call PROG makes: COUNTER_SO counts them, alone
+# and behind the shim (where the shim's own locking may add calls, never take any away; a lock
+# reaches it as a trylock, then a lock if the mutex was busy).
+case_chained_interposer() {
+    local counter=$1
+    shift
+    mkdir logs
+    LD_PRELOAD="$counter" "$@" >native.out 2>native.err || fail "$* failed alone"
+    LD_PRELOAD="$LW_SHIM:$counter" LOCKWATCH_OPTIONS="log_dir=$PWD/logs" "$@" >prog.out \
+        2>prog.err || fail "$* failed with the shim in front of the counter"
+    python3 - native.err prog.err <<'PY' || fail "calls went missing behind the shim"
+import re, sys
+def counts(path):
+    m = re.search(r"count_interposer: lock=(\d+) trylock=(\d+) unlock=(\d+)", open(path).read())
+    if not m:
+        sys.exit(f"{path}: no count line")
+    return [int(x) for x in m.groups()]
+alone, behind = counts(sys.argv[1]), counts(sys.argv[2])
+print(f"alone (lock, trylock, unlock): {alone}; behind lockwatch: {behind}")
+# The shim tries a blocking lock first (trylock, then lock if busy): compare acquisitions.
+if alone[0] == 0 or behind[0] + behind[1] < alone[0] + alone[1] or behind[2] < alone[2]:
+    sys.exit(1)
+PY
 }
 
 [[ $# -ge 1 ]] || fail "usage: rel.sh CASE ARGS..."
