@@ -68,13 +68,12 @@ static inline __attribute__((always_inline)) bool lw_mutex_fast_applies(const pt
     return lw_mutex_fast_on && m->__data.__kind == 0;
 }
 
-/* Takes the default mutex m for the thread with kernel tid `tid` if its lock word is free and
- * it has no owner (glibc's pthread_mutex_lock fast path). False: nothing was changed. */
-static inline __attribute__((always_inline)) bool lw_mutex_fast_lock(pthread_mutex_t *m, int tid)
+/* Swaps the lock word of the default mutex m from 0 (free) to 1 (locked) and, if that worked,
+ * makes the thread with kernel tid `tid` its owner, as glibc does. False: nothing was changed. */
+static inline __attribute__((always_inline)) bool lw_mutex_fast_take(pthread_mutex_t *m, int tid)
 {
     int expected = 0;
-    if (__builtin_expect(m->__data.__owner != 0, 0) ||
-        !__atomic_compare_exchange_n(&m->__data.__lock, &expected, 1, false, __ATOMIC_ACQUIRE,
+    if (!__atomic_compare_exchange_n(&m->__data.__lock, &expected, 1, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
         return false;
     m->__data.__owner = tid;
@@ -82,18 +81,18 @@ static inline __attribute__((always_inline)) bool lw_mutex_fast_lock(pthread_mut
     return true;
 }
 
+/* pthread_mutex_lock's fast path for the default mutex m: taken if the word is free and m has no
+ * owner (a free word with an owner is corruption, left to glibc's assertion). */
+static inline __attribute__((always_inline)) bool lw_mutex_fast_lock(pthread_mutex_t *m, int tid)
+{
+    return __builtin_expect(m->__data.__owner == 0, 1) && lw_mutex_fast_take(m, tid);
+}
+
 /* pthread_mutex_trylock of the default mutex m (glibc's: test the word, then swap; no owner
  * check). False: busy, nothing was changed. */
 static inline __attribute__((always_inline)) bool lw_mutex_fast_trylock(pthread_mutex_t *m, int tid)
 {
-    int expected = 0;
-    if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0 ||
-        !__atomic_compare_exchange_n(&m->__data.__lock, &expected, 1, false, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED))
-        return false;
-    m->__data.__owner = tid;
-    ++m->__data.__nusers;
-    return true;
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0 && lw_mutex_fast_take(m, tid);
 }
 
 /* pthread_mutex_unlock of the default mutex m (always succeeds, like glibc's). The futex call is
