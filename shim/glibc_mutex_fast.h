@@ -22,18 +22,21 @@
 
 #include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 
-/* Oldest and newest glibc whose nptl default-mutex code was read for this protocol. A newer
- * glibc is not assumed to keep it: it gets the calls into glibc until someone checks it. */
+/* The glibc range in which default mutexes follow this protocol (NPTL's lowlevellock; checked
+ * against the disassembly of Debian 12's 2.36). A newer glibc is not assumed to keep it: it gets
+ * the calls into glibc until someone checks it and moves the bound. */
 #define LW_MUTEX_FAST_GLIBC_MIN 17 /* 2.17 */
 #define LW_MUTEX_FAST_GLIBC_MAX 42 /* 2.42 */
 
-/* True once the constructor allowed the fast path (see lw_mutex_fast_allowed). */
-extern bool lw_mutex_fast_on;
+/* True once the constructor allowed the fast path (see lw_mutex_fast_allowed). Atomic because a
+ * shim loaded late (dlopen) may set it while other threads lock; relaxed loads cost nothing. */
+extern _Atomic bool lw_mutex_fast_on;
 
 /* True if glibc `version` (gnu_get_libc_version(), "2.36") and GLIBC_TUNABLES `tunables` (NULL if
  * unset) allow the fast path: x86-64 (the futex call below), a 2.x version in the checked range,
@@ -65,7 +68,7 @@ static inline bool lw_mutex_fast_allowed(const char *version, const char *tunabl
 /* True if m is a default mutex and the fast path is on. */
 static inline __attribute__((always_inline)) bool lw_mutex_fast_applies(const pthread_mutex_t *m)
 {
-    return lw_mutex_fast_on && m->__data.__kind == 0;
+    return atomic_load_explicit(&lw_mutex_fast_on, memory_order_relaxed) && m->__data.__kind == 0;
 }
 
 /* Swaps the lock word of the default mutex m from 0 (free) to 1 (locked) and, if that worked,

@@ -14,7 +14,7 @@
 #include "real.h"
 #include "shim.h"
 
-bool lw_mutex_fast_on;
+_Atomic bool lw_mutex_fast_on;
 
 /* EOWNERDEAD: a robust mutex whose owner died is acquired all the same. */
 #define ACQUIRED(rc) ((rc) == 0 || (rc) == EOWNERDEAD)

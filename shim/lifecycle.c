@@ -98,19 +98,23 @@ static void lw_atfork_child(void)
     errno = saved;
 }
 
-/* True if the mutex functions the shim would call next are glibc's own, not another preloaded
- * interposer's: only then may the shim do glibc's fast path instead of calling them (an
- * interposer after us, a profiler say, must still see every call). */
+/* True if the mutex functions the shim would call next are glibc's own (in libc.so.6, or in
+ * libpthread.so.0 before glibc 2.34), not another preloaded interposer's: only then may the shim
+ * do glibc's fast path instead of calling them (an interposer after us, a profiler say, must
+ * still see every call). */
 static bool mutex_calls_reach_glibc(void)
 {
-    Dl_info libc, next;
     void *const fns[] = {(void *)lw_real_pthread_mutex_lock, (void *)lw_real_pthread_mutex_trylock,
                          (void *)lw_real_pthread_mutex_unlock};
-    if (!dladdr((void *)gnu_get_libc_version, &libc))
-        return false;
-    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-        if (!fns[i] || !dladdr(fns[i], &next) || next.dli_fbase != libc.dli_fbase)
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        Dl_info next;
+        if (!fns[i] || !dladdr(fns[i], &next) || !next.dli_fname)
             return false;
+        const char *slash = strrchr(next.dli_fname, '/');
+        const char *base = slash ? slash + 1 : next.dli_fname;
+        if (strcmp(base, "libc.so.6") != 0 && strcmp(base, "libpthread.so.0") != 0)
+            return false;
+    }
     return true;
 }
 
@@ -144,9 +148,12 @@ __attribute__((constructor(101))) static void lw_init(void)
     /* Not under Valgrind: its tools (Helgrind, DRD) see a mutex operation only when glibc's
      * function runs, so done inline the program's locking would be invisible to them and its
      * locked data would look racy. */
-    lw_mutex_fast_on = lw_opts.mutex_fast_path && !LW_RUNNING_ON_VALGRIND() &&
-                       lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES")) &&
-                       mutex_calls_reach_glibc();
+    atomic_store_explicit(
+        &lw_mutex_fast_on,
+        lw_opts.mutex_fast_path && !LW_RUNNING_ON_VALGRIND() &&
+            lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES")) &&
+            mutex_calls_reach_glibc(),
+        memory_order_relaxed);
     atomic_store(&lw_state, LW_STATE_RECORDING);
     record_process_start();
 }
