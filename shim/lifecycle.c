@@ -154,6 +154,11 @@ __attribute__((constructor(101))) static void lw_init(void)
             lw_mutex_fast_allowed(gnu_get_libc_version(), getenv("GLIBC_TUNABLES")) &&
             mutex_calls_reach_glibc(),
         memory_order_relaxed);
+    if (lw_opts.verbose)
+        lw_say("lockwatch: default mutexes: ",
+               atomic_load(&lw_mutex_fast_on) ? "glibc's fast path done inline"
+                                              : "every operation through glibc",
+               "");
     atomic_store(&lw_state, LW_STATE_RECORDING);
     record_process_start();
 }

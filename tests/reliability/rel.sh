@@ -504,6 +504,31 @@ if alone[0] == 0 or behind[0] + behind[1] < alone[0] + alone[1] or behind[2] < a
 PY
 }
 
+# mutex_fast_path PROG: the shim says (verbose=1) whether it takes default mutexes inline: by
+# default yes; not with mutex_fast_path=0, when GLIBC_TUNABLES asks for lock elision, or with
+# another interposer (REL_COUNTER) after it in LD_PRELOAD.
+case_mutex_fast_path() {
+    local prog=$1 inline="default mutexes: glibc's fast path done inline"
+    local glibc="default mutexes: every operation through glibc"
+    mkdir logs
+    expect_line() { # WANT ENV...
+        local want=$1
+        shift
+        env "$@" "$prog" >/dev/null 2>err.txt || fail "$prog failed ($*)"
+        grep -qF "lockwatch: $want" err.txt || {
+            show err.txt
+            fail "with $*: expected '$want'"
+        }
+    }
+    expect_line "$inline" LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=logs:verbose=1"
+    expect_line "$glibc" LD_PRELOAD="$LW_SHIM" \
+        LOCKWATCH_OPTIONS="log_dir=logs:verbose=1:mutex_fast_path=0"
+    expect_line "$glibc" LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=logs:verbose=1" \
+        GLIBC_TUNABLES=glibc.elision.enable=1
+    expect_line "$glibc" LD_PRELOAD="$LW_SHIM:$REL_COUNTER" \
+        LOCKWATCH_OPTIONS="log_dir=logs:verbose=1"
+}
+
 [[ $# -ge 1 ]] || fail "usage: rel.sh CASE ARGS..."
 for v in LW_BIN LW_SHIM LW_WORK REL_DIR REL_LIFE; do
     [[ -n "${!v:-}" ]] || fail "$v is not set"
