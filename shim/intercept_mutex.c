@@ -154,7 +154,7 @@ LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     /* A default mutex of a thread the shim knows (its tid is the owner to write): glibc's fast
      * path here, the blocking wait in glibc (glibc_mutex_fast.h). */
     struct lw_thread *t = lw_tls.thread;
-    if (LW_LIKELY(t != NULL) && lw_mutex_fast_applies(m)) {
+    if (LW_LIKELY(t != NULL && lw_mutex_fast_applies(m))) {
         if (LW_UNLIKELY(!lw_mutex_fast_lock(m, (int)t->os_tid)))
             return lock_contended(m, EBUSY, __builtin_return_address(0),
                                   __builtin_frame_address(0));
@@ -174,7 +174,7 @@ LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     struct lw_thread *t = lw_tls.thread;
-    if (LW_LIKELY(t != NULL) && lw_mutex_fast_applies(m)) {
+    if (LW_LIKELY(t != NULL && lw_mutex_fast_applies(m))) {
         if (!lw_mutex_fast_trylock(m, (int)t->os_tid))
             return EBUSY;
         lw_after_mutex_acquire(m, LW_ACQ_TRY, __builtin_return_address(0),
