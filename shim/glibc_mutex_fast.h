@@ -13,9 +13,10 @@
  *
  * Everything that is not that uncontended case goes to glibc itself: another __kind, a busy lock
  * word (the blocking wait), and a free lock word with a non-zero owner (a corrupted or copied
- * mutex, on which glibc's assertion is the program's behaviour). The path is used only when the
- * constructor found a glibc whose protocol this is (lw_mutex_fast_allowed) and the option
- * mutex_fast_path is on; before the constructor every call goes to glibc.
+ * mutex, on which glibc's assertion is the program's behaviour). The constructor (lifecycle.c)
+ * turns the path on only for a glibc whose protocol this is (lw_mutex_fast_allowed), not under
+ * Valgrind, when the next pthread_mutex_* definitions are glibc's own, and with the option
+ * mutex_fast_path on; before the constructor every call goes to glibc.
  */
 #ifndef LOCKWATCH_GLIBC_MUTEX_FAST_H
 #define LOCKWATCH_GLIBC_MUTEX_FAST_H
