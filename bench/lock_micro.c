@@ -10,7 +10,10 @@
  * WORK (optional, default 0) gives the inner critical section some work on the data the locks
  * protect: WORK dependent multiply-adds, so that a pair costs what it costs in programs whose
  * critical sections do something (WORK=0: empty critical sections, the harshest case).
- * Usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD [WORK]
+ * PAD (optional, default 0) adds PAD dependent multiply-adds on a private value right after the
+ * outer lock is taken: a known extra cost inside the outer critical section, run natively, shows
+ * how much the contended rows amplify whatever a tool adds there (bench/run's "+pad" column).
+ * Usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD [WORK [PAD]]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -28,6 +31,8 @@ struct worker {
     struct lock_pair *locks;
     long iters;
     long work;
+    long pad;
+    unsigned long pad_sink; /* keeps the pad's result alive (private to the thread) */
     double cpu_s;
     pthread_barrier_t *start;
 } __attribute__((aligned(128)));
@@ -47,6 +52,12 @@ static void *run(void *arg)
     double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     for (long i = 0; i < w->iters; i++) {
         pthread_mutex_lock(outer);
+        if (w->pad) {
+            unsigned long p = (unsigned long)i;
+            for (long k = 0; k < w->pad; k++)
+                p = p * 2862933555777941757ul + 3037000493ul;
+            w->pad_sink += p;
+        }
         pthread_mutex_lock(inner);
         unsigned long d = w->locks->data;
         for (long k = 0; k < w->work; k++)
@@ -61,17 +72,18 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-    if ((argc != 4 && argc != 5) || atoi(argv[1]) < 1 || atol(argv[3]) < 1 ||
-        (argc == 5 && atol(argv[4]) < 0) ||
+    if (argc < 4 || argc > 6 || atoi(argv[1]) < 1 || atol(argv[3]) < 1 ||
+        (argc >= 5 && atol(argv[4]) < 0) || (argc == 6 && atol(argv[5]) < 0) ||
         (strcmp(argv[2], "uncontended") != 0 && strcmp(argv[2], "contended") != 0)) {
         fprintf(stderr,
-                "usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD [WORK]\n");
+                "usage: lock_micro THREADS uncontended|contended ITERS_PER_THREAD [WORK [PAD]]\n");
         return 2;
     }
     int n = atoi(argv[1]);
     int contended = strcmp(argv[2], "contended") == 0;
     long iters = atol(argv[3]);
-    long work = argc == 5 ? atol(argv[4]) : 0;
+    long work = argc >= 5 ? atol(argv[4]) : 0;
+    long pad = argc == 6 ? atol(argv[5]) : 0;
     struct lock_pair *locks = aligned_alloc(128, sizeof *locks * (size_t)n);
     struct worker *w = aligned_alloc(128, sizeof *w * (size_t)n);
     pthread_t *tid = calloc((size_t)n, sizeof *tid);
@@ -82,8 +94,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         pthread_mutex_init(&locks[i].outer, NULL);
         pthread_mutex_init(&locks[i].inner, NULL);
-        w[i] = (struct worker){
-            .locks = &locks[contended ? 0 : i], .iters = iters, .work = work, .start = &start};
+        w[i] = (struct worker){.locks = &locks[contended ? 0 : i],
+                               .iters = iters,
+                               .work = work,
+                               .pad = pad,
+                               .start = &start};
         if (pthread_create(&tid[i], NULL, run, &w[i]) != 0) {
             fprintf(stderr, "lock_micro: pthread_create failed\n");
             return 1;
@@ -98,8 +113,8 @@ int main(int argc, char **argv)
     }
     double wall = clock_s(CLOCK_MONOTONIC) - t0;
     double pairs = 2.0 * (double)iters * n;
-    printf("lock_micro threads=%d mode=%s work=%ld pairs=%.0f wall_s=%.4f cpu_s=%.4f "
+    printf("lock_micro threads=%d mode=%s work=%ld pad=%ld pairs=%.0f wall_s=%.4f cpu_s=%.4f "
            "ns_per_pair=%.2f\n",
-           n, argv[2], work, pairs, wall, cpu, (contended ? wall : cpu) * 1e9 / pairs);
+           n, argv[2], work, pad, pairs, wall, cpu, (contended ? wall : cpu) * 1e9 / pairs);
     return 0;
 }
