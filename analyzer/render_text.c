@@ -410,8 +410,8 @@ static void print_footer(FILE *out, const lw_report *r)
             fprintf(
                 out,
                 "lockwatch: note: log %s has no end record: process %" PRIu64
-                " did not end through exit() (killed, crashed or _exit); the report covers what "
-                "it recorded\n",
+                " did not end through exit() or _exit() (killed, crashed or replaced by exec); the "
+                "report covers what it recorded\n",
                 path, p->pid);
         for (size_t d = 0; d < sizeof p->dropped / sizeof p->dropped[0]; d++)
             if (p->dropped[d])

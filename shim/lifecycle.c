@@ -1,7 +1,8 @@
 /*
  * The recorder's life: the constructor reads LOCKWATCH_OPTIONS, opens the log and records the
  * process, its modules and its first thread; the destructor (at exit) closes the log with an
- * END record; the fork handler gives the child a log of its own. Any failure leaves the shim
+ * END record, and so do _exit and _Exit, which skip destructors; the fork handler gives the child
+ * a log of its own. Any failure leaves the shim
  * inert — the program then runs exactly as it would without lockwatch — after one line on
  * stderr. setuid/setgid programs (AT_SECURE) are never recorded.
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,4 +174,48 @@ __attribute__((destructor(101))) static void lw_fini(void)
         lw_log_close(-1);
         lw_leave();
     }
+}
+
+/* Before _exit/_Exit(status): closes the log as the destructor does at exit(), with the status
+ * (/bin/sh on Debian is dash, which leaves through _exit, as do children whose exec failed).
+ * Not in a vfork child, which shares the parent's memory and log (lw_log_is_this_process), and
+ * not from a signal handler that interrupted the shim itself (lw_enter says so). */
+static void close_log_before_exit(int status)
+{
+    if (atomic_load(&lw_state) != LW_STATE_RECORDING || !lw_log_is_this_process())
+        return;
+    struct lw_thread *t = lw_enter();
+    if (t) {
+        lw_log_close(status);
+        lw_leave();
+    }
+}
+
+/* Ends the process through `real`, or the system call if it could not be resolved. */
+static _Noreturn void exit_through(void (*real)(int), int status)
+{
+    if (real)
+        real(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+_Noreturn void lw_exit_without_end(int status)
+{
+    LW_REAL(_exit);
+    exit_through(lw_real__exit, status);
+}
+
+LW_EXPORT _Noreturn void _exit(int status)
+{
+    close_log_before_exit(status);
+    LW_REAL(_exit);
+    exit_through(lw_real__exit, status);
+}
+
+LW_EXPORT _Noreturn void _Exit(int status)
+{
+    close_log_before_exit(status);
+    LW_REAL(_Exit);
+    exit_through(lw_real__Exit, status);
 }

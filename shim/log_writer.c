@@ -33,7 +33,8 @@ static char *log_base;
 static _Atomic uint64_t log_next;      /* offset of the next free chunk */
 static _Atomic uint64_t log_file_size; /* bytes allocated in the file */
 static _Atomic int grow_lock;
-static _Atomic int log_broken; /* the file could not grow: stop writing, keep what is there */
+static _Atomic int log_broken;  /* the file could not grow: stop writing, keep what is there */
+static _Atomic bool log_closed; /* the END record is written: a second way out must not repeat it */
 static _Atomic uint64_t drops[8];
 static _Atomic uint64_t remnants[LW_REMNANT_SLOTS]; /* (chunk offset << 32 | pos), 0 = empty */
 
@@ -280,7 +281,7 @@ static void write_drops(struct lw_thread *t)
 
 void lw_log_close(int exit_status)
 {
-    if (!log_base)
+    if (!log_base || atomic_exchange(&log_closed, true))
         return;
     struct lw_file_header *hdr = (struct lw_file_header *)log_base;
     if (atomic_load(&log_broken)) {
@@ -315,6 +316,11 @@ void lw_log_close(int exit_status)
     errno = saved;
 }
 
+bool lw_log_is_this_process(void)
+{
+    return log_base && ((const struct lw_file_header *)log_base)->pid == (uint64_t)getpid();
+}
+
 void lw_log_reopen_in_child(void)
 {
     /* The parent's mapping is shared with the parent: never write into it from the child. */
@@ -325,6 +331,7 @@ void lw_log_reopen_in_child(void)
         close(log_fd);
     log_fd = -1;
     atomic_store(&grow_lock, 0);
+    atomic_store(&log_closed, false);
     for (unsigned r = 0; r < 8; r++)
         atomic_store(&drops[r], 0);
     atomic_fetch_add(&lw_log_generation, 1);

@@ -68,7 +68,9 @@
       (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict))                   \
     X(int, thrd_create, (thrd_t *, thrd_start_t, void *))                                          \
     X(int, thrd_join, (thrd_t, int *))                                                             \
-    X(void, thrd_exit, (int))
+    X(void, thrd_exit, (int))                                                                      \
+    X(void, _exit, (int))                                                                          \
+    X(void, _Exit, (int))
 
 #define LW_REAL_DECLARE(ret, name, params) extern ret(*lw_real_##name) params;
 LW_REAL_FUNCTIONS(LW_REAL_DECLARE)

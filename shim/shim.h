@@ -280,8 +280,14 @@ void *lw_log_reserve(struct lw_thread *t, uint32_t size);
 void lw_log_publish(struct lw_thread *t, void *rec, uint16_t type, uint8_t flags, uint32_t size);
 /* Gives the unused tail of t's chunk to later threads (t is ending). */
 void lw_log_release_chunk(struct lw_thread *t);
-/* Writes the END record, marks the file clean and trims it. */
+/* Writes the END record, marks the file clean and trims it; once per log (later calls return). */
 void lw_log_close(int exit_status);
+/* True if the open log is this process's own: false in a vfork child (or a raw clone), which
+ * shares the parent's mapping and must never write into it. Makes a getpid system call. */
+bool lw_log_is_this_process(void);
+/* Ends the process now with status, without an END record (the watchdog after a deadlock
+ * report with on_deadlock=exit: the log stays as a deadlocked process leaves it). */
+_Noreturn void lw_exit_without_end(int status);
 /* After fork in the child: drops the parent's mapping and opens the child's own log. */
 void lw_log_reopen_in_child(void);
 /* Counts a dropped item (reported in a DROPPED record at the end). */

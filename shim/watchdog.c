@@ -304,7 +304,7 @@ static void act(void)
     case LW_ON_DEADLOCK_ABORT:
         abort();
     case LW_ON_DEADLOCK_EXIT:
-        _exit((int)lw_opts.deadlock_exit_code);
+        lw_exit_without_end((int)lw_opts.deadlock_exit_code);
     default:
         break;
     }

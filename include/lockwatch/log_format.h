@@ -270,7 +270,7 @@ struct lw_rec_dropped {
 /* Written by the exit path: the log is complete. */
 struct lw_rec_end {
     struct lw_record_header h;
-    int32_t exit_status; /* the status passed to exit(), or -1 if unknown */
+    int32_t exit_status; /* the status passed to _exit/_Exit, or -1 if unknown (exit()) */
     uint32_t threads;    /* threads seen */
     uint64_t lock_ops;   /* lock acquisitions observed (approximate: summed per thread) */
     uint64_t contexts;   /* context records written */

@@ -186,6 +186,22 @@ static int mode_vfork(void)
     return 0;
 }
 
+/* A vfork child that leaves through _exit without exec: it runs on the parent's memory, so the
+ * shim must not close the parent's log from it; the parent records after it. */
+static int mode_vfork_exit(void)
+{
+    fflush(stdout);
+    pid_t pid = vfork();
+    if (pid < 0)
+        return 93;
+    if (pid == 0)
+        _exit(7);
+    int st = wait_status(pid);
+    invert(&parent_a, &parent_b);
+    printf("parent %d child %d child-status %d\n", (int)getpid(), (int)pid, st);
+    return 0;
+}
+
 static int mode_spawn(void)
 {
     invert(&parent_a, &parent_b);
@@ -297,6 +313,8 @@ int main(int argc, char **argv)
         return mode_fork();
     if (!strcmp(mode, "vfork"))
         return mode_vfork();
+    if (!strcmp(mode, "vfork_exit"))
+        return mode_vfork_exit();
     if (!strcmp(mode, "spawn"))
         return mode_spawn();
     if (!strcmp(mode, "system"))
@@ -324,6 +342,8 @@ int main(int argc, char **argv)
         exit(5);
     if (!strcmp(mode, "_exit"))
         _exit(6);
+    if (!strcmp(mode, "_Exit"))
+        _Exit(8);
     if (!strcmp(mode, "abort"))
         abort();
     if (!strcmp(mode, "segv")) {

@@ -106,15 +106,30 @@ case_same_output() {
 
 # ---- ways out ----
 
-# exit MODE STATUS CLEAN: life MODE records parent_a/parent_b inverted, then leaves.
+# end_status LOG: the exit status in LOG's END record (fails unless there is exactly one).
+end_status() {
+    "$LW_BIN" dump "$1" >dump.txt 2>&1 || fail "lockwatch dump $1"
+    local ends
+    ends=$(grep -c ' END status=' dump.txt || true)
+    [[ $ends -eq 1 ]] || fail "$1: $ends END records, expected one"
+    sed -n 's/.* END status=\(-\{0,1\}[0-9]*\) .*/\1/p' dump.txt
+}
+
+# exit MODE STATUS CLEAN [END_STATUS]: life MODE records parent_a/parent_b inverted, then leaves;
+# END_STATUS: the status its END record must carry.
 case_exit() {
-    local mode=$1 want=$2 clean=$3
+    local mode=$1 want=$2 clean=$3 end=${4:-}
     mkdir logs
     run_rc shim "$PWD/logs" "$REL_LIFE" "$mode" >prog.out 2>prog.err
     expect_rc "$want" "$rc" "life $mode"
     local log
     log=$(one_log logs)
     report_check "$log" 1 --findings 1 --expect parent_a,parent_b --clean-end "$clean"
+    if [[ -n "$end" ]]; then
+        local got
+        got=$(end_status "$log")
+        [[ "$got" == "$end" ]] || fail "$log: END status $got, expected $end"
+    fi
 }
 
 case_kill() {
@@ -183,6 +198,44 @@ case_spawnlike() {
         --expect parent_a,parent_b
     report_check "logs/lockwatch.$child.log" 1 --pid "$child" --clean-end true --findings 1 \
         --expect child_c,child_d
+}
+
+# vfork_exit: a vfork child leaves through _exit without exec. It shares the parent's memory,
+# so it must not close the parent's log: one END record, the parent's (exit(): status -1), and
+# the parent's inversion recorded after the child left.
+case_vfork_exit() {
+    mkdir logs
+    run_rc shim "$PWD/logs" "$REL_LIFE" vfork_exit >prog.out 2>prog.err
+    show prog.err
+    expect_rc 0 "$rc" "life vfork_exit"
+    local parent
+    parent=$(sed -n 's/^parent \([0-9]*\) child [0-9]* child-status 7$/\1/p' prog.out)
+    [[ -n "$parent" ]] || fail "unexpected output: $(cat prog.out)"
+    local log
+    log=$(one_log logs)
+    report_check "$log" 1 --pid "$parent" --clean-end true --findings 1 --expect parent_a,parent_b
+    local got
+    got=$(end_status "$log")
+    [[ "$got" == -1 ]] || fail "$log: END status $got, expected -1 (the parent's exit)"
+}
+
+# shell: Debian's /bin/sh (dash) leaves through _exit; every shell's log must still end cleanly.
+case_shell() {
+    mkdir logs
+    run_rc shim "$PWD/logs" sh -c 'for i in 1 2 3; do sh -c "true; true"; done; exit 3'
+    expect_rc 3 "$rc" "sh -c"
+    local n=0 log
+    for log in logs/lockwatch.*.log; do
+        report_check "$log" 0 --findings 0 --clean-end true
+        n=$((n + 1))
+    done
+    [[ $n -eq 4 ]] || fail "expected four logs (one per shell), got: $(ls logs)"
+    local outer=0 got
+    for log in logs/lockwatch.*.log; do
+        got=$(end_status "$log")
+        [[ "$got" == 3 ]] && outer=$((outer + 1))
+    done
+    [[ $outer -eq 1 ]] || fail "expected one log with the outer shell's exit status 3, got $outer"
 }
 
 # system: the shell runs under the shim too; its logs must be readable and clean.
