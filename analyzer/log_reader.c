@@ -775,7 +775,7 @@ static void read_end(reader *r)
     r->ctx_skip = 0;
     resolve_threads(r);
     resolve_lock_like(r->p);
-    lw_rebuild_killed_deadlock(r->p);
+    lw_rebuild_deadlock_from_waits(r->p);
     free(r->exits);
     free(r->names);
 }

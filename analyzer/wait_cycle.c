@@ -79,9 +79,11 @@ static void add_lock_if_missing(lw_process *p, uint32_t id, uint64_t addr, uint3
     l->address = addr;
 }
 
-void lw_rebuild_killed_deadlock(lw_process *p)
+void lw_rebuild_deadlock_from_waits(lw_process *p)
 {
-    if (p->clean_end || p->n_deadlocks || p->n_wait_states < 1)
+    /* A clean end does not rule it out: a process may leave (_exit from its own timeout, say)
+     * while some of its threads wait for each other, and that wait is a deadlock all the same. */
+    if (p->n_deadlocks || p->n_wait_states < 1)
         return;
     size_t n = p->n_wait_states;
     long *succ = xcalloc(n, sizeof *succ);

@@ -186,6 +186,44 @@ static int mode_vfork(void)
     return 0;
 }
 
+/* deadlock_exit: two threads deadlock on child_c/child_d (each holds one and waits for the
+ * other); the process leaves through _exit(4) after 200 ms, before the watchdog (1 s) confirms
+ * the deadlock: the report must rebuild it from the threads' last waits. */
+static rel_flag dl_holds_c, dl_holds_d;
+
+static void *deadlock_c_then_d(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&child_c);
+    rel_flag_post(&dl_holds_c);
+    rel_flag_wait(&dl_holds_d);
+    pthread_mutex_lock(&child_d);
+    return NULL;
+}
+
+static void *deadlock_d_then_c(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&child_d);
+    rel_flag_post(&dl_holds_d);
+    rel_flag_wait(&dl_holds_c);
+    pthread_mutex_lock(&child_c);
+    return NULL;
+}
+
+static int mode_deadlock_exit(void)
+{
+    pthread_t t1, t2;
+    if (pthread_create(&t1, NULL, deadlock_c_then_d, NULL) ||
+        pthread_create(&t2, NULL, deadlock_d_then_c, NULL))
+        return 90;
+    rel_flag_wait(&dl_holds_c);
+    rel_flag_wait(&dl_holds_d);
+    struct timespec ts = {0, 200000000L};
+    nanosleep(&ts, NULL);
+    _exit(4);
+}
+
 /* A vfork child that leaves through _exit without exec: it runs on the parent's memory, so the
  * shim must not close the parent's log from it; the parent records after it. */
 static int mode_vfork_exit(void)
@@ -313,6 +351,8 @@ int main(int argc, char **argv)
         return mode_fork();
     if (!strcmp(mode, "vfork"))
         return mode_vfork();
+    if (!strcmp(mode, "deadlock_exit"))
+        return mode_deadlock_exit();
     if (!strcmp(mode, "vfork_exit"))
         return mode_vfork_exit();
     if (!strcmp(mode, "spawn"))

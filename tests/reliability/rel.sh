@@ -219,6 +219,20 @@ case_vfork_exit() {
     [[ "$got" == -1 ]] || fail "$log: END status $got, expected -1 (the parent's exit)"
 }
 
+# deadlock_exit: the process leaves through _exit while two threads wait for each other, before
+# the watchdog confirms it; the log ends cleanly and the report still rebuilds the deadlock.
+case_deadlock_exit() {
+    mkdir logs
+    run_rc shim "$PWD/logs" "$REL_LIFE" deadlock_exit >prog.out 2>prog.err
+    show prog.err
+    expect_rc 4 "$rc" "life deadlock_exit"
+    local log
+    log=$(one_log logs)
+    report_check "$log" 1 --clean-end true --findings 1 --kind deadlock --expect child_c,child_d
+    grep -q 'the process ended while they waited' "report-$(basename "$log").json" ||
+        fail "the rebuilt deadlock does not say the process ended"
+}
+
 # shell: Debian's /bin/sh (dash) leaves through _exit; every shell's log must still end cleanly.
 case_shell() {
     mkdir logs

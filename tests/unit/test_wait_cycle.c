@@ -1,6 +1,6 @@
 /*
  * Unit tests of post-mortem deadlock reconstruction (analyzer/wait_cycle.c): a process killed
- * while deadlocked left each thread's last WAIT_STATE; lw_rebuild_killed_deadlock turns a cycle
+ * while deadlocked left each thread's last WAIT_STATE; lw_rebuild_deadlock_from_waits turns a cycle
  * in those waits into one LW_DETECT_POSTMORTEM deadlock. The processes are built by hand (the
  * fields the reader would fill), so each case states exactly the waits it is about.
  */
@@ -85,7 +85,7 @@ static void test_mutex_cycle(void **state)
     (void)state;
     lw_process p;
     abba(&p);
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 1);
     const lw_deadlock *d = &p.deadlocks[0];
     assert_int_equal(d->detector, LW_DETECT_POSTMORTEM);
@@ -136,7 +136,7 @@ static void test_call_site_ids_are_fresh(void **state)
     p.stacks[0].frames[0] = 0x9999;
     p.n_stacks = 1;
     lw_process_build_index(&p);
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 1);
     for (size_t i = 0; i < p.deadlocks[0].n_waits; i++)
         assert_true(p.deadlocks[0].waits[i].stack_id > 7);
@@ -144,16 +144,18 @@ static void test_call_site_ids_are_fresh(void **state)
     lw_process_free(&p);
 }
 
-/* A process that ended cleanly was not killed: its last waits all ended. */
+/* A process that left through exit or _exit while two of its threads waited for each other
+ * (its own timeout, say) still had a deadlock: the cycle is rebuilt all the same. */
 static void test_clean_end(void **state)
 {
     (void)state;
     lw_process p;
     abba(&p);
     p.clean_end = true;
-    p.exit_status = 0;
-    lw_rebuild_killed_deadlock(&p);
-    assert_int_equal(p.n_deadlocks, 0);
+    p.exit_status = 4;
+    lw_rebuild_deadlock_from_waits(&p);
+    assert_int_equal(p.n_deadlocks, 1);
+    assert_int_equal(p.deadlocks[0].n_waits, 2);
     lw_process_free(&p);
 }
 
@@ -165,7 +167,7 @@ static void test_timed_wait(void **state)
     abba(&p);
     p.wait_states[2].timed = true; /* #3's pthread_mutex_timedlock */
     lw_process_build_index(&p);
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 0);
     lw_process_free(&p);
 }
@@ -180,7 +182,7 @@ static void test_recorder_reported(void **state)
     assert_non_null(p.deadlocks);
     p.deadlocks[0].detector = LW_DETECT_WAIT_CYCLE;
     p.n_deadlocks = 1;
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 1);
     assert_int_equal(p.deadlocks[0].detector, LW_DETECT_WAIT_CYCLE);
     lw_process_free(&p);
@@ -194,7 +196,7 @@ static void test_owner_exited(void **state)
     abba(&p);
     p.threads[2].exited = true; /* #3 */
     lw_process_build_index(&p);
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 0);
     lw_process_free(&p);
 }
@@ -210,7 +212,7 @@ static void test_join_cycle(void **state)
     add_wait(&p, 2, LW_WAIT_JOIN, 0, 3, 0x5020);
     add_wait(&p, 3, LW_WAIT_JOIN, 0, 2, 0x5030);
     lw_process_build_index(&p);
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 1);
     const lw_deadlock *d = &p.deadlocks[0];
     assert_int_equal(d->detector, LW_DETECT_POSTMORTEM);
@@ -237,7 +239,7 @@ static void test_chain_without_cycle(void **state)
     add_wait(&p, 3, LW_WAIT_NONE, 0, 0, 0);
     p.wait_states[2].owner_tid = 0;
     lw_process_build_index(&p);
-    lw_rebuild_killed_deadlock(&p);
+    lw_rebuild_deadlock_from_waits(&p);
     assert_int_equal(p.n_deadlocks, 0);
     lw_process_free(&p);
 }
