@@ -361,12 +361,17 @@ int lw_dump_buffer(FILE *out, const void *buf, size_t len, const char *name, cha
         return -1;
     }
     const struct lw_file_header *h = &iter.hdr;
+    char flags[64];
+    snprintf(flags, sizeof flags, "%s%s%s%s", (h->flags & LW_FILE_CLEAN_END) ? "clean-end," : "",
+             (h->flags & LW_FILE_INCOMPLETE) ? "incomplete," : "",
+             (h->flags & LW_FILE_EXEC) ? "exec," : "", h->flags ? "" : "0,");
+    flags[strlen(flags) - 1] = '\0'; /* the last comma */
     fprintf(out,
             "%s: lockwatch log v%u.%u size=%zu pid=%" PRIu64 " ppid=%" PRIu64
             " header_size=%" PRIu32 " chunk_size=%" PRIu32 " features=0x%" PRIx32
             " flags=%s start_realtime_ns=%" PRIu64 " start_monotonic_ns=%" PRIu64 "\n",
             name, h->version_major, h->version_minor, len, h->pid, h->ppid, h->header_size,
-            h->chunk_size, h->features, (h->flags & LW_FILE_CLEAN_END) ? "clean-end" : "0",
+            h->chunk_size, h->features, flags,
             h->start_realtime_ns, h->start_monotonic_ns);
     lw_iter_item it;
     size_t records = 0, damages = 0;

@@ -741,6 +741,8 @@ static int read_begin(reader *r, lw_log_iter *iter, const void *buf, size_t len,
     out->start_realtime_ns = iter->hdr.start_realtime_ns;
     if (iter->hdr.flags & LW_FILE_CLEAN_END)
         out->clean_end = true;
+    if (iter->hdr.flags & LW_FILE_EXEC)
+        out->exec_end = true;
     if ((iter->hdr.flags & LW_FILE_INCOMPLETE) && !out->damage) {
         /* The recorder ran out of room: what is here is true, but not everything is here. */
         out->truncated = true;

@@ -172,6 +172,7 @@ typedef struct lw_process {
     char *exe;
     uint64_t start_realtime_ns;
     bool clean_end;  /* an LW_REC_END record was found */
+    bool exec_end;   /* the header says the process replaced its image by exec (LW_FILE_EXEC) */
     int exit_status; /* from LW_REC_END, -1 if unknown */
     bool truncated;  /* the reader stopped early on damage; what was read is kept */
     char *damage;    /* one-line description of the first damage found, or NULL */

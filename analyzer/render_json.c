@@ -420,6 +420,8 @@ static void logs_json(lw_json *w, const lw_report *r)
         lw_json_string(w, p->exe);
         lw_json_key(w, "clean_end");
         lw_json_bool(w, p->clean_end);
+        lw_json_key(w, "exec");
+        lw_json_bool(w, p->exec_end && !p->clean_end);
         lw_json_key(w, "damage");
         lw_json_string(w, p->damage ? p->damage : (p->truncated ? "stopped early" : NULL));
         lw_json_key(w, "dropped");

@@ -406,7 +406,7 @@ static void print_footer(FILE *out, const lw_report *r)
                     "lockwatch: warning: damaged log %s: %s; the report covers what was read "
                     "before the damage\n",
                     path, clean(lw_damage_text(p)));
-        else if (!p->clean_end)
+        else if (!p->clean_end && !p->exec_end)
             fprintf(
                 out,
                 "lockwatch: note: log %s has no end record: process %" PRIu64

@@ -279,6 +279,21 @@ static void write_drops(struct lw_thread *t)
     }
 }
 
+/* Gives the preallocated, unused tail of the file back (threads still running can grow it
+ * again). Only if the grow lock is free: a signal handler may end the process while its thread
+ * holds it, and the tail is only disk space. */
+static void trim_unused_tail(void)
+{
+    if (!lw_spin_trylock(&grow_lock))
+        return;
+    int saved = errno;
+    uint64_t used = atomic_load(&log_next);
+    if (used < atomic_load(&log_file_size) && ftruncate(log_fd, (off_t)used) == 0)
+        atomic_store(&log_file_size, used);
+    lw_spin_unlock(&grow_lock);
+    errno = saved;
+}
+
 void lw_log_close(int exit_status)
 {
     if (!log_base || atomic_exchange(&log_closed, true))
@@ -306,19 +321,24 @@ void lw_log_close(int exit_status)
     }
     struct lw_file_header *h = (struct lw_file_header *)log_base;
     atomic_fetch_or((_Atomic uint32_t *)&h->flags, LW_FILE_CLEAN_END);
-    /* Trim the preallocated tail; threads still running at exit can grow it again. */
-    int saved = errno;
-    lw_spin_lock(&grow_lock);
-    uint64_t used = atomic_load(&log_next);
-    if (used < atomic_load(&log_file_size) && ftruncate(log_fd, (off_t)used) == 0)
-        atomic_store(&log_file_size, used);
-    lw_spin_unlock(&grow_lock);
-    errno = saved;
+    trim_unused_tail();
 }
 
 bool lw_log_is_this_process(void)
 {
     return log_base && ((const struct lw_file_header *)log_base)->pid == (uint64_t)getpid();
+}
+
+void lw_log_mark_exec(bool pending)
+{
+    if (!lw_log_is_this_process())
+        return;
+    _Atomic uint32_t *flags = (_Atomic uint32_t *)&((struct lw_file_header *)log_base)->flags;
+    if (pending) {
+        atomic_fetch_or(flags, LW_FILE_EXEC);
+        trim_unused_tail(); /* a shell that runs commands by fork and exec leaves one log each */
+    } else
+        atomic_fetch_and(flags, ~LW_FILE_EXEC);
 }
 
 void lw_log_reopen_in_child(void)

@@ -70,7 +70,13 @@
     X(int, thrd_join, (thrd_t, int *))                                                             \
     X(void, thrd_exit, (int))                                                                      \
     X(void, _exit, (int))                                                                          \
-    X(void, _Exit, (int))
+    X(void, _Exit, (int))                                                                          \
+    X(int, execve, (const char *, char *const[], char *const[]))                                   \
+    X(int, execv, (const char *, char *const[]))                                                   \
+    X(int, execvp, (const char *, char *const[]))                                                  \
+    X(int, execvpe, (const char *, char *const[], char *const[]))                                  \
+    X(int, fexecve, (int, char *const[], char *const[]))                                           \
+    X(int, execveat, (int, const char *, char *const[], char *const[], int))
 
 #define LW_REAL_DECLARE(ret, name, params) extern ret(*lw_real_##name) params;
 LW_REAL_FUNCTIONS(LW_REAL_DECLARE)

@@ -285,6 +285,9 @@ void lw_log_close(int exit_status);
 /* True if the open log is this process's own: false in a vfork child (or a raw clone), which
  * shares the parent's mapping and must never write into it. Makes a getpid system call. */
 bool lw_log_is_this_process(void);
+/* Marks the log as ending by exec (pending: just before the call) or not (the call failed).
+ * Nothing in a process that does not own the log (a vfork child: its exec is its own). */
+void lw_log_mark_exec(bool pending);
 /* Ends the process now with status, without an END record (the watchdog after a deadlock
  * report with on_deadlock=exit: the log stays as a deadlocked process leaves it). */
 _Noreturn void lw_exit_without_end(int status);

@@ -271,6 +271,35 @@ static int mode_exec(void)
     return run_self("child");
 }
 
+/* exec_fail: every exec function on a path that does not exist; each must fail as natively
+ * (-1, ENOENT) and leave the log as it was (then the process exits normally). */
+static int mode_exec_fail(void)
+{
+    invert(&parent_a, &parent_b);
+    static const char missing[] = "/nonexistent/lockwatch-no-such-program";
+    char *const argv[] = {(char *)missing, NULL};
+    char *const envp[] = {NULL};
+    int rc[8], err[8], k = 0;
+#define TRY(call)                                                                                  \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        rc[k] = (call);                                                                            \
+        err[k++] = errno;                                                                          \
+    } while (0)
+    TRY(execl(missing, missing, "a", (char *)NULL));
+    TRY(execle(missing, missing, "a", (char *)NULL, envp));
+    TRY(execlp("lockwatch-no-such-program", "x", "a", (char *)NULL));
+    TRY(execv(missing, argv));
+    TRY(execve(missing, argv, envp));
+    TRY(execvp("lockwatch-no-such-program", argv));
+    TRY(execvpe("lockwatch-no-such-program", argv, envp));
+    TRY(fexecve(-1, argv, envp));
+#undef TRY
+    for (int i = 0; i < k; i++)
+        printf("exec %d: %d %s\n", i, rc[i], strerror(err[i]));
+    return 0;
+}
+
 static int mode_atexit(void)
 {
     rel_late_touch();
@@ -361,6 +390,8 @@ int main(int argc, char **argv)
         return mode_system();
     if (!strcmp(mode, "exec"))
         return mode_exec();
+    if (!strcmp(mode, "exec_fail"))
+        return mode_exec_fail();
     if (!strcmp(mode, "atexit"))
         return mode_atexit();
     if (!strcmp(mode, "dlopen") && argc > 2)

@@ -288,10 +288,32 @@ case_exec() {
     [[ -n "$pid" ]] || fail "unexpected output: $(cat prog.out)"
     [[ -f logs/lockwatch.$pid.log && -f logs/lockwatch.$pid.1.log ]] ||
         fail "expected lockwatch.$pid.log and lockwatch.$pid.1.log, got: $(ls logs)"
-    report_check "logs/lockwatch.$pid.log" 1 --pid "$pid" --clean-end false --findings 1 \
-        --expect parent_a,parent_b
-    report_check "logs/lockwatch.$pid.1.log" 1 --pid "$pid" --clean-end true --findings 1 \
-        --expect child_c,child_d
+    report_check "logs/lockwatch.$pid.log" 1 --pid "$pid" --clean-end false --exec true \
+        --findings 1 --expect parent_a,parent_b
+    report_check "logs/lockwatch.$pid.1.log" 1 --pid "$pid" --clean-end true --exec false \
+        --findings 1 --expect child_c,child_d
+    # The exec gave the preallocated tail back (a shell leaves one such log per command).
+    local size
+    size=$(stat -c %s "logs/lockwatch.$pid.log")
+    [[ $size -lt 1048576 ]] || fail "the log before the exec keeps its preallocated tail: $size bytes"
+    # Text report: an exec is not a kill, so no "no end record" note.
+    "$LW_BIN" report "logs/lockwatch.$pid.log" >text.out 2>&1 || true
+    ! grep -q 'no end record' text.out || fail "the exec'd log got a no-end-record note"
+}
+
+# exec_fail: every exec function fails as natively, and the log is left as it was.
+case_exec_fail() {
+    mkdir logs
+    compare_native exec_fail "LD_PRELOAD=$LW_SHIM" "LOCKWATCH_OPTIONS=log_dir=$PWD/logs" -- \
+        "$REL_LIFE" exec_fail
+    [[ $(grep -c '^exec [0-9]: -1 ' exec_fail.native.out) -eq 8 ]] ||
+        fail "expected eight failed execs natively: $(cat exec_fail.native.out)"
+    local log
+    log=$(one_log logs)
+    report_check "$log" 1 --clean-end true --exec false --findings 1 --expect parent_a,parent_b
+    # Each failed call cleared the mark it set: the header says clean-end and nothing else.
+    "$LW_BIN" dump "$log" | head -1 | grep -q ' flags=clean-end ' ||
+        fail "header flags after failed execs: $("$LW_BIN" dump "$log" | head -1)"
 }
 
 # dlopen LIB: the inversion's stacks are in a library that was dlclose'd before the exit.

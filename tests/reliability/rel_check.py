@@ -5,6 +5,7 @@
 --kind K            every finding that is not harmless is of kind K
 --expect A,B        a non-harmless finding whose lock symbols are exactly {A, B} (repeatable)
 --clean-end BOOL    logs[].clean_end of every log
+--exec BOOL         logs[].exec of every log (the log ended by an exec)
 --logs N            number of logs read
 --pid P             every log's pid is P
 --frame MOD:FUNC:FILE  some edge stack frame has a module path ending in MOD, function FUNC and
@@ -24,6 +25,7 @@ def main():
     ap.add_argument("--kind")
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--clean-end", choices=["true", "false"])
+    ap.add_argument("--exec", choices=["true", "false"])
     ap.add_argument("--logs", type=int)
     ap.add_argument("--pid", type=int)
     ap.add_argument("--frame", action="append", default=[])
@@ -53,6 +55,8 @@ def main():
     for lg in logs:
         if a.clean_end is not None and lg.get("clean_end") != (a.clean_end == "true"):
             errors.append(f"{lg.get('path')}: clean_end {lg.get('clean_end')}, expected {a.clean_end}")
+        if a.exec is not None and lg.get("exec") != (a.exec == "true"):
+            errors.append(f"{lg.get('path')}: exec {lg.get('exec')}, expected {a.exec}")
         if a.pid is not None and lg.get("pid") != a.pid:
             errors.append(f"{lg.get('path')}: pid {lg.get('pid')}, expected {a.pid}")
     for spec in a.frame:
