@@ -351,6 +351,28 @@ static void dump_record(FILE *out, const lw_iter_item *it)
     }
 }
 
+/* The header's flags as names ("clean-end,exec"), unknown bits in hex, "0" for none. */
+static void format_file_flags(char *buf, size_t cap, uint32_t flags)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } known[] = {{LW_FILE_CLEAN_END, "clean-end"},
+                 {LW_FILE_INCOMPLETE, "incomplete"},
+                 {LW_FILE_EXEC, "exec"}};
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (flags & known[i].bit) {
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "", known[i].name);
+            flags &= ~known[i].bit;
+        }
+    if (flags)
+        snprintf(buf + n, cap - n, "%s0x%" PRIx32, n ? "," : "", flags);
+    else if (!n)
+        snprintf(buf, cap, "0");
+}
+
 int lw_dump_buffer(FILE *out, const void *buf, size_t len, const char *name, char *err,
                    size_t errlen)
 {
@@ -361,18 +383,14 @@ int lw_dump_buffer(FILE *out, const void *buf, size_t len, const char *name, cha
         return -1;
     }
     const struct lw_file_header *h = &iter.hdr;
-    char flags[64];
-    snprintf(flags, sizeof flags, "%s%s%s%s", (h->flags & LW_FILE_CLEAN_END) ? "clean-end," : "",
-             (h->flags & LW_FILE_INCOMPLETE) ? "incomplete," : "",
-             (h->flags & LW_FILE_EXEC) ? "exec," : "", h->flags ? "" : "0,");
-    flags[strlen(flags) - 1] = '\0'; /* the last comma */
+    char flags[96];
+    format_file_flags(flags, sizeof flags, h->flags);
     fprintf(out,
             "%s: lockwatch log v%u.%u size=%zu pid=%" PRIu64 " ppid=%" PRIu64
             " header_size=%" PRIu32 " chunk_size=%" PRIu32 " features=0x%" PRIx32
             " flags=%s start_realtime_ns=%" PRIu64 " start_monotonic_ns=%" PRIu64 "\n",
             name, h->version_major, h->version_minor, len, h->pid, h->ppid, h->header_size,
-            h->chunk_size, h->features, flags,
-            h->start_realtime_ns, h->start_monotonic_ns);
+            h->chunk_size, h->features, flags, h->start_realtime_ns, h->start_monotonic_ns);
     lw_iter_item it;
     size_t records = 0, damages = 0;
     while (lw_iter_next(&iter, &it) != LW_IT_END) {

@@ -312,8 +312,9 @@ case_exec_fail() {
     log=$(one_log logs)
     report_check "$log" 1 --clean-end true --exec false --findings 1 --expect parent_a,parent_b
     # Each failed call cleared the mark it set: the header says clean-end and nothing else.
-    "$LW_BIN" dump "$log" | head -1 | grep -q ' flags=clean-end ' ||
-        fail "header flags after failed execs: $("$LW_BIN" dump "$log" | head -1)"
+    "$LW_BIN" dump "$log" >dump.txt || fail "lockwatch dump $log"
+    head -1 dump.txt | grep -q ' flags=clean-end ' ||
+        fail "header flags after failed execs: $(head -1 dump.txt)"
 }
 
 # dlopen LIB: the inversion's stacks are in a library that was dlclose'd before the exit.
