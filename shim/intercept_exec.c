@@ -70,61 +70,59 @@ LW_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
     return exec_failed(lw_real_execveat(dirfd, path, argv, envp, flags));
 }
 
-/* Number of arguments from arg0 up to the terminating NULL of an execl-style list. */
-static size_t count_args(const char *arg0, va_list ap)
-{
-    size_t n = 0;
-    for (const char *a = arg0; a; a = va_arg(ap, const char *))
-        n++;
-    return n;
-}
+/* Which exec call an execl-style list is for. */
+enum exec_list_kind { EXEC_L, EXEC_LE, EXEC_LP };
 
-/* Fills argv (n + 1 slots) from arg0 and ap; returns ap positioned after the NULL. */
-static void collect_args(char **argv, size_t n, const char *arg0, va_list *ap)
+/* execl, execle and execlp: collects arg0, the arguments after it up to the terminating NULL
+ * (and for execle the environment after that) from ap, then calls execv, execve or execvp. */
+static int exec_list(enum exec_list_kind kind, const char *path, const char *arg0, va_list ap)
 {
+    va_list count;
+    va_copy(count, ap);
+    size_t n = 0;
+    for (const char *a = arg0; a; a = va_arg(count, const char *))
+        n++;
+    va_end(count);
+    char *argv[n + 1];
     argv[0] = (char *)arg0;
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = i < n ? va_arg(*ap, char *) : NULL;
+    for (size_t i = 1; i < n; i++)
+        argv[i] = va_arg(ap, char *);
+    argv[n] = NULL;
     if (n > 0)
-        (void)va_arg(*ap, char *); /* the terminating NULL */
+        (void)va_arg(ap, char *); /* the terminating NULL */
+    switch (kind) {
+    case EXEC_LE:
+        return execve(path, argv, va_arg(ap, char *const *));
+    case EXEC_LP:
+        return execvp(path, argv);
+    default:
+        return execv(path, argv);
+    }
 }
 
 LW_EXPORT int execl(const char *path, const char *arg0, ...)
 {
-    va_list ap, count;
+    va_list ap;
     va_start(ap, arg0);
-    va_copy(count, ap);
-    size_t n = count_args(arg0, count);
-    va_end(count);
-    char *argv[n + 1];
-    collect_args(argv, n, arg0, &ap);
+    int rc = exec_list(EXEC_L, path, arg0, ap);
     va_end(ap);
-    return execv(path, argv);
+    return rc;
 }
 
 LW_EXPORT int execle(const char *path, const char *arg0, ...)
 {
-    va_list ap, count;
+    va_list ap;
     va_start(ap, arg0);
-    va_copy(count, ap);
-    size_t n = count_args(arg0, count);
-    va_end(count);
-    char *argv[n + 1];
-    collect_args(argv, n, arg0, &ap);
-    char *const *envp = va_arg(ap, char *const *);
+    int rc = exec_list(EXEC_LE, path, arg0, ap);
     va_end(ap);
-    return execve(path, argv, envp);
+    return rc;
 }
 
 LW_EXPORT int execlp(const char *file, const char *arg0, ...)
 {
-    va_list ap, count;
+    va_list ap;
     va_start(ap, arg0);
-    va_copy(count, ap);
-    size_t n = count_args(arg0, count);
-    va_end(count);
-    char *argv[n + 1];
-    collect_args(argv, n, arg0, &ap);
+    int rc = exec_list(EXEC_LP, file, arg0, ap);
     va_end(ap);
-    return execvp(file, argv);
+    return rc;
 }

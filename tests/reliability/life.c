@@ -390,6 +390,16 @@ int main(int argc, char **argv)
         return mode_system();
     if (!strcmp(mode, "exec"))
         return mode_exec();
+    /* The list forms with arguments, an environment, a PATH search (rel.sh same_output). */
+    if (!strcmp(mode, "execle")) {
+        char *const envp[] = {"LW_A=1", "LW_B=two words", NULL};
+        execle("/usr/bin/env", "env", (char *)NULL, envp);
+        return 94;
+    }
+    if (!strcmp(mode, "execlp")) {
+        execlp("echo", "echo", "x", "y z", "", "w", (char *)NULL);
+        return 94;
+    }
     if (!strcmp(mode, "exec_fail"))
         return mode_exec_fail();
     if (!strcmp(mode, "atexit"))

@@ -703,6 +703,19 @@ static void test_huge_file_refused(void **state)
     unlink(path);
 }
 
+/* lw_dump_buffer's text for the log in buf (free it), asserting that it succeeded. */
+static char *dump_text(const void *buf, size_t len)
+{
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *out = open_memstream(&text, &tlen);
+    assert_non_null(out);
+    char err[256];
+    assert_int_equal(lw_dump_buffer(out, buf, len, NAME, err, sizeof err), 0);
+    fclose(out);
+    return text;
+}
+
 /* The header flags line: names for known bits, hex for the rest, "0" for none (a header with
  * only unknown bits once made the printer index before its buffer: found by the fuzzer). */
 static void test_dump_file_flags(void **state)
@@ -725,12 +738,7 @@ static void test_dump_file_flags(void **state)
         memcpy(buf, data, len);
         uint32_t f = cases[i].flags;
         memcpy(buf + offsetof(struct lw_file_header, flags), &f, sizeof f);
-        char *text = NULL;
-        size_t tlen = 0;
-        FILE *out = open_memstream(&text, &tlen);
-        char err[256];
-        assert_int_equal(lw_dump_buffer(out, buf, len, NAME, err, sizeof err), 0);
-        fclose(out);
+        char *text = dump_text(buf, len);
         if (!strstr(text, cases[i].want))
             fail_msg("flags 0x%x: no \"%s\" in %.200s", (unsigned)f, cases[i].want, text);
         free(text);
@@ -745,12 +753,8 @@ static void test_dump_lines(void **state)
     lw_log_builder *b = small_log();
     size_t len;
     const void *buf = lw_lb_data(b, &len);
-    char *text = NULL;
-    size_t tlen = 0;
-    FILE *out = open_memstream(&text, &tlen);
+    char *text = dump_text(buf, len);
     char err[256];
-    assert_int_equal(lw_dump_buffer(out, buf, len, NAME, err, sizeof err), 0);
-    fclose(out);
     assert_non_null(strstr(text, NAME ": lockwatch log v1."));
     assert_non_null(strstr(text, "chunk @4096 thread=0 seq=0 size=4096\n"));
     assert_non_null(strstr(text, " STACK id=1 flags=0 frames=3 0x401000 0x401100 0x401200\n"));
