@@ -97,10 +97,11 @@ static void fill_finding(lw_finding *f, const lw_process *p, const lw_deadlock *
     f->occurrences = 1;
     if (d->detector == LW_DETECT_POSTMORTEM) {
         /* Not harmless: the reason only says how it was found. */
-        f->reason = strdup(p->clean_end ? "rebuilt from the threads' last waits: the process "
-                                          "ended while they waited for each other"
-                                        : "rebuilt from the threads' last waits: the process "
-                                          "was killed while they waited for each other");
+        f->reason = strdup(p->clean_end || p->exec_end
+                               ? "rebuilt from the threads' last waits: the process "
+                                 "ended while they waited for each other"
+                               : "rebuilt from the threads' last waits: the process "
+                                 "was killed while they waited for each other");
         if (!f->reason)
             abort();
     }

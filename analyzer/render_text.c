@@ -407,12 +407,12 @@ static void print_footer(FILE *out, const lw_report *r)
                     "before the damage\n",
                     path, clean(lw_damage_text(p)));
         else if (!p->clean_end && !p->exec_end)
-            fprintf(
-                out,
-                "lockwatch: note: log %s has no end record: process %" PRIu64
-                " did not end through exit() or _exit() (killed, crashed or replaced by exec); the "
-                "report covers what it recorded\n",
-                path, p->pid);
+            fprintf(out,
+                    "lockwatch: note: log %s has no end record: process %" PRIu64
+                    " did not end through exit(), _exit() or exec (killed or crashed); the report "
+                    "covers "
+                    "what it recorded\n",
+                    path, p->pid);
         for (size_t d = 0; d < sizeof p->dropped / sizeof p->dropped[0]; d++)
             if (p->dropped[d])
                 fprintf(out,

@@ -2,9 +2,9 @@
  * The recorder's life: the constructor reads LOCKWATCH_OPTIONS, opens the log and records the
  * process, its modules and its first thread; the destructor (at exit) closes the log with an
  * END record, and so do _exit and _Exit, which skip destructors; the fork handler gives the child
- * a log of its own. Any failure leaves the shim
- * inert — the program then runs exactly as it would without lockwatch — after one line on
- * stderr. setuid/setgid programs (AT_SECURE) are never recorded.
+ * a log of its own. Any failure leaves the shim inert — the program then runs exactly as it
+ * would without lockwatch — after one line on stderr. setuid/setgid programs (AT_SECURE) are
+ * never recorded.
  */
 #include <dlfcn.h>
 #include <errno.h>
