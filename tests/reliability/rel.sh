@@ -252,6 +252,26 @@ case_shell() {
     [[ $outer -eq 1 ]] || fail "expected one log with the outer shell's exit status 3, got $outer"
 }
 
+# bash_exec: bash runs each command by fork and exec, and a last command by exec alone; under
+# `lockwatch run` every log ends cleanly or by exec, so the report carries no "no end record" note.
+case_bash_exec() {
+    mkdir logs
+    run_rc "$LW_BIN" run --log-dir logs -- bash -c 'for i in 1 2 3; do /bin/true; done; /bin/true' \
+        >report.txt 2>&1
+    show report.txt
+    expect_rc 0 "$rc" "lockwatch run bash"
+    grep -q 'lockwatch: 0 findings' report.txt || fail "no findings line in the report"
+    ! grep -q 'no end record' report.txt || fail "a log without a clean end or an exec"
+    "$LW_BIN" report --format json --output all.json logs/*.log 2>/dev/null || true
+    python3 - all.json <<'PY' || fail "logs: $(ls logs)"
+import json, sys
+logs = json.load(open(sys.argv[1]))["logs"]
+execs = sum(1 for l in logs if l["exec"])
+assert all(l["clean_end"] or l["exec"] for l in logs), logs
+assert execs >= 3, (len(logs), execs)  # one per forked command at least
+PY
+}
+
 # system: the shell runs under the shim too; its logs must be readable and clean.
 case_system() {
     mkdir logs
