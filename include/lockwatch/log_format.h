@@ -36,7 +36,7 @@
 #define LW_FEATURE_LOCK_ORDER 0x1u
 
 /* lw_file_header.flags */
-#define LW_FILE_CLEAN_END 0x1u  /* set when the process ended through exit(); see LW_REC_END */
+#define LW_FILE_CLEAN_END 0x1u  /* the process ended through exit() or _exit; see LW_REC_END */
 #define LW_FILE_INCOMPLETE 0x2u /* the recorder lost records (the log could not grow) */
 /* Set just before an exec call and cleared if it fails: a log that keeps it ended because the
  * process replaced its image (the new image, if recorded, writes lockwatch.<pid>.<n>.log). */
