@@ -2,10 +2,12 @@
  * glibc's own fast path for default mutexes, done inside the wrappers instead of calling glibc.
  *
  * A default mutex (PTHREAD_MUTEX_INITIALIZER or a NULL attribute: __kind == 0, i.e. normal,
- * process-private, not robust, no priority protocol, no lock elision) is taken by glibc with one
- * compare-and-swap of its lock word from 0 to 1, then __owner = the caller's kernel tid and
- * ++__nusers; it is released by __owner = 0, --__nusers and an exchange of the lock word with 0,
- * followed by a FUTEX_WAKE of one waiter when the old value said "waiters" (2). glibc's slow path
+ * process-private, not robust, no priority protocol, no lock elision; or __kind == 512, the same
+ * with elision ruled out, which an explicit normal type and C11's mtx_plain give) is taken by
+ * glibc with one compare-and-swap of its lock word from 0 to 1, then __owner = the caller's
+ * kernel tid and ++__nusers; it is released by __owner = 0, --__nusers and an exchange of the lock
+ * word with 0, followed by a FUTEX_WAKE of one waiter when the old value said "waiters" (2).
+ * glibc's slow path
  * (__lll_lock_wait: exchange with 2, FUTEX_WAIT while it stays 2) and its condvars speak the same
  * protocol on the same words, so a mutex taken here can be released by glibc and the other way
  * round. Doing those few instructions here saves a call into glibc per lock and unlock, which is
@@ -15,8 +17,8 @@
  * word (the blocking wait), and a free lock word with a non-zero owner (a corrupted or copied
  * mutex, on which glibc's assertion is the program's behaviour). The constructor (lifecycle.c)
  * turns the path on only for a glibc whose protocol this is (lw_mutex_fast_allowed), not under
- * Valgrind, when the next pthread_mutex_* definitions are glibc's own, and with the option
- * mutex_fast_path on; before the constructor every call goes to glibc.
+ * Valgrind, when the next pthread_mutex_* and mtx_* definitions are glibc's own, and with the
+ * option mutex_fast_path on; before the constructor every call goes to glibc.
  */
 #ifndef LOCKWATCH_GLIBC_MUTEX_FAST_H
 #define LOCKWATCH_GLIBC_MUTEX_FAST_H
@@ -66,10 +68,17 @@ static inline bool lw_mutex_fast_allowed(const char *version, const char *tunabl
 #endif
 }
 
-/* True if m is a default mutex and the fast path is on. */
+/* __kind bit glibc (2.18 and later) sets when a program asks for the normal type explicitly
+ * (pthread_mutexattr_settype(PTHREAD_MUTEX_NORMAL), mtx_init(mtx_plain)): it only keeps lock
+ * elision away. glibc masks it out of the type, so such a mutex takes the same path. */
+#define LW_GLIBC_MUTEX_NO_ELISION 512
+
+/* True if m is a default mutex (or a normal one with elision kept away) and the fast path is
+ * on. */
 static inline __attribute__((always_inline)) bool lw_mutex_fast_applies(const pthread_mutex_t *m)
 {
-    return atomic_load_explicit(&lw_mutex_fast_on, memory_order_relaxed) && m->__data.__kind == 0;
+    return atomic_load_explicit(&lw_mutex_fast_on, memory_order_relaxed) &&
+           (m->__data.__kind & ~LW_GLIBC_MUTEX_NO_ELISION) == 0;
 }
 
 /* Swaps the lock word of the default mutex m from 0 (free) to 1 (locked) and, if that worked,

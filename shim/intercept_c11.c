@@ -2,7 +2,8 @@
  * Interceptors for C11 <threads.h>. glibc implements mtx_*, cnd_* and thrd_* on top of its
  * internal pthread functions without going through the exported pthread symbols, so they are
  * interposed here directly. An mtx_t has the layout of a pthread_mutex_t in glibc, so the mutex
- * helpers (type, owner) apply to it.
+ * helpers (type, owner) apply to it, and an mtx_plain mutex is a default one: lock, trylock and
+ * unlock take it with glibc's fast path inline, as pthread_mutex_* do (glibc_mutex_fast.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <threads.h>
 
 #include "glibc_mutex.h"
+#include "glibc_mutex_fast.h"
 #include "intercept.h"
 #include "race.h"
 #include "real.h"
@@ -45,7 +47,18 @@ LW_EXPORT int mtx_lock(mtx_t *m)
 {
     LW_REAL(mtx_trylock);
     LW_REAL(mtx_lock);
-    int rc = lw_real_mtx_trylock(m);
+    struct lw_thread *ft = lw_tls.thread;
+    int rc;
+    if (LW_LIKELY(ft != NULL && lw_mutex_fast_applies(as_mutex(m)))) {
+        if (LW_LIKELY(lw_mutex_fast_lock(as_mutex(m), (int)ft->os_tid))) {
+            lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, LW_TYPE_FROM_OBJECT, 0,
+                             __builtin_return_address(0), __builtin_frame_address(0));
+            return thrd_success;
+        }
+        rc = thrd_busy; /* or a free word with an owner: glibc's mtx_lock asserts */
+    } else {
+        rc = lw_real_mtx_trylock(m);
+    }
     if (rc != thrd_success) {
         struct lw_thread *t = rc == thrd_busy ? lw_recording_thread() : NULL;
         if (t && lw_mutex_relock_hangs(as_mutex(m)) && lw_mutex_owner(as_mutex(m)) == t->os_tid &&
@@ -67,6 +80,14 @@ LW_EXPORT int mtx_lock(mtx_t *m)
 
 LW_EXPORT int mtx_trylock(mtx_t *m)
 {
+    struct lw_thread *ft = lw_tls.thread;
+    if (LW_LIKELY(ft != NULL && lw_mutex_fast_applies(as_mutex(m)))) {
+        if (!lw_mutex_fast_trylock(as_mutex(m), (int)ft->os_tid))
+            return thrd_busy;
+        lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, LW_TYPE_FROM_OBJECT, LW_ACQ_TRY,
+                         __builtin_return_address(0), __builtin_frame_address(0));
+        return thrd_success;
+    }
     LW_REAL(mtx_trylock);
     int rc = lw_real_mtx_trylock(m);
     if (rc == thrd_success)
@@ -88,6 +109,20 @@ LW_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 LW_EXPORT int mtx_unlock(mtx_t *m)
 {
     LW_REAL(mtx_unlock);
+    /* The innermost held entry with nothing to check (see pthread_mutex_unlock): pop it, then
+     * release inline for a default mutex or through glibc. */
+    struct lw_thread *ft = lw_tls.thread;
+    if (LW_LIKELY(ft != NULL && ft->n_held != 0)) {
+        const struct lw_held *h = &ft->held[ft->n_held - 1];
+        if (LW_LIKELY(h->addr == (uintptr_t)m && h->fast_unlock)) {
+            ft->n_held--;
+            if (LW_LIKELY(lw_mutex_fast_applies(as_mutex(m)))) {
+                lw_mutex_fast_unlock(as_mutex(m));
+                return thrd_success;
+            }
+            return lw_real_mtx_unlock(m);
+        }
+    }
     struct lw_thread *t = lw_recording_thread();
     if (t && lw_held_find(t, (uintptr_t)m) < 0) {
         uint64_t owner = lw_mutex_owner(as_mutex(m));

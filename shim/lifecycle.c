@@ -100,16 +100,21 @@ static void lw_atfork_child(void)
     errno = saved;
 }
 
-/* True if the mutex functions the shim would call next are glibc's own (in libc.so.6, or in
- * libpthread.so.0 before glibc 2.34), not another preloaded interposer's: only then may the shim
+/* True if the mutex functions the shim would call next (pthread_mutex_* and C11 mtx_*) are
+ * glibc's own (in libc.so.6, or in libpthread.so.0 before glibc 2.34), not another preloaded
+ * interposer's: only then may the shim
  * do glibc's fast path instead of calling them (an interposer after us, a profiler say, must
  * still see every call). */
 static bool mutex_calls_reach_glibc(void)
 {
-    void *const fns[] = {(void *)lw_real_pthread_mutex_lock, (void *)lw_real_pthread_mutex_trylock,
-                         (void *)lw_real_pthread_mutex_unlock};
+    void *const fns[] = {
+        (void *)lw_real_pthread_mutex_lock,   (void *)lw_real_pthread_mutex_trylock,
+        (void *)lw_real_pthread_mutex_unlock, (void *)lw_real_mtx_lock,
+        (void *)lw_real_mtx_trylock,          (void *)lw_real_mtx_unlock};
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         Dl_info next;
+        if (!fns[i] && i >= 3)
+            continue; /* no C11 threads in this glibc (before 2.28): nothing to take inline */
         if (!fns[i] || !dladdr(fns[i], &next) || !next.dli_fname)
             return false;
         const char *slash = strrchr(next.dli_fname, '/');

@@ -125,7 +125,8 @@ static bool lock_id_refill(struct lw_lock_cache *c, uintptr_t addr, uint16_t kin
         .lock_id = id,
         .kind = (uint8_t)kind,
         /* Read from the mutex itself: a statically initialised one had no init call. */
-        .fast_unlock = kind == LW_LOCK_MUTEX && lw_mutex_unlock_cannot_fail((void *)addr)};
+        .fast_unlock = (kind == LW_LOCK_MUTEX || kind == LW_LOCK_C11_MTX) &&
+                       lw_mutex_unlock_cannot_fail((void *)addr)};
     if (ident) {
         c->addr = addr;
         c->ident = ident;

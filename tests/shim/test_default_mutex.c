@@ -22,12 +22,7 @@
 
 #include <cmocka.h>
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
+#include "mutex_test_util.h"
 
 /* The fields glibc keeps, read as glibc would. */
 static int lock_word(pthread_mutex_t *m)
@@ -120,21 +115,14 @@ static void *mix_fn(void *arg)
                 sched_yield();
             break;
         case 2: {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
+            struct timespec ts = realtime_in_ns(0);
             ts.tv_sec += 10;
             bad += pthread_mutex_timedlock(&mix_mutex, &ts) != 0;
             break;
         }
         default: {
             bad += pthread_mutex_lock(&mix_mutex) != 0;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100000;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = realtime_in_ns(100000);
             int rc = pthread_cond_timedwait(&mix_cond, &mix_mutex, &ts);
             bad += rc != 0 && rc != ETIMEDOUT;
             mix_turns++;
@@ -171,20 +159,17 @@ static void test_exclusion_with_glibc_paths(void **state)
 
 /* A free lock word with an owner (a mutex copied or overwritten while locked): glibc asserts
  * and aborts; so must the program under the shim. */
+static void lock_corrupt_mutex(void)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    m.__data.__owner = 12345;
+    pthread_mutex_lock(&m);
+}
+
 static void test_corrupt_owner_aborts(void **state)
 {
     (void)state;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(2); /* glibc's assertion message is expected */
-        pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-        m.__data.__owner = 12345;
-        pthread_mutex_lock(&m);
-        _exit(0);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    int status = status_of_child(lock_corrupt_mutex);
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGABRT);
 }
