@@ -102,9 +102,8 @@ static void lw_atfork_child(void)
 
 /* True if the mutex functions the shim would call next (pthread_mutex_* and C11 mtx_*) are
  * glibc's own (in libc.so.6, or in libpthread.so.0 before glibc 2.34), not another preloaded
- * interposer's: only then may the shim
- * do glibc's fast path instead of calling them (an interposer after us, a profiler say, must
- * still see every call). */
+ * interposer's: only then may the shim do glibc's fast path instead of calling them (an
+ * interposer after us, a profiler say, must still see every call). */
 static bool mutex_calls_reach_glibc(void)
 {
     void *const fns[] = {
