@@ -196,9 +196,7 @@ static void lock_corrupt_mutex(void)
 static void test_corrupt_owner_aborts(void **state)
 {
     (void)state;
-    int status = status_of_child(lock_corrupt_mutex);
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_true(child_aborts(lock_corrupt_mutex));
 }
 
 int main(void)
