@@ -1,10 +1,10 @@
 /*
  * The recorder's life: the constructor reads LOCKWATCH_OPTIONS, opens the log and records the
  * process, its modules and its first thread; the destructor (at exit) closes the log with an
- * END record, and so do _exit and _Exit, which skip destructors; the fork handler gives the child
- * a log of its own. Any failure leaves the shim inert — the program then runs exactly as it
- * would without lockwatch — after one line on stderr. setuid/setgid programs (AT_SECURE) are
- * never recorded.
+ * END record, and so do _exit and _Exit, which skip destructors, and quick_exit (after the
+ * program's at_quick_exit handlers); the fork handler gives the child a log of its own. Any
+ * failure leaves the shim inert — the program then runs exactly as it would without lockwatch —
+ * after one line on stderr. setuid/setgid programs (AT_SECURE) are never recorded.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -124,6 +124,8 @@ static bool mutex_calls_reach_glibc(void)
     return true;
 }
 
+static void close_log_at_quick_exit(void);
+
 __attribute__((constructor(101))) static void lw_init(void)
 {
     int expected = 0;
@@ -151,6 +153,9 @@ __attribute__((constructor(101))) static void lw_init(void)
         return;
     }
     pthread_atfork(NULL, NULL, lw_atfork_child);
+    /* Registered before the program registers its own, so it runs after them (LIFO): their
+     * locking is in the log before the END record. */
+    at_quick_exit(close_log_at_quick_exit);
     /* Not under Valgrind: its tools (Helgrind, DRD) see a mutex operation only when glibc's
      * function runs, so done inline the program's locking would be invisible to them and its
      * locked data would look racy. */
@@ -195,6 +200,16 @@ static void close_log_before_exit(int status)
     }
 }
 
+/* The status quick_exit was given (-1 until then): glibc runs the at_quick_exit handlers and
+ * then its internal _exit, which no wrapper sees. */
+static _Atomic int quick_exit_status = -1;
+
+/* at_quick_exit handler: closes the log with quick_exit's status. */
+static void close_log_at_quick_exit(void)
+{
+    close_log_before_exit(atomic_load(&quick_exit_status));
+}
+
 /* Ends the process through `real`, or the system call if it could not be resolved. */
 static _Noreturn void exit_through(void (*real)(int), int status)
 {
@@ -215,6 +230,13 @@ LW_EXPORT _Noreturn void _exit(int status)
     close_log_before_exit(status);
     LW_REAL(_exit);
     exit_through(lw_real__exit, status);
+}
+
+LW_EXPORT _Noreturn void quick_exit(int status)
+{
+    atomic_store(&quick_exit_status, status);
+    LW_REAL(quick_exit);
+    exit_through(lw_real_quick_exit, status);
 }
 
 LW_EXPORT _Noreturn void _Exit(int status)

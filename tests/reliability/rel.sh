@@ -165,6 +165,21 @@ case_atexit() {
         --expect exit_e,exit_f --clean-end true
 }
 
+# quick_exit: glibc runs the at_quick_exit handlers, then its own _exit (no wrapper sees it); the
+# log must hold what the handler locked and end with quick_exit's status.
+case_quick_exit() {
+    mkdir logs
+    run_rc shim "$PWD/logs" "$REL_LIFE" quick_exit >prog.out 2>prog.err
+    expect_rc 9 "$rc" "life quick_exit"
+    grep -qx 'atexit handler locked' prog.out || fail "the at_quick_exit handler did not run"
+    local log got
+    log=$(one_log logs)
+    report_check "$log" 1 --findings 2 --expect parent_a,parent_b --expect exit_e,exit_f \
+        --clean-end true
+    got=$(end_status "$log")
+    [[ "$got" == 9 ]] || fail "$log: END status $got, expected 9"
+}
+
 # ---- new processes ----
 
 case_fork() {
