@@ -83,7 +83,7 @@ static const char *why(const lw_finding *f)
                "new key of other code.";
     if (is(f, LW_TLS_SUB_KEY_DELETE_LIVE))
         return "pthread_key_delete never runs destructors: the values other threads still hold "
-               "for the key are leaked (or used later through a stale key).";
+               "for the key are never destroyed (or used later through a stale key).";
     if (is(f, LW_TLS_SUB_KEY_LEAK))
         return "A value was still set after glibc's last destructor round "
                "(PTHREAD_DESTRUCTOR_ITERATIONS): a destructor keeps setting it, so it is never "

@@ -7,6 +7,10 @@
  *                            destructor will never run)
  *   key-value-leak           a destructor that sets the value again: it is still set after the
  *                            last destructor round, so it is never destroyed
+ * and `fine`, the same calls without a misuse (nothing to report): keys deleted while only the
+ * deleting thread holds a value (it can still reach it: CPython deletes its thread-state key so
+ * at exit), while another thread holds a value no destructor was registered for (nothing would
+ * have destroyed it anyway), and after the other thread cleared its value.
  * Each misuse is made exactly once, on a line marked LINE:<name> (for key-value-leak, the
  * pthread_create of the thread that leaks: the leak is found as that thread ends, after all of
  * its own frames are gone). These need no recompilation:
@@ -86,6 +90,45 @@ static int value_leak(void)
     return 0;
 }
 
+/* Sets a value for `key` and clears it again, then waits until main has deleted the key. */
+static void *clearer(void *arg)
+{
+    (void)arg;
+    pthread_setspecific(key, &value);
+    pthread_setspecific(key, NULL);
+    sem_post(&value_set);
+    sem_wait(&may_end);
+    return NULL;
+}
+
+/* Deletes `key` while thread `start` is between setting (or clearing) its value and ending. */
+static void delete_while_running(void *(*start)(void *))
+{
+    pthread_t t;
+    pthread_create(&t, NULL, start, NULL);
+    sem_wait(&value_set);
+    pthread_key_delete(key);
+    sem_post(&may_end);
+    pthread_join(t, NULL);
+}
+
+static int fine(void)
+{
+    pthread_key_create(&key, NULL);
+    pthread_setspecific(key, &value);
+    pthread_key_delete(key); /* main's own value, no destructor */
+    pthread_key_create(&key, release_value);
+    pthread_setspecific(key, &value);
+    void *own = pthread_getspecific(key);
+    pthread_key_delete(key); /* main's own value, destroyed by main itself */
+    release_value(own);
+    pthread_key_create(&key, NULL);
+    delete_while_running(holder); /* another thread's value, no destructor */
+    pthread_key_create(&key, release_value);
+    delete_while_running(clearer); /* a destructor, but the other thread cleared its value */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -99,10 +142,12 @@ int main(int argc, char **argv)
         deleted_with_values();
     else if (strcmp(what, "key-value-leak") == 0)
         value_leak();
+    else if (strcmp(what, "fine") == 0)
+        fine();
     else {
         fprintf(stderr,
                 "usage: %s key-never-created|key-deleted|key-deleted-with-values|"
-                "key-value-leak\n",
+                "key-value-leak|fine\n",
                 argv[0]);
         return 2;
     }

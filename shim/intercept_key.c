@@ -1,7 +1,8 @@
 /*
  * Interceptors for pthread keys (thread-specific data), for tls-misuse findings that need no
  * recompilation: get/setspecific with a key that was deleted or never created, deleting a key
- * while live threads still hold values for it (their destructors will never run), and values
+ * with a destructor while other live threads still hold values for it (their destructors will
+ * never run; the deleting thread can still reach its own value), and values
  * still set after the last destructor round (leaked). The shim keeps each key's state and, per
  * thread, a bitmap of the keys it set to a non-NULL value.
  *
@@ -86,10 +87,10 @@ LW_EXPORT int pthread_key_delete(pthread_key_t key)
         uint32_t misuse = key_misuse(key);
         if (misuse)
             report_key(misuse, key, 0, __builtin_return_address(0));
-        int high = lw_registry_high();
+        int high = atomic_load(&key_dtor[key]) ? lw_registry_high() : 0;
         for (int i = 0; i < high; i++) {
             struct lw_thread *t = lw_registry_at(i);
-            if (t && !t->exited && (t->key_bits[key / 64] >> (key % 64)) & 1) {
+            if (t && t != self && !t->exited && (t->key_bits[key / 64] >> (key % 64)) & 1) {
                 report_key(LW_MISUSE_KEY_DELETE_LIVE, key, t->id, __builtin_return_address(0));
                 break;
             }

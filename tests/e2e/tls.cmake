@@ -30,6 +30,7 @@ lw_e2e_tls_test(key_value_leak run 1 $<TARGET_FILE:demo_tls_key_misuse> key-valu
 
 # --- correct per-thread use: silent ------------------------------------------------------------
 lw_e2e_tls_test(counter run 0 $<TARGET_FILE:demo_thread_local_counter> -- --total 0)
+lw_e2e_tls_test(key_fine run 0 $<TARGET_FILE:demo_tls_key_misuse> fine -- --total 0)
 
 # --- race mode: escaped TLS pointers, memory of ended threads ---------------------------------
 file(GLOB LW_TLS_SHIM_SOURCES ${PROJECT_SOURCE_DIR}/shim/*.c)
