@@ -337,6 +337,12 @@ static void dump_record(FILE *out, const lw_iter_item *it)
         fprintf(out, "lock=%" PRIu32, r.lock_id);
         break;
     }
+    case LW_REC_SEM_SIGNAL: {
+        struct lw_rec_sem_signal r;
+        lw_record_copy(it, &r, sizeof r);
+        fprintf(out, "lock=%" PRIu32, r.lock_id);
+        break;
+    }
     case LW_REC_FORK_HELD:
         dump_fork_held(out, it);
         break;

@@ -323,6 +323,12 @@ void lw_lb_lock_like(lw_log_builder *b, uint32_t lock)
     emit(b, b->writer, LW_REC_LOCK_LIKE, 0, &r, sizeof r, NULL, 0, NULL, 0);
 }
 
+void lw_lb_sem_signal(lw_log_builder *b, uint32_t lock)
+{
+    struct lw_rec_sem_signal r = {.lock_id = lock};
+    emit(b, b->writer, LW_REC_SEM_SIGNAL, 0, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
 void lw_lb_fork_held(lw_log_builder *b, uint64_t parent_pid, const struct lw_fork_held_entry *e,
                      uint32_t n)
 {

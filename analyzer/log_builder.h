@@ -121,6 +121,8 @@ void lw_lb_sync(lw_log_builder *b, uint32_t kind, uint32_t from_thread, uint32_t
 
 /* Writes a LOCK_LIKE record (v1.1): semaphore lock is used as a lock. */
 void lw_lb_lock_like(lw_log_builder *b, uint32_t lock);
+/* Writes a SEM_SIGNAL record (v1.2): semaphore lock is a signal, whatever LOCK_LIKE says. */
+void lw_lb_sem_signal(lw_log_builder *b, uint32_t lock);
 
 /* Writes a FORK_HELD record (v1.1): e[0..n) were held by the parent's other threads at fork. */
 void lw_lb_fork_held(lw_log_builder *b, uint64_t parent_pid, const struct lw_fork_held_entry *e,

@@ -127,6 +127,8 @@ size_t lw_record_fixed_size(uint16_t type)
         return sizeof(struct lw_rec_sync);
     case LW_REC_LOCK_LIKE:
         return sizeof(struct lw_rec_lock_like);
+    case LW_REC_SEM_SIGNAL:
+        return sizeof(struct lw_rec_sem_signal);
     case LW_REC_FORK_HELD:
         return sizeof(struct lw_rec_fork_held);
     case LW_REC_TLS_ACCESS:
@@ -173,6 +175,8 @@ const char *lw_record_type_name(uint16_t type)
         return "SYNC";
     case LW_REC_LOCK_LIKE:
         return "LOCK_LIKE";
+    case LW_REC_SEM_SIGNAL:
+        return "SEM_SIGNAL";
     case LW_REC_FORK_HELD:
         return "FORK_HELD";
     case LW_REC_TLS_ACCESS:

@@ -32,6 +32,8 @@ typedef struct reader {
     size_t cap_deadlocks;
     size_t cap_wait_states;
     size_t cap_misuses, cap_syncs, cap_lock_like, cap_fork_held;
+    uint32_t *sem_signal; /* SEM_SIGNAL records' semaphores, until resolve_sem_roles */
+    size_t n_sem_signal, cap_sem_signal;
     size_t cap_tls_accesses;
     size_t cap_races;
     struct lw_rec_thread_exit *exits;
@@ -556,21 +558,52 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sorts the lock-like ids and marks their locks: a LOCK_LIKE record may come before or after
- * the semaphore's LOCK record (chunks are not in time order), so this waits for both. */
-static void resolve_lock_like(lw_process *p)
+/* Sorts ids[0..*n) and drops repeats. */
+static void sort_unique_u32(uint32_t *ids, size_t *n)
 {
-    if (!p->n_lock_like)
+    if (!*n)
         return;
-    qsort(p->lock_like, p->n_lock_like, sizeof *p->lock_like, cmp_u32);
+    qsort(ids, *n, sizeof *ids, cmp_u32);
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (m == 0 || ids[i] != ids[m - 1])
+            ids[m++] = ids[i];
+    *n = m;
+}
+
+static bool contains_u32(const uint32_t *ids, size_t n, uint32_t id)
+{
+    return n && bsearch(&id, ids, n, sizeof *ids, cmp_u32);
+}
+
+/* Settles each semaphore's role once every record is read (a LOCK_LIKE or SEM_SIGNAL record may
+ * come before or after the semaphore's LOCK record: chunks are not in time order). A signal
+ * (SEM_SIGNAL record or flag) is never lock-like, whatever LOCK_LIKE said; the others with a
+ * LOCK_LIKE record get the flag on their lock. p->lock_like ends sorted, without signals. */
+static void resolve_sem_roles(reader *r)
+{
+    lw_process *p = r->p;
+    for (size_t i = 0; i < p->n_locks; i++)
+        if (p->locks[i].flags & LW_LOCKF_SEM_SIGNAL) {
+            uint32_t *id = push(&r->sem_signal, &r->n_sem_signal, &r->cap_sem_signal, sizeof *id);
+            *id = p->locks[i].id;
+        }
+    sort_unique_u32(r->sem_signal, &r->n_sem_signal);
+    sort_unique_u32(p->lock_like, &p->n_lock_like);
     size_t m = 0;
     for (size_t i = 0; i < p->n_lock_like; i++)
-        if (m == 0 || p->lock_like[i] != p->lock_like[m - 1])
+        if (!contains_u32(r->sem_signal, r->n_sem_signal, p->lock_like[i]))
             p->lock_like[m++] = p->lock_like[i];
     p->n_lock_like = m;
-    for (size_t i = 0; i < p->n_locks; i++)
-        if (bsearch(&p->locks[i].id, p->lock_like, m, sizeof *p->lock_like, cmp_u32))
-            p->locks[i].flags |= LW_LOCKF_LOCK_LIKE;
+    for (size_t i = 0; i < p->n_locks; i++) {
+        lw_lock *l = &p->locks[i];
+        if (contains_u32(r->sem_signal, r->n_sem_signal, l->id))
+            l->flags = (l->flags & ~LW_LOCKF_LOCK_LIKE) | LW_LOCKF_SEM_SIGNAL;
+        else if (contains_u32(p->lock_like, m, l->id))
+            l->flags |= LW_LOCKF_LOCK_LIKE;
+    }
+    free(r->sem_signal);
+    r->sem_signal = NULL;
 }
 
 static void read_record(reader *r, const lw_iter_item *it)
@@ -639,6 +672,15 @@ static void read_record(reader *r, const lw_iter_item *it)
         if (rec.lock_id == 0)
             break;
         uint32_t *id = push(&r->p->lock_like, &r->p->n_lock_like, &r->cap_lock_like, sizeof *id);
+        *id = rec.lock_id;
+        break;
+    }
+    case LW_REC_SEM_SIGNAL: {
+        struct lw_rec_sem_signal rec;
+        lw_record_copy(it, &rec, sizeof rec);
+        if (rec.lock_id == 0)
+            break;
+        uint32_t *id = push(&r->sem_signal, &r->n_sem_signal, &r->cap_sem_signal, sizeof *id);
         *id = rec.lock_id;
         break;
     }
@@ -776,7 +818,7 @@ static void read_end(reader *r)
     r->ctx_mask = 0;
     r->ctx_skip = 0;
     resolve_threads(r);
-    resolve_lock_like(r->p);
+    resolve_sem_roles(r);
     lw_rebuild_deadlock_from_waits(r->p);
     free(r->exits);
     free(r->names);

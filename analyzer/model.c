@@ -238,6 +238,8 @@ bool lw_process_lock_like(const lw_process *p, uint32_t lock_id)
     if (!p || lock_id == 0)
         return false;
     const lw_lock *l = lw_process_lock(p, lock_id);
+    if (l && (l->flags & LW_LOCKF_SEM_SIGNAL))
+        return false;
     if (l && (l->flags & LW_LOCKF_LOCK_LIKE))
         return true;
     size_t lo = 0, hi = p->lock_like ? p->n_lock_like : 0;

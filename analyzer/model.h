@@ -201,7 +201,8 @@ typedef struct lw_process {
     size_t n_misuses;
     lw_sync *syncs; /* semaphore handoffs and other orderings, in log order */
     size_t n_syncs;
-    uint32_t *lock_like; /* semaphores proved to be used as locks (LW_REC_LOCK_LIKE), sorted */
+    uint32_t *lock_like; /* semaphores proved to be used as locks (LW_REC_LOCK_LIKE) and not
+                          * signals (LW_REC_SEM_SIGNAL), sorted */
     size_t n_lock_like;
     lw_fork_held *fork_held; /* FORK_HELD records (a forked child's log), in log order */
     size_t n_fork_held;
@@ -238,7 +239,8 @@ const lw_stack *lw_process_stack(const lw_process *p, uint32_t id);
 const lw_thread *lw_process_thread(const lw_process *p, uint32_t id);
 const lw_lock *lw_process_lock(const lw_process *p, uint32_t id);
 /* True if semaphore lock_id is known to be used as a lock: its lw_lock has LW_LOCKF_LOCK_LIKE
- * or the log had an LW_REC_LOCK_LIKE record for it (p->lock_like must be sorted). */
+ * or the log had an LW_REC_LOCK_LIKE record for it (p->lock_like must be sorted), and it is not
+ * known to be a signal (LW_LOCKF_SEM_SIGNAL). */
 bool lw_process_lock_like(const lw_process *p, uint32_t lock_id);
 /* The module containing pc, or NULL. */
 const lw_module *lw_process_module_for(const lw_process *p, uint64_t pc);

@@ -61,6 +61,9 @@ void lw_on_acquire_slow(struct lw_thread *t, uintptr_t addr, uint16_t kind, uint
                         uint32_t acq_flags, uintptr_t ret_pc, uintptr_t frame);
 /* The out-of-line half of lw_on_release (everything but popping the innermost entry). */
 void lw_on_release_slow(struct lw_thread *t, uintptr_t addr);
+/* Drops every held entry for the lock at addr, recursion included: its lifetime ended (a
+ * semaphore may be destroyed by a thread that waited on it; it has no owner). */
+void lw_held_forget(struct lw_thread *t, uintptr_t addr);
 
 /* Pushes a held entry (the caller made sure there is room). */
 static inline __attribute__((always_inline)) void lw_held_push(struct lw_thread *t, uintptr_t addr,

@@ -122,13 +122,14 @@ static inline void lw_after_init(uintptr_t obj, uint16_t kind, uint32_t type_fla
     lw_leave();
 }
 
-/* A lock destroy: ends the lifetime at obj. */
+/* A lock destroy: ends the lifetime at obj; the calling thread no longer holds it. */
 static inline void lw_after_destroy(uintptr_t obj)
 {
     struct lw_thread *t = lw_enter();
     if (!t)
         return;
     lw_lock_destroy(obj);
+    lw_held_forget(t, obj);
     lw_leave();
 }
 

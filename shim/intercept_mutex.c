@@ -70,13 +70,8 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
         mutex_misuse(LW_MISUSE_DESTROY_LOCKED, m, lw_thread_id_by_tid(lw_mutex_owner(m)),
                      __builtin_return_address(0));
     int rc = lw_real_pthread_mutex_destroy(m);
-    if (rc == 0) {
-        struct lw_thread *t = lw_enter();
-        if (t) {
-            lw_lock_destroy((uintptr_t)m);
-            lw_leave();
-        }
-    }
+    if (rc == 0)
+        lw_after_destroy((uintptr_t)m);
     return rc;
 }
 

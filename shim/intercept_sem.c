@@ -11,6 +11,12 @@
  *    Handoffs advance the threads' seq, which re-records contexts, so they are capped per thread
  *    (LW_SYNC_CAP): past the cap, handoffs are simply not used as ordering (more reports, never
  *    fewer).
+ * Binary semaphores that any thread may release (Python's locks, for one) play both: a thread
+ * takes one, another thread's post wakes it from a second wait on it, and then it posts it
+ * itself. A wait by a thread that already holds the semaphore, satisfied by another thread's
+ * post, settles it: an LW_REC_SEM_SIGNAL record makes it a signal for good, whatever
+ * LOCK_LIKE said, so its waits are no lock acquisitions and a thread that ends "holding" it is
+ * no misuse.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,8 @@
 #include "shim.h"
 
 #define LW_SYNC_CAP 64u
+/* Poster seq in lw_sem_posts for a post past the cap: it tells who posted, orders nothing. */
+#define LW_POST_NO_ORDER UINT32_MAX
 #define LW_SEM_NAMED 2u /* type flags: 1 unnamed (sem_init), 2 named (sem_open) */
 
 /* glibc's sem_t on x86_64: value in the low 32 bits of the first word, waiters in the high. */
@@ -32,6 +40,18 @@ static inline uint32_t sem_waiters(const sem_t *s)
 {
     uint64_t data = __atomic_load_n((const uint64_t *)(const void *)s, __ATOMIC_RELAXED);
     return (uint32_t)(data >> 32);
+}
+
+/* Writes SEM_SIGNAL for the semaphore lifetime id at s, once. */
+static void mark_signal(struct lw_thread *t, sem_t *s, uint32_t id)
+{
+    if (!lw_lock_mark((uintptr_t)s, id, LW_LOCKF_SEM_SIGNAL))
+        return;
+    struct lw_rec_sem_signal *r = lw_log_reserve(t, sizeof *r);
+    if (r) {
+        r->lock_id = id;
+        lw_log_publish(t, r, LW_REC_SEM_SIGNAL, 0, sizeof *r);
+    }
 }
 
 /* After a successful wait (trywait included): the acquisition and, maybe, a handoff. */
@@ -42,7 +62,13 @@ static void after_wait(sem_t *s, uint32_t acq_flags, void *ret, void *frame)
         return;
     uint64_t post = lw_addr_map_exchange(lw_sem_posts, (uint64_t)(uintptr_t)s, 0);
     uint32_t poster = (uint32_t)(post >> 32), poster_seq = (uint32_t)post;
-    if (post && poster != t->id && t->sync_bumps < LW_SYNC_CAP) {
+    bool handed = post && poster != t->id;
+    if (handed && lw_held_find(t, (uintptr_t)s) >= 0) {
+        int saved = errno;
+        mark_signal(t, s, lw_lock_id((uintptr_t)s, LW_LOCK_SEMAPHORE, 1));
+        errno = saved;
+    }
+    if (handed && poster_seq != LW_POST_NO_ORDER && t->sync_bumps < LW_SYNC_CAP) {
         int saved = errno;
         uint32_t id = lw_lock_id((uintptr_t)s, LW_LOCK_SEMAPHORE, 1);
         struct lw_rec_sync *r = lw_log_reserve(t, sizeof *r);
@@ -73,7 +99,7 @@ static void before_post(sem_t *s)
     int i = lw_held_find(t, (uintptr_t)s);
     if (i >= 0) {
         struct lw_held *h = &t->held[i];
-        if (lw_lock_mark_lock_like((uintptr_t)s, h->lock_id)) {
+        if (lw_lock_mark((uintptr_t)s, h->lock_id, LW_LOCKF_LOCK_LIKE)) {
             int saved = errno;
             struct lw_rec_lock_like *r = lw_log_reserve(t, sizeof *r);
             if (r) {
@@ -94,17 +120,30 @@ static void before_post(sem_t *s)
         t->seq++; /* what this thread does after the post is not ordered before the waiter */
         t->sync_bumps++;
     } else {
-        lw_addr_map_set(lw_sem_posts, (uint64_t)(uintptr_t)s, 0);
+        lw_addr_map_set(lw_sem_posts, (uint64_t)(uintptr_t)s,
+                        ((uint64_t)t->id << 32) | LW_POST_NO_ORDER);
     }
     lw_leave();
+}
+
+/* A semaphore's lifetime starts or ends at s: a post not yet consumed belongs to the old
+ * lifetime, and a wait on a new semaphore at the same address must not take it as a handoff. */
+static void forget_post(sem_t *s)
+{
+    if (lw_enter()) {
+        lw_addr_map_set(lw_sem_posts, (uint64_t)(uintptr_t)s, 0);
+        lw_leave();
+    }
 }
 
 LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
     LW_REAL(sem_init);
     int rc = lw_real_sem_init(s, pshared, value);
-    if (rc == 0)
+    if (rc == 0) {
+        forget_post(s);
         lw_after_init((uintptr_t)s, LW_LOCK_SEMAPHORE, 1, __builtin_return_address(0));
+    }
     return rc;
 }
 
@@ -115,8 +154,10 @@ LW_EXPORT int sem_destroy(sem_t *s)
         lw_report_misuse(LW_MISUSE_DESTROY_WAITERS, (uintptr_t)s, LW_LOCK_SEMAPHORE, 0,
                          __builtin_return_address(0));
     int rc = lw_real_sem_destroy(s);
-    if (rc == 0)
+    if (rc == 0) {
+        forget_post(s);
         lw_after_destroy((uintptr_t)s);
+    }
     return rc;
 }
 
@@ -142,8 +183,10 @@ LW_EXPORT int sem_close(sem_t *s)
 {
     LW_REAL(sem_close);
     int rc = lw_real_sem_close(s);
-    if (rc == 0)
+    if (rc == 0) {
+        forget_post(s);
         lw_after_destroy((uintptr_t)s);
+    }
     return rc;
 }
 

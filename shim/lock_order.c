@@ -212,6 +212,18 @@ void lw_on_release_slow(struct lw_thread *t, uintptr_t addr)
     /* Not held: taken before recording started, or an unlock the program should not do. */
 }
 
+void lw_held_forget(struct lw_thread *t, uintptr_t addr)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < t->n_held; i++) {
+        if (t->held[i].addr != addr)
+            t->held[kept++] = t->held[i];
+        else if (lw_race_on())
+            lw_race_release(t, addr, t->held[i].flags);
+    }
+    t->n_held = kept;
+}
+
 void lw_after_acquire_first(uintptr_t obj, uint16_t kind, uint32_t type_flags, uint32_t acq_flags,
                             void *ret, void *frame)
 {

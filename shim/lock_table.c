@@ -142,12 +142,12 @@ void lw_lock_destroy(uintptr_t addr)
         atomic_store_explicit(&s->ident, 0, memory_order_release);
 }
 
-bool lw_lock_mark_lock_like(uintptr_t addr, uint32_t id)
+bool lw_lock_mark(uintptr_t addr, uint32_t id, uint32_t flag)
 {
     struct lt_slot *s = lt_find(addr, false);
     if (!s || (uint32_t)atomic_load_explicit(&s->ident, memory_order_acquire) != id)
         return false;
-    uint32_t bit = LW_LOCKF_LOCK_LIKE << 16;
+    uint32_t bit = flag << 16;
     return !(atomic_fetch_or(&s->meta, bit) & bit);
 }
 

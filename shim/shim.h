@@ -174,7 +174,8 @@ static inline void lw_leave(void)
     lw_tls.depth = 0;
 }
 
-/* A thread is ending (return, pthread_exit, thrd_exit): one misuse per lock it still holds. */
+/* A thread is ending (return, pthread_exit, thrd_exit): one misuse per lock it still holds
+ * (unless that lock has been destroyed since). */
 void lw_thread_report_held_at_exit(struct lw_thread *t);
 /* Writes THREAD_EXIT for t once. */
 void lw_thread_exit_record(struct lw_thread *t);
@@ -244,8 +245,9 @@ void lw_lock_destroy(uintptr_t addr);
 void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind);
 /* The id of the current lifetime at addr, 0 if none; never creates one (safe anywhere). */
 uint32_t lw_lock_peek_id(uintptr_t addr);
-/* Marks the semaphore lifetime id at addr as used as a lock; true the first time. */
-bool lw_lock_mark_lock_like(uintptr_t addr, uint32_t id);
+/* Sets the LW_LOCKF_* flag (LOCK_LIKE, SEM_SIGNAL) on the lifetime id at addr, which its LOCK
+ * record will carry; true the first time. */
+bool lw_lock_mark(uintptr_t addr, uint32_t id, uint32_t flag);
 /* Reserves the table (constructor). */
 void lw_lock_table_init(void);
 

@@ -281,6 +281,8 @@ void lw_thread_report_held_at_exit(struct lw_thread *t)
 {
     for (uint32_t i = 0; i < t->n_held; i++) {
         struct lw_held *h = &t->held[i];
+        if (lw_lock_peek_id(h->addr) != h->lock_id)
+            continue; /* destroyed (or re-initialised) since: nobody can wait for it any more */
         struct lw_misuse_info mi = {.misuse = LW_MISUSE_EXIT_HOLDING,
                                     .lock_id = h->lock_id,
                                     .lock_kind = (uint16_t)h->kind,

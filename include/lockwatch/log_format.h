@@ -23,7 +23,7 @@
 
 #define LW_FILE_MAGIC "LOCKWTCH" /* 8 bytes, no terminator in the file */
 #define LW_VERSION_MAJOR 1       /* incompatible layout changes */
-#define LW_VERSION_MINOR 1       /* new record types or appended fields */
+#define LW_VERSION_MINOR 2       /* new record types or appended fields */
 #define LW_ENDIAN_CHECK 0x01020304u
 #define LW_FILE_HEADER_SIZE 4096u
 #define LW_CHUNK_MAGIC 0x4b43574cu /* "LWCK" read as little-endian bytes */
@@ -102,6 +102,7 @@ enum lw_record_type {
     LW_REC_TLS_ACCESS = 18,  /* struct lw_rec_tls_access: thread-local memory misused (v1.1) */
     LW_REC_WAIT_STATE =
         19, /* struct lw_rec_wait_state: a thread's current wait, updated in place */
+    LW_REC_SEM_SIGNAL = 20, /* struct lw_rec_sem_signal: a semaphore proved to be a signal (v1.2) */
     LW_REC_TYPE_MAX
 };
 
@@ -202,6 +203,8 @@ enum lw_lock_kind {
 #define LW_LOCKF_PI 0x400u
 #define LW_LOCKF_LOCK_LIKE                                                                         \
     0x800u /* a semaphore known to be used as a lock (see LW_REC_LOCK_LIKE) */
+#define LW_LOCKF_SEM_SIGNAL                                                                        \
+    0x1000u /* a semaphore known to be a signal, whatever else it did (see LW_REC_SEM_SIGNAL) */
 /* For rwlocks, LW_LOCKF_TYPE_MASK holds glibc's kind + 1: 1 prefer-reader (default),
  * 2 prefer-writer, 3 prefer-writer-nonrecursive. For semaphores: 1 process-private, 2 named. */
 
@@ -381,6 +384,15 @@ struct lw_rec_sync {
 /* The semaphore lock_id was posted by a thread that had waited on it: it is used as a lock, so
  * its waits are lock acquisitions (and its post->wait pairs are not orderings). */
 struct lw_rec_lock_like {
+    struct lw_record_header h;
+    uint32_t lock_id;
+    uint32_t reserved;
+};
+
+/* The semaphore lock_id was waited on by a thread that already held it and was released to it
+ * by another thread's post: whoever waits on it may be woken by anyone, so it is a signal and
+ * never a lock, even if it also has a LOCK_LIKE record. */
+struct lw_rec_sem_signal {
     struct lw_record_header h;
     uint32_t lock_id;
     uint32_t reserved;

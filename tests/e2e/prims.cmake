@@ -51,6 +51,14 @@ lw_e2e_prims_test(sem_handoff check_report.py run 0 $<TARGET_FILE:demo_semaphore
 lw_e2e_prims_test(sem_handoff.all check_prims.py run --all 0
   $<TARGET_FILE:demo_semaphore_inversion_fixed> -- --total 1 --reason "semaphore handoff")
 
+# --- semaphores any thread releases (CPython's locks), and a semaphore's address reused ---------
+lw_e2e_program(sem_roles sem_roles.c O1)
+lw_e2e_prims_test(sem_any_releaser check_report.py run 0 $<TARGET_FILE:e2e_sem_roles> any-releaser
+  -- --total 0)
+lw_e2e_prims_test(sem_reused check_report.py run 1 $<TARGET_FILE:e2e_sem_roles> reused --
+  --real 1 --total 1 --locks 2 --threads 2 --source ${LW_E2E_DIR}/sem_roles.c
+  --edges-exact --edge t1_lock_a:t1_lock_b --edge t2_lock_b:t2_lock_a)
+
 # --- api misuse: each subkind once, at its line ------------------------------------------------
 foreach(kind unlock-not-locked unlock-by-non-owner relock destroy-locked destroy-with-waiters
              use-after-destroy exit-holding-lock cond-wait-unheld-mutex cond-two-mutexes

@@ -144,22 +144,36 @@ static void test_rules(void **state)
     assert_true(lw_held_can_gate(LW_ACQ_TRY));
 }
 
-/* Two semaphores waited in opposite orders: nothing until they are proved lock-like. */
+/* Two semaphores waited in opposite orders: nothing until they are proved lock-like, and
+ * nothing once semaphore 1 is proved a signal too (a SEM_SIGNAL record before or after the
+ * LOCK_LIKE one, or the flag on its LOCK record). */
 static void test_semaphore_roles(void **state)
 {
     (void)state;
-    for (int lock_like = 0; lock_like < 2; lock_like++) {
+    enum { NONE, LOCK_LIKE, SIGNAL_RECORD_FIRST, SIGNAL_RECORD_LAST, SIGNAL_FLAG, N_ROLES };
+    for (int role = NONE; role < N_ROLES; role++) {
+        int lock_like = role == LOCK_LIKE;
         lw_log_builder *b = two_threads();
-        lw_lb_lock(b, 1, LW_LOCK_SEMAPHORE, 0x6000, 1);
+        if (role == SIGNAL_RECORD_FIRST)
+            lw_lb_sem_signal(b, 1);
+        lw_lb_lock_ex(b, 1, LW_LOCK_SEMAPHORE, 1 | (role == SIGNAL_FLAG ? LW_LOCKF_SEM_SIGNAL : 0),
+                      0x6000, 1, 0x10010);
         lw_lb_lock(b, 2, LW_LOCK_SEMAPHORE, 0x6040, 1);
         edge(b, 2, 0, 1, 0, 2, 0);
         edge(b, 3, 0, 2, 0, 1, 0);
-        if (lock_like) {
+        if (role != NONE) {
             lw_lb_lock_like(b, 1);
             lw_lb_lock_like(b, 2);
         }
+        if (role == SIGNAL_RECORD_LAST)
+            lw_lb_sem_signal(b, 1);
         lw_process p;
         read_back(b, &p);
+        assert_int_equal(lw_process_lock_like(&p, 1), lock_like);
+        assert_int_equal(lw_process_lock_like(&p, 2), role != NONE);
+        assert_int_equal(p.n_lock_like, role == NONE ? 0 : lock_like ? 2 : 1);
+        if (role >= SIGNAL_RECORD_FIRST)
+            assert_true(lw_process_lock(&p, 1)->flags & LW_LOCKF_SEM_SIGNAL);
         assert_int_equal(lw_lock_counts_for_order(&p, 1), lock_like);
         assert_true(lw_lock_counts_for_order(&p, 77)); /* unknown: a lock */
         size_t real, harmless;
@@ -277,9 +291,11 @@ static void test_read_hold_is_no_gate(void **state)
     lw_lb_free(b);
 }
 
-/* Thread 2: a -> b at seq 0, posts s (from_seq 0); thread 3 waits s at seq 0, b -> a at 1. */
-static void handoff(int lock_like, size_t want_real)
+/* Thread 2: a -> b at seq 0, posts s (from_seq 0); thread 3 waits s at seq 0, b -> a at 1.
+ * proved: 0 nothing else known about s, 1 LOCK_LIKE, 2 LOCK_LIKE and SEM_SIGNAL (a signal). */
+static void handoff(int proved, size_t want_real)
 {
+    int lock_like = proved == 1;
     lw_log_builder *b = two_threads();
     lw_lb_lock(b, 1, LW_LOCK_MUTEX, 0x6000, 1);
     lw_lb_lock(b, 2, LW_LOCK_MUTEX, 0x6040, 1);
@@ -287,8 +303,10 @@ static void handoff(int lock_like, size_t want_real)
     edge(b, 2, 0, 1, 0, 2, 0);
     lw_lb_sync(b, LW_SYNC_SEM_HANDOFF, 2, 0, 3, 0, 9, 0x6080);
     edge(b, 3, 1, 2, 0, 1, 0);
-    if (lock_like)
+    if (proved)
         lw_lb_lock_like(b, 9);
+    if (proved == 2)
+        lw_lb_sem_signal(b, 9);
     lw_process p;
     read_back(b, &p);
     lw_thread_order *o = lw_thread_order_build(&p);
@@ -318,6 +336,7 @@ static void test_semaphore_handoff(void **state)
     (void)state;
     handoff(0, 0);
     handoff(1, 1); /* a lock's release -> acquire orders nothing */
+    handoff(2, 0); /* a signal after all: the post orders the wait */
 }
 
 static void test_misuse_findings(void **state)
@@ -327,7 +346,10 @@ static void test_misuse_findings(void **state)
     lw_lb_lock(b, 1, LW_LOCK_MUTEX, 0x6000, 1);
     lw_lb_lock(b, 5, LW_LOCK_SEMAPHORE, 0x6040, 1);
     lw_lb_lock(b, 6, LW_LOCK_SEMAPHORE, 0x6080, 1);
+    lw_lb_lock(b, 7, LW_LOCK_SEMAPHORE, 0x60c0, 1);
     lw_lb_lock_like(b, 6);
+    lw_lb_lock_like(b, 7);
+    lw_lb_sem_signal(b, 7);
     struct lw_rec_misuse m = {.misuse = LW_MISUSE_UNLOCK_OTHER,
                               .thread_id = 2,
                               .lock_id = 1,
@@ -349,6 +371,9 @@ static void test_misuse_findings(void **state)
     e.lock_id = 6;
     e.address = 0x6080;
     lw_lb_misuse(b, &e); /* a lock-like semaphore left held: a misuse */
+    e.lock_id = 7;
+    e.address = 0x60c0;
+    lw_lb_misuse(b, &e); /* lock-like, but also a signal any thread may post: not a misuse */
     struct lw_rec_misuse c = {
         .misuse = LW_MISUSE_DESTROY_WAITERS, .thread_id = 1, .stack_id = 1, .address = 0x9000};
     lw_lb_misuse(b, &c); /* a condvar: no lock id */
