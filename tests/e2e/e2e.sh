@@ -176,6 +176,50 @@ case_log_size() {
     python3 "$LW_CHECK" out.json --total 0 || fail "report check"
 }
 
+# debian PROGRAM: a threaded program from Debian, unmodified, on generated input, natively and
+# under `lockwatch run`: the same output and exit status, a log of every process that ended
+# cleanly with more than one thread and some lock operations in it, and no finding. Exits 77
+# (skipped) when PROGRAM is not installed (scripts/install-deps installs them all).
+case_debian() {
+    local name=$1 cmd
+    seq 1 1500000 >numbers.txt
+    case "$name" in
+    sort)
+        shuf --random-source=numbers.txt numbers.txt >shuffled.txt
+        cmd=(sort --parallel=2 -S 64M shuffled.txt)
+        ;;
+    pigz) cmd=(pigz -p 2 -c numbers.txt) ;;
+    xz) cmd=(xz -T2 -1 -c numbers.txt) ;;
+    zstd) cmd=(zstd -T2 -q -c numbers.txt) ;;
+    python3) cmd=(/usr/bin/python3 "$(dirname "$LW_CHECK")/threads.py") ;; # not a wrapper script
+    *) fail "debian: unknown program $name" ;;
+    esac
+    command -v "${cmd[0]}" >/dev/null || {
+        echo "SKIP: ${cmd[0]} is not installed"
+        exit 77
+    }
+    run_rc "${cmd[@]}" >native.out 2>native.err
+    local native_rc=$rc
+    run_rc "$LW_BIN" run --format json --output out.json --log-dir logs -- "${cmd[@]}" \
+        >shim.out 2>shim.err
+    show shim.err
+    expect_rc 0 "$rc" "lockwatch run -- ${cmd[*]} (any finding fails)"
+    cmp -s native.out shim.out || fail "${cmd[*]}: output differs under the shim"
+    python3 "$LW_CHECK" out.json --total 0 --exit-status "$native_rc" --clean-end true ||
+        fail "report check"
+    local log most_threads=0 most_ops=0 t ops
+    for log in logs/lockwatch.*.log; do
+        "$LW_BIN" dump "$log" >dump.txt || fail "lockwatch dump $log"
+        t=$(sed -n 's/.* END .*threads=\([0-9]*\).*/\1/p' dump.txt)
+        ops=$(sed -n 's/.* END .*lock_ops=\([0-9]*\).*/\1/p' dump.txt)
+        [[ -n "$t" && -n "$ops" ]] || fail "$log: no END record"
+        ((t > most_threads)) && most_threads=$t
+        ((ops > most_ops)) && most_ops=$ops
+    done
+    echo "${cmd[*]}: up to $most_threads threads and $most_ops lock operations in one process"
+    ((most_threads >= 2 && most_ops >= 1)) || fail "the shim saw no threads or no locks"
+}
+
 [[ $# -ge 1 ]] || fail "usage: e2e.sh CASE ARGS..."
 for v in LW_BIN LW_SHIM LW_WORK LW_CHECK; do
     [[ -n "${!v:-}" ]] || fail "$v is not set"
