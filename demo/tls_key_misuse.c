@@ -10,7 +10,9 @@
  * and `fine`, the same calls without a misuse (nothing to report): keys deleted while only the
  * deleting thread holds a value (it can still reach it: CPython deletes its thread-state key so
  * at exit), while another thread holds a value no destructor was registered for (nothing would
- * have destroyed it anyway), and after the other thread cleared its value.
+ * have destroyed it anyway), after the other thread cleared its value, and from an atexit
+ * handler while another thread still holds a value (the process is ending: no thread's
+ * destructors run any more; OpenSSL cleans up so, in node for one).
  * Each misuse is made exactly once, on a line marked LINE:<name> (for key-value-leak, the
  * pthread_create of the thread that leaks: the leak is found as that thread ends, after all of
  * its own frames are gone). These need no recompilation:
@@ -112,6 +114,24 @@ static void delete_while_running(void *(*start)(void *))
     pthread_join(t, NULL);
 }
 
+static pthread_key_t exit_key;
+static sem_t never;
+
+/* Sets a value for exit_key and stays blocked until the process ends. */
+static void *lingerer(void *arg)
+{
+    (void)arg;
+    pthread_setspecific(exit_key, &value);
+    sem_post(&value_set);
+    sem_wait(&never);
+    return NULL;
+}
+
+static void delete_exit_key(void)
+{
+    pthread_key_delete(exit_key);
+}
+
 static int fine(void)
 {
     pthread_key_create(&key, NULL);
@@ -126,6 +146,12 @@ static int fine(void)
     delete_while_running(holder); /* another thread's value, no destructor */
     pthread_key_create(&key, release_value);
     delete_while_running(clearer); /* a destructor, but the other thread cleared its value */
+    pthread_key_create(&exit_key, release_value);
+    sem_init(&never, 0, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, lingerer, NULL);
+    sem_wait(&value_set);
+    atexit(delete_exit_key); /* runs when main returns, while lingerer holds its value */
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * Interceptors for pthread keys (thread-specific data), for tls-misuse findings that need no
  * recompilation: get/setspecific with a key that was deleted or never created, deleting a key
  * with a destructor while other live threads still hold values for it (their destructors will
- * never run; the deleting thread can still reach its own value), and values
+ * never run; the deleting thread can still reach its own value; not while the process exits,
+ * when no destructor runs anyway), and values
  * still set after the last destructor round (leaked). The shim keeps each key's state and, per
  * thread, a bitmap of the keys it set to a non-NULL value.
  *
@@ -50,6 +51,16 @@ static void report_key(uint32_t misuse, pthread_key_t key, uint32_t other_thread
     lw_leave();
 }
 
+/* lw_process_exiting, inside the shim: the unwinder's own locks must pass straight through. */
+static bool exiting_inside_shim(void)
+{
+    if (!lw_enter())
+        return false;
+    bool exiting = lw_process_exiting();
+    lw_leave();
+    return exiting;
+}
+
 static inline void set_bit(struct lw_thread *t, pthread_key_t key, bool on)
 {
     if (key >= LW_KEYS_MAX)
@@ -91,7 +102,10 @@ LW_EXPORT int pthread_key_delete(pthread_key_t key)
         for (int i = 0; i < high; i++) {
             struct lw_thread *t = lw_registry_at(i);
             if (t && t != self && !t->exited && (t->key_bits[key / 64] >> (key % 64)) & 1) {
-                report_key(LW_MISUSE_KEY_DELETE_LIVE, key, t->id, __builtin_return_address(0));
+                /* In exit's handlers no thread's destructors run any more, deleted key or not
+                 * (OpenSSL deletes its keys from an atexit handler while workers live). */
+                if (!exiting_inside_shim())
+                    report_key(LW_MISUSE_KEY_DELETE_LIVE, key, t->id, __builtin_return_address(0));
                 break;
             }
         }

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <gnu/libc-version.h>
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
@@ -126,6 +127,25 @@ static bool mutex_calls_reach_glibc(void)
 
 static void close_log_at_quick_exit(void);
 
+/* glibc's exit and quick_exit, as code ranges [lo, hi) (lw_process_exiting); 0, 0 if unknown. */
+static uintptr_t exit_lo[2], exit_hi[2];
+
+/* The code range of function f from its dynamic symbol's size. */
+static void function_range(void *f, uintptr_t *lo, uintptr_t *hi)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (f && dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
+        *lo = (uintptr_t)f;
+        *hi = *lo + sym->st_size;
+    }
+}
+
+bool lw_process_exiting(void)
+{
+    return exit_hi[0] && lw_stack_passes_through(exit_lo, exit_hi, 2);
+}
+
 __attribute__((constructor(101))) static void lw_init(void)
 {
     int expected = 0;
@@ -153,6 +173,8 @@ __attribute__((constructor(101))) static void lw_init(void)
         return;
     }
     pthread_atfork(NULL, NULL, lw_atfork_child);
+    function_range(dlsym(RTLD_NEXT, "exit"), &exit_lo[0], &exit_hi[0]);
+    function_range((void *)lw_real_quick_exit, &exit_lo[1], &exit_hi[1]);
     /* Registered before the program registers its own, so it runs after them (LIFO): their
      * locking is in the log before the END record. */
     at_quick_exit(close_log_at_quick_exit);

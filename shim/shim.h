@@ -267,6 +267,13 @@ void lw_stack_ensure_written(struct lw_thread *t, uint32_t id);
 uint64_t lw_stack_top(uint32_t id);
 /* True if pc is in the shim's own code (or libunwind's). */
 bool lw_stack_is_internal(uintptr_t pc);
+/* True if the calling thread's stack has a return address in one of the n code ranges
+ * [lo[k], hi[k]): is it running inside those functions? (Unwinds: for rare calls only.) */
+bool lw_stack_passes_through(const uintptr_t *lo, const uintptr_t *hi, int n);
+/* True if the calling thread is inside exit() or quick_exit() (their handlers, static
+ * destructors): the process is ending, and no thread's destructors will run any more. Call it
+ * inside the shim (lw_enter): it unwinds, and the unwinder's locks must not be recorded. */
+bool lw_process_exiting(void);
 /* Address range of the shim's own code, so captured stacks can drop its frames. */
 void lw_stack_init(void);
 extern _Atomic uint64_t lw_stacks_written;

@@ -188,6 +188,23 @@ uint32_t lw_stack_capture(void)
     return lw_stack_intern(frames, m, flags);
 }
 
+bool lw_stack_passes_through(const uintptr_t *lo, const uintptr_t *hi, int n)
+{
+    int cancel_state;
+    NO_CANCEL_BEGIN(cancel_state);
+    void *buf[SD_SCAN];
+    int depth = unw_backtrace(buf, SD_SCAN);
+    NO_CANCEL_END(cancel_state);
+    for (int i = 0; i < depth; i++) {
+        /* A return address: the call is just before it (a noreturn call may end the function). */
+        uintptr_t pc = (uintptr_t)buf[i] - 1;
+        for (int k = 0; k < n; k++)
+            if (pc >= lo[k] && pc < hi[k])
+                return true;
+    }
+    return false;
+}
+
 uint32_t lw_stack_capture_with_held(struct lw_held *held, uint32_t n_held)
 {
     uint64_t ips[SD_SCAN], sps[SD_SCAN];

@@ -192,6 +192,7 @@ case_debian() {
     xz) cmd=(xz -T2 -1 -c numbers.txt) ;;
     zstd) cmd=(zstd -T2 -q -c numbers.txt) ;;
     python3) cmd=(/usr/bin/python3 "$(dirname "$LW_CHECK")/threads.py") ;; # not a wrapper script
+    node) cmd=(node "$(dirname "$LW_CHECK")/threads.js") ;;
     *) fail "debian: unknown program $name" ;;
     esac
     command -v "${cmd[0]}" >/dev/null || {
