@@ -219,19 +219,34 @@ size_t lw_namer_stack(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_fr
     return k;
 }
 
+bool lw_is_system_header(const char *file)
+{
+    static const char *const dirs[] = {"/usr/include/", "/usr/local/include/", "/usr/lib/gcc/",
+                                       "/usr/lib/llvm-"};
+    for (size_t i = 0; file && i < sizeof dirs / sizeof dirs[0]; i++)
+        if (strncmp(file, dirs[i], strlen(dirs[i])) == 0)
+            return true;
+    return false;
+}
+
 bool lw_namer_site(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_frame *out)
 {
     lw_frame frames[LW_NAMER_MAX_FRAMES];
     size_t nf = lw_namer_stack(n, p, stack_id, frames, LW_NAMER_MAX_FRAMES);
     if (nf == 0)
         return false;
+    const lw_frame *with_file = NULL;
     for (size_t i = 0; i < nf; i++) {
-        if (frames[i].file) {
+        if (!frames[i].file)
+            continue;
+        if (!lw_is_system_header(frames[i].file)) {
             *out = frames[i];
             return true;
         }
+        if (!with_file)
+            with_file = &frames[i];
     }
-    *out = frames[0];
+    *out = with_file ? *with_file : frames[0];
     return true;
 }
 

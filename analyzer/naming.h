@@ -49,9 +49,14 @@ void lw_namer_free(lw_namer *n);
  */
 size_t lw_namer_stack(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_frame *out,
                       size_t max);
-/* The frame that best identifies where stack_id happened: the first frame with a source file,
- * else the first frame. Returns false for an unknown or empty stack. */
+/* The frame that best identifies where stack_id happened: the first frame with a source file
+ * that is not a system header, else the first frame with a source file, else the first frame.
+ * (C++'s std::mutex::lock and __gthread_mutex_lock are inlined from system headers into the
+ * program: the program's own line is a few frames further out.) Returns false for an unknown or
+ * empty stack. */
 bool lw_namer_site(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_frame *out);
+/* True if file is a compiler or system header (/usr/include/..., /usr/lib/gcc/..., ...). */
+bool lw_is_system_header(const char *file);
 
 /* Everything a report says about one lock. */
 typedef struct lw_lock_name {

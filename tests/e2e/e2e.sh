@@ -176,6 +176,35 @@ case_log_size() {
     python3 "$LW_CHECK" out.json --total 0 || fail "report check"
 }
 
+# sites PROG SOURCE MARKER...: `lockwatch run -- PROG` reports one finding per MARKER, each with
+# its SUMMARY line at SOURCE's line marked LINE:MARKER (the program's own line, even when the
+# lock call was inlined from a library header), and pairwise different fingerprints.
+case_sites() {
+    local prog=$1 source=$2
+    shift 2
+    run_rc "$LW_BIN" run --format json --output out.json --log-dir logs -- "$prog" \
+        >prog.out 2>prog.err
+    show prog.err
+    expect_rc 1 "$rc" "lockwatch run -- $prog"
+    "$LW_BIN" report logs/lockwatch.*.log >report.txt 2>&1 || true
+    grep '^SUMMARY: ' report.txt >summary.txt || fail "no SUMMARY line"
+    show summary.txt
+    local marker line
+    for marker in "$@"; do
+        line=$(grep -n "LINE:$marker\b" "$source" | cut -d: -f1)
+        [[ -n "$line" ]] || fail "no LINE:$marker in $source"
+        grep -qE "[ /]$(basename "$source"):$line " summary.txt ||
+            fail "no SUMMARY line at $(basename "$source"):$line ($marker)"
+    done
+    python3 - "$#" <<'PY' || fail "fingerprints"
+import json, sys
+findings = [f for f in json.load(open("out.json"))["findings"] if not f.get("harmless")]
+prints = [f.get("fingerprint") for f in findings]
+if len(findings) != int(sys.argv[1]) or len(set(prints)) != len(prints) or None in prints:
+    sys.exit(f"expected {sys.argv[1]} findings with different fingerprints, got {prints}")
+PY
+}
+
 # debian PROGRAM: a threaded program from Debian, unmodified, on generated input, natively and
 # under `lockwatch run`: the same output and exit status, a log of every process that ended
 # cleanly with more than one thread and some lock operations in it, and no finding. Exits 77
