@@ -3,9 +3,9 @@
  * recompilation: get/setspecific with a key that was deleted or never created, deleting a key
  * with a destructor while other live threads still hold values for it (their destructors will
  * never run; the deleting thread can still reach its own value; not while the process exits,
- * when no destructor runs anyway), and values
- * still set after the last destructor round (leaked). The shim keeps each key's state and, per
- * thread, a bitmap of the keys it set to a non-NULL value.
+ * when no destructor runs anyway), and values still set after the last destructor round
+ * (leaked). The shim keeps each key's state and, per thread, a bitmap of the keys it set to a
+ * non-NULL value.
  *
  * Keys created before lockwatch started (by libraries initialised earlier) are unknown to it;
  * the shim's own key is created in its constructor, so keys numbered below it are given the

@@ -501,6 +501,14 @@ static void test_naming_helpers(void **state)
     assert_false(lw_is_shim_module("/usr/lib/liblockwatch.sox"));
     assert_false(lw_is_shim_module("/usr/lib/libc.so.6"));
     assert_false(lw_is_shim_module(NULL));
+    assert_true(lw_is_system_header("/usr/include/c++/12/bits/std_mutex.h"));
+    assert_true(lw_is_system_header("/usr/include/x86_64-linux-gnu/c++/12/bits/gthr-default.h"));
+    assert_true(lw_is_system_header("/usr/lib/gcc/x86_64-linux-gnu/12/include/stdatomic.h"));
+    assert_true(lw_is_system_header("/usr/lib/llvm-14/lib/clang/14.0.6/include/stdatomic.h"));
+    assert_false(lw_is_system_header("/usr/includes/x.h"));
+    assert_false(lw_is_system_header("/src/proj/include/x.h"));
+    assert_false(lw_is_system_header("./nptl/pthread_create.c"));
+    assert_false(lw_is_system_header(NULL));
     assert_string_equal(lw_lock_kind_name(LW_LOCK_SPIN), "spinlock");
     assert_string_equal(lw_lock_kind_name(99), "lock");
     char dirty[] = "ok \xc3\xa9 \x01\xff\t";
