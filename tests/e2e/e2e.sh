@@ -222,6 +222,14 @@ case_debian() {
     zstd) cmd=(zstd -T2 -q -c numbers.txt) ;;
     python3) cmd=(/usr/bin/python3 "$(dirname "$LW_CHECK")/threads.py") ;; # not a wrapper script
     node) cmd=(node "$(dirname "$LW_CHECK")/threads.js") ;;
+    git)
+        local top
+        top=$(git -C "$(dirname "$LW_CHECK")" rev-parse --show-toplevel 2>/dev/null) || {
+            echo "SKIP: the sources are not a git work tree"
+            exit 77
+        }
+        cmd=(git -C "$top" grep --threads=2 -n -e pthread_mutex_lock -- '*.c')
+        ;;
     *) fail "debian: unknown program $name" ;;
     esac
     command -v "${cmd[0]}" >/dev/null || {
