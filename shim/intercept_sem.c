@@ -63,9 +63,10 @@ static void after_wait(sem_t *s, uint32_t acq_flags, void *ret, void *frame)
     uint64_t post = lw_addr_map_exchange(lw_sem_posts, (uint64_t)(uintptr_t)s, 0);
     uint32_t poster = (uint32_t)(post >> 32), poster_seq = (uint32_t)post;
     bool handed = post && poster != t->id;
-    if (handed && lw_held_find(t, (uintptr_t)s) >= 0) {
+    int held = handed ? lw_held_find(t, (uintptr_t)s) : -1;
+    if (held >= 0) {
         int saved = errno;
-        mark_signal(t, s, lw_lock_id((uintptr_t)s, LW_LOCK_SEMAPHORE, 1));
+        mark_signal(t, s, t->held[held].lock_id);
         errno = saved;
     }
     if (handed && poster_seq != LW_POST_NO_ORDER && t->sync_bumps < LW_SYNC_CAP) {

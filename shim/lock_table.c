@@ -148,6 +148,8 @@ bool lw_lock_mark(uintptr_t addr, uint32_t id, uint32_t flag)
     if (!s || (uint32_t)atomic_load_explicit(&s->ident, memory_order_acquire) != id)
         return false;
     uint32_t bit = flag << 16;
+    if (atomic_load_explicit(&s->meta, memory_order_relaxed) & bit)
+        return false; /* marked before: no read-modify-write on every wait or post */
     return !(atomic_fetch_or(&s->meta, bit) & bit);
 }
 
