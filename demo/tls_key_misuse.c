@@ -114,22 +114,9 @@ static void delete_while_running(void *(*start)(void *))
     pthread_join(t, NULL);
 }
 
-static pthread_key_t exit_key;
-static sem_t never;
-
-/* Sets a value for exit_key and stays blocked until the process ends. */
-static void *lingerer(void *arg)
+static void delete_key(void)
 {
-    (void)arg;
-    pthread_setspecific(exit_key, &value);
-    sem_post(&value_set);
-    sem_wait(&never);
-    return NULL;
-}
-
-static void delete_exit_key(void)
-{
-    pthread_key_delete(exit_key);
+    pthread_key_delete(key);
 }
 
 static int fine(void)
@@ -146,12 +133,11 @@ static int fine(void)
     delete_while_running(holder); /* another thread's value, no destructor */
     pthread_key_create(&key, release_value);
     delete_while_running(clearer); /* a destructor, but the other thread cleared its value */
-    pthread_key_create(&exit_key, release_value);
-    sem_init(&never, 0, 0);
+    pthread_key_create(&key, release_value);
     pthread_t t;
-    pthread_create(&t, NULL, lingerer, NULL);
+    pthread_create(&t, NULL, holder, NULL); /* never told to end: it holds its value at exit */
     sem_wait(&value_set);
-    atexit(delete_exit_key); /* runs when main returns, while lingerer holds its value */
+    atexit(delete_key); /* runs when main returns */
     return 0;
 }
 
