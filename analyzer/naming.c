@@ -219,12 +219,51 @@ size_t lw_namer_stack(lw_namer *n, const lw_process *p, uint32_t stack_id, lw_fr
     return k;
 }
 
+/* Writes absolute path `in` to out with "." and ".." components resolved by text alone (no
+ * symlinks followed): clang records libstdc++'s headers as
+ * "/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/...". False if it does not
+ * fit or is not absolute. */
+static bool lexically_normal(const char *in, char *out, size_t len)
+{
+    if (in[0] != '/' || len < 2)
+        return false;
+    size_t n = 0;
+    out[n++] = '/';
+    for (const char *p = in; *p;) {
+        while (*p == '/')
+            p++;
+        const char *end = strchr(p, '/');
+        size_t k = end ? (size_t)(end - p) : strlen(p);
+        if (k == 0 || (k == 1 && p[0] == '.')) {
+            /* empty or "." */
+        } else if (k == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 1 && out[n - 1] != '/')
+                n--; /* drop the last component */
+            if (n > 1)
+                n--; /* and its slash */
+        } else {
+            if (n + (n > 1) + k >= len)
+                return false;
+            if (n > 1)
+                out[n++] = '/';
+            memcpy(out + n, p, k);
+            n += k;
+        }
+        p += k;
+    }
+    out[n] = '\0';
+    return true;
+}
+
 bool lw_is_system_header(const char *file)
 {
     static const char *const dirs[] = {"/usr/include/", "/usr/local/include/", "/usr/lib/gcc/",
                                        "/usr/lib/llvm-"};
-    for (size_t i = 0; file && i < sizeof dirs / sizeof dirs[0]; i++)
-        if (strncmp(file, dirs[i], strlen(dirs[i])) == 0)
+    char path[4096];
+    if (!file || !lexically_normal(file, path, sizeof path))
+        return false;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
             return true;
     return false;
 }

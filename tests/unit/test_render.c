@@ -509,6 +509,14 @@ static void test_naming_helpers(void **state)
     assert_false(lw_is_system_header("/src/proj/include/x.h"));
     assert_false(lw_is_system_header("./nptl/pthread_create.c"));
     assert_false(lw_is_system_header(NULL));
+    /* clang's spelling of libstdc++'s headers */
+    assert_true(lw_is_system_header("/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/"
+                                    "x86_64-linux-gnu/c++/12/bits/gthr-default.h"));
+    assert_true(lw_is_system_header("/usr//./include/stdio.h"));
+    assert_false(lw_is_system_header("/usr/include/../src/x.h"));
+    assert_false(lw_is_system_header("/../../usr/includes/x.h"));
+    assert_true(lw_is_system_header("/../../usr/include/x.h"));
+    assert_false(lw_is_system_header("usr/include/x.h")); /* relative: the program's own tree */
     assert_string_equal(lw_lock_kind_name(LW_LOCK_SPIN), "spinlock");
     assert_string_equal(lw_lock_kind_name(99), "lock");
     char dirty[] = "ok \xc3\xa9 \x01\xff\t";
