@@ -71,8 +71,13 @@ void lw_race_report(const struct lw_race_side *cur, const struct lw_race_side *p
 {
     uint64_t a = cur->pc < prev->pc ? cur->pc : prev->pc;
     uint64_t b = cur->pc < prev->pc ? prev->pc : cur->pc;
+    /* A lost update (both wrote, one read first) is its own record even after a plain race of
+     * the same two sites: Clang's compound read-modify-write hook reads and writes at one pc. */
+    bool lost_update = ((cur->flags | prev->flags) & LW_RACE_ACC_RMW) &&
+                       (cur->flags & prev->flags & LW_RACE_ACC_WRITE);
     uint64_t key = lw_mix(lw_mix(a * 31 + b) ^ (address >> 3)) ^
-                   ((predictive ? 2u : 0u) | ((prev->flags & LW_RACE_ACC_TOP_ONLY) ? 4u : 0u));
+                   ((predictive ? 2u : 0u) | ((prev->flags & LW_RACE_ACC_TOP_ONLY) ? 4u : 0u) |
+                    (lost_update ? 8u : 0u));
     if (!first_time(key))
         return;
     int saved = errno;

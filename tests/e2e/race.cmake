@@ -72,6 +72,16 @@ foreach(case racy_counter many_locks_ok three_entries)
   set_property(TEST e2e.race.gcc.${case}_cas APPEND PROPERTY ENVIRONMENT LOCKWATCH_RACE_CELL_CAS=1)
 endforeach()
 
+# Clang's compound hooks (-mllvm -tsan-compound-read-before-write=1: one __tsan_read_write call
+# per x++): the increment is still an unprotected-increment, at its line.
+if(LW_CLANG)
+  lw_race_test(counter_compound clang ${LW_DEMO_SRC}/counter_race.c 1 2 5000 --
+    --total 1 --kind unprotected-increment --symbol counter --source ${LW_DEMO_SRC}/counter_race.c
+    --line write)
+  set_property(TEST e2e.race.clang.counter_compound APPEND PROPERTY ENVIRONMENT
+    LW_CLANG_RMW=compound)
+endif()
+
 # The plain recipe with clang (no -mllvm flag): the race is still found; whether it is called an
 # increment depends on clang keeping the read, so either kind passes.
 if(LW_CLANG)

@@ -26,7 +26,12 @@ libdir=$(dirname "$LW_SHIM")
 extra=()
 # Clang drops the read of a read-then-write (x++) from its instrumentation unless told not to;
 # lockwatch needs both halves to call it an unprotected increment (docs/race-mode.md).
-[[ "$cc" == clang* && -n "${LW_CLANG_RMW:-}" ]] && extra=(-mllvm -tsan-instrument-read-before-write)
+# LW_CLANG_RMW=compound asks for Clang's one-call read-modify-write hooks (__tsan_read_write*).
+if [[ "$cc" == clang* && "${LW_CLANG_RMW:-}" == compound ]]; then
+    extra=(-mllvm -tsan-compound-read-before-write=1)
+elif [[ "$cc" == clang* && -n "${LW_CLANG_RMW:-}" ]]; then
+    extra=(-mllvm -tsan-instrument-read-before-write)
+fi
 "$cc" -g -O1 -fsanitize=thread "${extra[@]}" -c "$src" -o prog.o || fail "compile with $cc"
 "$cc" prog.o -o prog -L"$libdir" -llockwatch -Wl,-rpath,"$libdir" -pthread || fail "link"
 if readelf -d prog | grep -q 'libtsan' || nm --defined-only prog | grep -q ' __tsan_init$'; then
