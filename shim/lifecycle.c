@@ -153,6 +153,7 @@ __attribute__((constructor(101))) static void lw_init(void)
         return;
     lw_real_resolve_all();
     lw_cond_resolve();
+    lw_heap_resolve();
     if (getauxval(AT_SECURE)) {
         atomic_store(&lw_state, LW_STATE_OFF); /* never write files for a setuid program */
         return;

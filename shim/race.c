@@ -167,6 +167,11 @@ struct lw_race_thread *lw_race_thread_slow(void)
     return rt;
 }
 
+void lw_race_heap_freed(uintptr_t lo, uintptr_t hi)
+{
+    lw_race_shadow_clear(lo, hi);
+}
+
 /* The thread ended: its slot goes back to the pool, its stack's shadow is forgotten (glibc
  * reuses the stack for a later thread) and its later accesses (TLS destructors) are ignored. */
 static void race_thread_end(struct lw_race_thread *rt)

@@ -39,6 +39,10 @@ void lw_race_pre_release(uintptr_t obj);
  * under the mutex is a handoff, not merely lock ordering (see docs/race-mode.md). */
 void lw_race_cond_wake(struct lw_thread *t, uint64_t key);
 
+/* Heap memory [lo, hi) was given back (free, realloc): its shadow is forgotten, so the next
+ * owner of those bytes starts with no history. */
+void lw_race_heap_freed(uintptr_t lo, uintptr_t hi);
+
 /* In a forked child: frees the race detector's allocation locks, which a thread that does not
  * exist in the child may have held at the fork. */
 void lw_race_after_fork_child(void);

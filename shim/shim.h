@@ -228,6 +228,12 @@ void lw_tid_map_del(uint64_t pthread);
 void *lw_mmap_zero(size_t size);
 void lw_munmap(void *p, size_t size);
 
+/* ---- heap (intercept_free.c) ---- */
+
+/* Resolves the allocator's free, realloc and malloc_usable_size (constructor; the wrappers also
+ * resolve lazily). */
+void lw_heap_resolve(void);
+
 /* ---- lock table (lock_table.c) ---- */
 
 /* Returns the id of the current lifetime of the lock at addr, creating one (with a first-use
@@ -241,6 +247,13 @@ uint32_t lw_lock_lookup(uintptr_t addr, uint16_t kind, uint32_t type_flags, uint
                         const _Atomic uint64_t **ident_out);
 /* Ends the lifetime at addr (destroy). */
 void lw_lock_destroy(uintptr_t addr);
+/* Ends the lifetimes of all locks in [lo, hi) (heap memory given back), calling each(addr, arg)
+ * (if not NULL) for every lock just before its lifetime ends. */
+void lw_lock_forget_range(uintptr_t lo, uintptr_t hi, void (*each)(uintptr_t addr, void *arg),
+                          void *arg);
+/* False if no lock ever lived in [lo, hi) (a filter: true may be a false alarm). Cheap: a load
+ * per 64 KiB. */
+bool lw_lock_maybe_in(uintptr_t lo, uintptr_t hi);
 /* Writes the LOCK record for id (found at addr) into the log unless already written. */
 void lw_lock_describe(struct lw_thread *t, uintptr_t addr, uint32_t id, uint16_t kind);
 /* The id of the current lifetime at addr, 0 if none; never creates one (safe anywhere). */

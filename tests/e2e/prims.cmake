@@ -67,3 +67,7 @@ foreach(kind unlock-not-locked unlock-by-non-owner relock destroy-locked destroy
   lw_e2e_prims_test(misuse.${marker} check_prims.py run 1 $<TARGET_FILE:demo_api_misuse> ${kind} --
     --total 1 --misuse ${kind} --source ${LW_DEMO_SRC}/api_misuse.c --line ${marker})
 endforeach()
+# Freeing the memory of a lock the thread holds is a destroy of a locked lock, and its later
+# unlock is no second report (shim/intercept_free.c).
+lw_e2e_prims_test(misuse.free_held check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse> held --
+  --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_held)

@@ -32,7 +32,7 @@ foreach(cc ${LW_RACE_COMPILERS})
     --total 1 --kind unprotected-increment --symbol counter --source ${LW_RACE_SRC}
     --line two_mutexes)
   foreach(case mutex_ok atomic_ok createjoin_ok sem_ok condvar_ok barrier_ok once_ok fields_ok
-               rwlock_ok many_locks_ok)
+               rwlock_ok many_locks_ok heap_reuse_ok)
     lw_race_test(${case} ${cc} ${LW_RACE_SRC} 0 ${case} -- --total 0)
   endforeach()
   lw_race_test(locked_write ${cc} ${LW_RACE_SRC} 1 locked_write --

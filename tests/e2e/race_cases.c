@@ -5,10 +5,12 @@
  * No case depends on timing: races are found through happens-before, which holds whatever the
  * schedule, and the one ordering that must be forced (predictive) spins on a relaxed flag.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N 5000
@@ -335,6 +337,41 @@ static void *pair_intruder(void *arg)
     return NULL;
 }
 
+/* Heap reuse: the first owner writes a block and frees it; the second allocates the same bytes
+ * (one arena, a block too large for the per-thread cache) and writes them. Only the allocator's
+ * own lock orders the two, which lockwatch does not see: the shadow must be forgotten at free. */
+#define HEAP_BLOCK 4096
+static long *_Atomic heap_freed;
+static atomic_int heap_reused;
+
+static void *heap_first_owner(void *arg)
+{
+    (void)arg;
+    long *p = malloc(HEAP_BLOCK);
+    for (size_t i = 0; p && i < HEAP_BLOCK / sizeof *p; i++)
+        p[i] = (long)i;
+    free(p);
+    atomic_store_explicit(&heap_freed, p, memory_order_relaxed);
+    /* Stay alive until the block is reused: this thread's exit gives its cached chunks back. */
+    while (!atomic_load_explicit(&heap_reused, memory_order_relaxed))
+        ;
+    return NULL;
+}
+
+static void *heap_second_owner(void *arg)
+{
+    (void)arg;
+    long *old;
+    while (!(old = atomic_load_explicit(&heap_freed, memory_order_relaxed)))
+        ;
+    long *q = malloc(HEAP_BLOCK);
+    for (size_t i = 0; q && i < HEAP_BLOCK / sizeof *q; i++)
+        q[i] = -(long)i;
+    atomic_store_explicit(&heap_reused, q == old ? 1 : 2, memory_order_relaxed);
+    free(q);
+    return NULL;
+}
+
 static void run2(void *(*a)(void *), void *aa, void *(*b)(void *), void *ba)
 {
     pthread_t t1, t2;
@@ -399,6 +436,13 @@ int main(int argc, char **argv)
     } else if (!strcmp(c, "predictive")) {
         run2(predictive_first, NULL, predictive_second, NULL);
         printf("%d\n", x);
+    } else if (!strcmp(c, "heap_reuse_ok")) {
+        mallopt(M_ARENA_MAX, 1); /* one arena: the second thread gets the first one's block */
+        run2(heap_first_owner, NULL, heap_second_owner, NULL);
+        if (atomic_load(&heap_reused) != 1) {
+            fprintf(stderr, "race_cases: heap block not reused\n");
+            return 3;
+        }
     } else {
         fprintf(stderr, "race_cases: unknown case '%s'\n", c);
         return 2;

@@ -435,6 +435,51 @@ static void test_condvar(void **state)
     assert_int_equal(pthread_join(t, NULL), 0);
 }
 
+/* free, realloc and reallocarray (interposed to forget the locks in freed memory) keep glibc's
+ * results: errno untouched by free, realloc's NULL and zero-size cases, contents kept when a
+ * block moves, reallocarray's overflow check; a mutex in a freed block and another one at the
+ * same address afterwards both work. */
+static void test_heap_functions(void **state)
+{
+    (void)state;
+    errno = 1234;
+    free(NULL);
+    free(malloc(10));
+    assert_int_equal(errno, 1234);
+
+    char *p = realloc(NULL, 16); /* realloc(NULL, n) is malloc(n) */
+    assert_non_null(p);
+    memcpy(p, "lockwatch", 10);
+    p = realloc(p, 1 << 20); /* moves (mmap'd): contents kept */
+    assert_non_null(p);
+    assert_string_equal(p, "lockwatch");
+    errno = 0;
+    assert_null(realloc(p, 0)); /* glibc frees and returns NULL */
+
+    errno = 0;
+    volatile size_t huge = SIZE_MAX / 2; /* not a constant: the compiler would reject the call */
+    assert_null(reallocarray(NULL, huge, 3));
+    assert_int_equal(errno, ENOMEM);
+    int *a = reallocarray(NULL, 4, sizeof *a);
+    assert_non_null(a);
+    a[3] = 7;
+    a = reallocarray(a, 100000, sizeof *a);
+    assert_non_null(a);
+    assert_int_equal(a[3], 7);
+    free(a);
+
+    for (int round = 0; round < 3; round++) {
+        pthread_mutex_t *m = malloc(sizeof *m);
+        assert_non_null(m);
+        static const pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
+        memcpy(m, &init, sizeof init);
+        assert_int_equal(pthread_mutex_lock(m), 0);
+        assert_int_equal(pthread_mutex_trylock(m), EBUSY);
+        assert_int_equal(pthread_mutex_unlock(m), 0);
+        free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_fork_in_threaded_process),
         cmocka_unit_test(test_clocklock_timeout),
         cmocka_unit_test(test_condvar),
+        cmocka_unit_test(test_heap_functions),
     };
     alarm(60); /* a hang is a failure, not a stuck test run */
     return cmocka_run_group_tests(tests, NULL, NULL);
