@@ -1,7 +1,9 @@
 /*
- * The one list of functions the shim interposes: LW_REAL_FUNCTIONS(X) expands X(ret, name,
- * params) once per function. It declares the lw_real_<name> pointers and drives their
- * resolution, so adding an interceptor means adding one line here and its wrapper.
+ * The list of pthread and process functions the shim interposes: LW_REAL_FUNCTIONS(X) expands
+ * X(ret, name, params) once per function. It declares the lw_real_<name> pointers and drives
+ * their resolution, so adding an interceptor means adding one line here and its wrapper. The
+ * allocator's free and realloc are resolved apart (intercept_free.c): ld.so calls them from
+ * inside dlsym, so their resolution needs a guard these do not.
  */
 #ifndef LOCKWATCH_REAL_H
 #define LOCKWATCH_REAL_H
