@@ -8,10 +8,11 @@
  * them, is invisible to us).
  *
  * The real functions come from dlsym(RTLD_NEXT): whatever allocator the program would have used
- * (glibc's, or one preloaded or linked after us). The block's size comes from the same object's
- * malloc_usable_size; if that object has none, nothing is forgotten and the calls only pass
- * through. A free that arrives while its resolution is under way on the same thread (dlsym
- * bootstrapping) is dropped: leaking a block is safe, calling the wrong allocator is not.
+ * (glibc's, or one preloaded or linked after us). C++'s operator delete is interposed too:
+ * jemalloc and tcmalloc define their own, which never reach free. The block's size comes from the
+ * same object's malloc_usable_size; if that object has none, nothing is forgotten and the calls
+ * only pass through. A free that arrives while its resolution is under way on the same thread
+ * (dlsym bootstrapping) is dropped: leaking a block is safe, calling the wrong allocator is not.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -184,3 +185,55 @@ LW_EXPORT void *reallocarray(void *p, size_t count, size_t size)
     return after_realloc(p, old, real(p, count, size), count == 0 || size == 0,
                          __builtin_return_address(0));
 }
+
+/* The forms of operator delete and delete[] (Itanium C++ ABI names): X(name, params, args).
+ * std::align_val_t is passed as a size_t, a std::nothrow_t const & as a pointer. */
+#define LW_DELETE_FUNCTIONS(X)                                                                     \
+    X(_ZdlPv, (void *p), (p))                                                                      \
+    X(_ZdaPv, (void *p), (p))                                                                      \
+    X(_ZdlPvm, (void *p, size_t n), (p, n))                                                        \
+    X(_ZdaPvm, (void *p, size_t n), (p, n))                                                        \
+    X(_ZdlPvSt11align_val_t, (void *p, size_t al), (p, al))                                        \
+    X(_ZdaPvSt11align_val_t, (void *p, size_t al), (p, al))                                        \
+    X(_ZdlPvmSt11align_val_t, (void *p, size_t n, size_t al), (p, n, al))                          \
+    X(_ZdaPvmSt11align_val_t, (void *p, size_t n, size_t al), (p, n, al))                          \
+    X(_ZdlPvRKSt9nothrow_t, (void *p, const void *nt), (p, nt))                                    \
+    X(_ZdaPvRKSt9nothrow_t, (void *p, const void *nt), (p, nt))                                    \
+    X(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (p, al, nt))      \
+    X(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t al, const void *nt), (p, al, nt))
+
+/* Before the next operator delete gives p back: forgets the block and returns the depth to
+ * restore afterwards. The next definition (libstdc++'s) frees through us again; with the depth
+ * set, that free passes straight through, and so do the allocator's own locks (jemalloc's are
+ * pthread mutexes). */
+static inline int delete_begin(void *p, void *ret)
+{
+    size_t (*usable)(void *) = heap_watched(p);
+    if (usable)
+        heap_forget((uintptr_t)p, usable(p), ret);
+    int depth = lw_tls.depth;
+    lw_tls.depth = 1;
+    return depth;
+}
+
+/* Each wrapper resolves the next definition on first use. Not found (libstdc++ opened with
+ * RTLD_LOCAL after us, say), libstdc++'s own behaviour: free(p). Not cached, so that a later
+ * load is still found. */
+#define LW_DELETE_DEFINE(name, params, args)                                                       \
+    LW_EXPORT void name params                                                                     \
+    {                                                                                              \
+        static void(*next) params;                                                                 \
+        void(*fn) params = __atomic_load_n(&next, __ATOMIC_ACQUIRE);                               \
+        if (LW_UNLIKELY(!fn)) {                                                                    \
+            fn = (void(*) params)dlsym(RTLD_NEXT, #name);                                          \
+            __atomic_store_n(&next, fn, __ATOMIC_RELEASE);                                         \
+            if (!fn) {                                                                             \
+                free(p);                                                                           \
+                return;                                                                            \
+            }                                                                                      \
+        }                                                                                          \
+        int depth = delete_begin(p, __builtin_return_address(0));                                  \
+        fn args;                                                                                   \
+        lw_tls.depth = depth;                                                                      \
+    }
+LW_DELETE_FUNCTIONS(LW_DELETE_DEFINE)

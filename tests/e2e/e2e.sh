@@ -209,6 +209,29 @@ PY
 # under `lockwatch run`: the same output and exit status, a log of every process that ended
 # cleanly with more than one thread and some lock operations in it, and no finding. Exits 77
 # (skipped) when PROGRAM is not installed (scripts/install-deps installs them all).
+# allocator LIB PROGRAM ARGS...: runs PROGRAM under `lockwatch run` with the allocator LIB
+# (glibc, jemalloc, tcmalloc) preloaded; it must exit 0 with no finding. Skipped (77) if the
+# allocator is not installed.
+case_allocator() {
+    local lib=$1 path=
+    shift
+    case "$lib" in
+    glibc) ;;
+    jemalloc) path=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ;;
+    tcmalloc) path=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 ;;
+    *) fail "allocator: unknown allocator $lib" ;;
+    esac
+    if [[ -n "$path" && ! -e "$path" ]]; then
+        echo "SKIP: $path is not installed"
+        exit 77
+    fi
+    run_rc env ${path:+LD_PRELOAD=$path} "$LW_BIN" run --format json --output out.json \
+        --log-dir logs -- "$@" >shim.out 2>shim.err
+    show shim.err
+    expect_rc 0 "$rc" "lockwatch run -- $* with $lib (any finding fails)"
+    python3 "$LW_CHECK" out.json --total 0 --exit-status 0 || fail "report check"
+}
+
 case_debian() {
     local name=$1 cmd
     seq 1 1500000 >numbers.txt
