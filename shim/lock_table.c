@@ -264,7 +264,8 @@ static void lt_forget(uintptr_t addr, const struct forget_ctx *ctx)
 static void forget_fine(uintptr_t lo, uintptr_t hi, const struct forget_ctx *ctx)
 {
     uintptr_t span_size = (uintptr_t)64 << LF_FINE_GRANULE_SHIFT;
-    for (uintptr_t span = lo & ~(span_size - 1); span < hi; span += span_size) {
+    uintptr_t first = lo & ~(span_size - 1);
+    for (uintptr_t span = first; span < hi && span >= first; span += span_size) {
         uint64_t w =
             atomic_load_explicit(lf_word(lf_fine_words, lf_fine, span), memory_order_relaxed);
         w &= lf_mask(lf_fine, span, lo, hi);

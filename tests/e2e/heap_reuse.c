@@ -10,6 +10,8 @@
  *            reported (what was recorded before the free stays).
  *   held     a thread frees an object whose lock it holds, then unlocks it: one destroy-locked
  *            misuse at the free, and no other report (the unlock finds no entry).
+ *   held_far the same with a spin lock at a 4-byte aligned offset 700 KiB into a 1 MiB block
+ *            (the search for locks in a freed block covers all of it, at 4-byte granularity).
  *
  * The second thread waits on a relaxed atomic, which orders nothing for lockwatch, so the threads
  * count as concurrent. The program checks that the address really was reused (exit 3 if not).
@@ -141,6 +143,25 @@ static int held(void)
     return 0;
 }
 
+/* Frees a 1 MiB block holding a spin lock, locked, far from its start, and an unlocked mutex
+ * nearer (the spin lock is not unlocked: the free unmaps the block). */
+static int held_far(void)
+{
+    char *block = malloc(1 << 20);
+    if (!block)
+        return 2;
+    /* A lock nearer the start, not held: the search goes on past it. */
+    pthread_mutex_t *near = (pthread_mutex_t *)(void *)(block + 100 * 1024);
+    pthread_mutex_init(near, NULL);
+    pthread_mutex_lock(near);
+    pthread_mutex_unlock(near);
+    pthread_spinlock_t *s = (pthread_spinlock_t *)(void *)(block + 700 * 1024 + 4);
+    pthread_spin_init(s, PTHREAD_PROCESS_PRIVATE);
+    pthread_spin_lock(s);
+    free(block); /* LINE:free_far */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "reuse";
@@ -152,6 +173,8 @@ int main(int argc, char **argv)
         return kept();
     if (!strcmp(mode, "held"))
         return held();
-    fprintf(stderr, "usage: heap_reuse [reuse|realloc|kept|held]\n");
+    if (!strcmp(mode, "held_far"))
+        return held_far();
+    fprintf(stderr, "usage: heap_reuse [reuse|realloc|kept|held|held_far]\n");
     return 2;
 }

@@ -71,3 +71,5 @@ endforeach()
 # unlock is no second report (shim/intercept_free.c).
 lw_e2e_prims_test(misuse.free_held check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse> held --
   --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_held)
+lw_e2e_prims_test(misuse.free_held_far check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse> held_far
+  -- --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_far)
