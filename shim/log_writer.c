@@ -61,7 +61,8 @@ void lw_log_drop(enum lw_drop_reason reason)
 /* Makes sure the file holds [0, end): grows it in LW_GROW_STEP steps. */
 static bool ensure_file_size(uint64_t end)
 {
-    if (end <= atomic_load_explicit(&log_file_size, memory_order_acquire))
+    /* Sequentially consistent, as the claim's fetch-add before it: see trim_unused_tail. */
+    if (end <= atomic_load(&log_file_size))
         return true;
     if (end > LW_MAP_RESERVE)
         return false;
@@ -100,7 +101,7 @@ static char *claim_chunk(struct lw_thread *t, uint32_t size)
 {
     if (!log_base || atomic_load_explicit(&log_broken, memory_order_relaxed))
         return NULL;
-    uint64_t off = atomic_fetch_add_explicit(&log_next, size, memory_order_relaxed);
+    uint64_t off = atomic_fetch_add(&log_next, size); /* seq_cst: see trim_unused_tail */
     if (off + size > LW_MAP_RESERVE || !ensure_file_size(off + size)) {
         lw_log_drop(LW_DROP_LOG_FULL);
         return NULL;
@@ -281,15 +282,24 @@ static void write_drops(struct lw_thread *t)
 
 /* Gives the preallocated, unused tail of the file back (threads still running can grow it
  * again). Only if the grow lock is free: a signal handler may end the process while its thread
- * holds it, and the tail is only disk space. */
+ * holds it, and the tail is only disk space.
+ * Other threads keep claiming chunks meanwhile (exit runs while they record). A claim past the
+ * point read here must not write into the tail being cut: that is SIGBUS (rel.exit.recording).
+ * So the file's size reads 0 while the cut is under way, which sends every claim to the grow
+ * lock, held here, and the size is set to 0 before log_next is read: with both sides
+ * sequentially consistent (claim_chunk: fetch-add on log_next, then load of the size), either
+ * this read sees a claim, and the cut keeps it, or that claim's size check sees the 0. */
 static void trim_unused_tail(void)
 {
     if (!lw_spin_trylock(&grow_lock))
         return;
     int saved = errno;
+    uint64_t size = atomic_load(&log_file_size);
+    atomic_store(&log_file_size, 0);
     uint64_t used = atomic_load(&log_next);
-    if (used < atomic_load(&log_file_size) && ftruncate(log_fd, (off_t)used) == 0)
-        atomic_store(&log_file_size, used);
+    if (used < size && ftruncate(log_fd, (off_t)used) == 0)
+        size = used;
+    atomic_store(&log_file_size, size);
     lw_spin_unlock(&grow_lock);
     errno = saved;
 }

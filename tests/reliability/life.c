@@ -344,6 +344,41 @@ static int mode_print(void)
     return 3;
 }
 
+/* exit_recording: threads keep recording new lock-order contexts (so they keep claiming log
+ * chunks) while the main thread calls exit(7): the log's close must not cut the file under a
+ * chunk one of them is claiming (that was SIGBUS in a third of the runs). */
+#define RECORDING_LOCKS 4096
+static pthread_mutex_t recording_locks[RECORDING_LOCKS];
+static atomic_int recorders_started;
+
+static void *recorder(void *arg)
+{
+    unsigned r = (unsigned)(uintptr_t)arg;
+    atomic_fetch_add(&recorders_started, 1);
+    for (;;) {
+        r = r * 1103515245u + 12345u;
+        unsigned a = (r >> 4) % RECORDING_LOCKS, b = (r >> 16) % RECORDING_LOCKS;
+        if (a != b)
+            plain_lock_pair(&recording_locks[a < b ? a : b], &recording_locks[a < b ? b : a]);
+    }
+    return NULL;
+}
+
+static int mode_exit_recording(void)
+{
+    for (int i = 0; i < RECORDING_LOCKS; i++)
+        pthread_mutex_init(&recording_locks[i], NULL);
+    for (uintptr_t i = 1; i <= 2; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, recorder, (void *)i) != 0)
+            return 98;
+    }
+    while (atomic_load(&recorders_started) < 2)
+        ;
+    usleep(2000);
+    exit(7);
+}
+
 /* Many distinct lock-order contexts (pairs of consecutive locks): a log of a few MiB. */
 static int mode_many(int n)
 {
@@ -402,6 +437,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "exec_fail"))
         return mode_exec_fail();
+    if (!strcmp(mode, "exit_recording"))
+        return mode_exit_recording();
     if (!strcmp(mode, "atexit"))
         return mode_atexit();
     if (!strcmp(mode, "dlopen") && argc > 2)

@@ -132,6 +132,21 @@ case_exit() {
     fi
 }
 
+# exit_recording RUNS: life exit_recording RUNS times (threads claim log chunks while exit closes
+# the log): each run must exit 7, not die of SIGBUS, and leave a complete log.
+case_exit_recording() {
+    local runs=$1 i log
+    for ((i = 1; i <= runs; i++)); do
+        rm -rf logs
+        mkdir logs
+        run_rc shim "$PWD/logs" "$REL_LIFE" exit_recording >prog.out 2>prog.err
+        expect_rc 7 "$rc" "life exit_recording, run $i of $runs"
+        log=$(one_log logs)
+        "$LW_BIN" dump "$log" >dump.txt 2>&1 || fail "lockwatch dump $log (run $i)"
+        grep -q 'flags=.*clean-end' dump.txt || fail "$log: no clean end (run $i)"
+    done
+}
+
 case_kill() {
     mkdir logs
     LD_PRELOAD="$LW_SHIM" LOCKWATCH_OPTIONS="log_dir=$PWD/logs" "$REL_LIFE" kill >prog.out \
