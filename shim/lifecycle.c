@@ -88,6 +88,7 @@ static void lw_atfork_child(void)
     struct lw_thread *t = lw_thread_peek();
     lw_fork_collect_held(t);
     lw_race_after_fork_child();
+    lw_thread_ranges_after_fork();
     lw_modules_new_log();
     lw_watchdog_after_fork();
     lw_log_reopen_in_child();

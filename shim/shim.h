@@ -358,6 +358,8 @@ void lw_thread_ranges_start(struct lw_thread *t);
 /* The calling thread t is ending: keeps its ranges marked dead with the exit stack. Race mode
  * calls it from lw_thread_ending. */
 void lw_thread_ranges_exit(struct lw_thread *t);
+/* In a forked child: releases the ranges' lock, which a thread that is gone may have held. */
+void lw_thread_ranges_after_fork(void);
 /* Race mode's slow path: t accessed [addr, addr + size) at stack_id (0: captured here); records
  * a TLS_ACCESS if that is another live thread's TLS or an ended thread's TLS or stack. */
 void lw_tls_check_access(struct lw_thread *t, uintptr_t addr, uint32_t size, bool is_write,

@@ -112,6 +112,12 @@ static void tls_layout(void)
         __builtin_ia32_pause();
 }
 
+void lw_thread_ranges_after_fork(void)
+{
+    /* The lock may have been held by a thread that does not exist in the child. */
+    atomic_store_explicit(&slots_lock, 0, memory_order_relaxed);
+}
+
 static void slots_lock_acquire(void)
 {
     while (atomic_exchange_explicit(&slots_lock, 1, memory_order_acquire))

@@ -369,6 +369,11 @@ void lw_thread_init_key(void)
 
 void lw_thread_reset_for_child(struct lw_thread *t)
 {
+    /* Another thread of the parent may have held the free-list lock at the fork: it does not
+     * exist here to release it, and the child's next thread would spin for ever. The list is
+     * dropped with it (a pop or push half done is not worth the risk; the states leak). */
+    atomic_store_explicit(&free_lock, 0, memory_order_relaxed);
+    free_states = NULL;
     /* Only the forking thread exists in the child: forget the others (their states leak). */
     for (int i = 0; i < LW_REGISTRY_SLOTS; i++)
         if (atomic_load(&registry[i]) != t)
