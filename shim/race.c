@@ -54,6 +54,7 @@ void lw_race_after_fork_child(void)
     lw_race_sync_after_fork();
     lw_race_shadow_after_fork();
     lw_race_site_after_fork();
+    lw_race_lockset_after_fork();
 }
 
 uint32_t lw_race_slots_high(void)

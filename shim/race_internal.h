@@ -215,6 +215,8 @@ uint32_t lw_race_site(uint32_t stack, uint32_t lockset);
 bool lw_race_site_get(uint32_t id, uint32_t *stack, uint32_t *lockset);
 /* In a forked child: frees the site table's initialisation lock. */
 void lw_race_site_after_fork(void);
+/* In a forked child: releases the lockset table's init lock (see lw_race_after_fork_child). */
+void lw_race_lockset_after_fork(void);
 /* The full stack of an access at pc (pc + shadow call stack), interned. */
 uint32_t lw_race_full_stack(struct lw_race_thread *rt, uintptr_t pc);
 

@@ -28,6 +28,12 @@ static _Atomic uint32_t next_set = 1;
 static _Atomic int ls_ready;
 static _Atomic int ls_init_lock;
 
+void lw_race_lockset_after_fork(void)
+{
+    atomic_store_explicit(&ls_init_lock, 0,
+                          memory_order_relaxed); /* init is redone if unfinished */
+}
+
 static bool ls_init(void)
 {
     if (atomic_load_explicit(&ls_ready, memory_order_acquire))

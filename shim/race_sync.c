@@ -47,9 +47,15 @@ void lw_race_sync_init(void)
         arena = lw_mmap_zero(VC_ARENA_SIZE);
 }
 
+/* The value of a held object lock in this process: a forked child counts up, so that a lock a
+ * thread of the parent held at the fork (that thread does not exist here to release it) reads
+ * as free, without a pass over the table. */
+static _Atomic int fork_gen = 1;
+
 void lw_race_sync_after_fork(void)
 {
     atomic_store_explicit(&free_lock, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
 }
 
 static unsigned vc_class(uint32_t need)
@@ -149,10 +155,17 @@ static struct sync_obj *sync_find(uint64_t key, bool insert)
     return &overflow; /* the key may have been put there when its probe run was full */
 }
 
+/* Free: 0, or held in an ancestor process (before a fork). Held here: fork_gen. */
 static void obj_lock(struct sync_obj *s)
 {
-    while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire))
+    int gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
+    for (;;) {
+        int v = atomic_load_explicit(&s->lock, memory_order_relaxed);
+        if (v != gen && atomic_compare_exchange_weak_explicit(
+                            &s->lock, &v, gen, memory_order_acquire, memory_order_relaxed))
+            return;
         __builtin_ia32_pause();
+    }
 }
 
 static void obj_unlock(struct sync_obj *s)

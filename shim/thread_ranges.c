@@ -114,8 +114,11 @@ static void tls_layout(void)
 
 void lw_thread_ranges_after_fork(void)
 {
-    /* The lock may have been held by a thread that does not exist in the child. */
+    /* The lock may have been held, and the TLS layout being computed, by a thread that does not
+     * exist in the child: computed again on demand. */
     atomic_store_explicit(&slots_lock, 0, memory_order_relaxed);
+    int computing = 1;
+    atomic_compare_exchange_strong(&tls_layout_state, &computing, 0);
 }
 
 static void slots_lock_acquire(void)
