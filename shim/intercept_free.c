@@ -118,10 +118,16 @@ static __attribute__((noinline)) void heap_forget_slow(uintptr_t lo, uintptr_t h
     errno = saved;
 }
 
+/* No block is this large: a size read for a pointer that is not a block's (a free the allocator
+ * is about to reject) must not send the walk over the whole address space. */
+#define LW_HEAP_BLOCK_MAX ((size_t)1 << 40)
+
 /* The block at lo of `size` bytes goes back to the allocator. Most blocks never held a lock: the
  * filter says so without a probe. */
 static inline void heap_forget(uintptr_t lo, size_t size, void *ret)
 {
+    if (LW_UNLIKELY(size > LW_HEAP_BLOCK_MAX))
+        return;
     uintptr_t hi = lo + size < lo ? UINTPTR_MAX : lo + size;
     if (LW_UNLIKELY(lw_race_on()) || lw_lock_maybe_in(lo, hi))
         heap_forget_slow(lo, hi, ret);

@@ -471,6 +471,18 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "abort"))
         abort();
+    if (!strcmp(mode, "bad_free")) {
+        /* A free of a pointer into a block: glibc aborts ("free(): invalid pointer"). What
+         * precedes the pointer is the block's own data, so the size the shim asks for is
+         * whatever lies there: here the largest there can be. */
+        unsigned char *volatile block = malloc(256);
+        if (!block)
+            return 97;
+        memset(block, 0xff, 256);
+        uintptr_t inside = (uintptr_t)block + 128; /* hidden from the compiler's own check */
+        free((void *)inside);
+        return 98;
+    }
     if (!strcmp(mode, "segv")) {
         volatile int *volatile p = NULL;
         *p = 1;
