@@ -123,8 +123,9 @@ typedef struct lw_finding {
      * stack_id; other_thread is the lock's owner or holder involved (0 if none). */
     uint32_t stack_id;
     uint32_t other_thread;
-    uint64_t address;    /* the object concerned (a condvar has no lock id), 0 if none */
-    lw_finding_tls *tls; /* LW_KIND_TLS_MISUSE only (owned), else NULL */
+    uint64_t address;     /* the object concerned (a condvar has no lock id), 0 if none */
+    uint64_t freed_block; /* destroy-locked by a free: the block given back; else 0 */
+    lw_finding_tls *tls;  /* LW_KIND_TLS_MISUSE only (owned), else NULL */
     lw_finding_race
         *race; /* LW_KIND_DATA_RACE / LW_KIND_UNPROTECTED_INCREMENT (owned), else NULL */
 } lw_finding;

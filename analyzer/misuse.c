@@ -81,6 +81,8 @@ static void fill(lw_finding *f, const lw_process *p, const lw_misuse_rec *m, siz
     f->stack_id = m->stack_id;
     f->other_thread = m->other_thread;
     f->address = m->address;
+    if (m->misuse == LW_MISUSE_DESTROY_LOCKED)
+        f->freed_block = m->other_address;
     f->locks = xcalloc(2, sizeof *f->locks);
     if (m->lock_id)
         f->locks[f->n_locks++] = m->lock_id;

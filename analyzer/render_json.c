@@ -359,6 +359,11 @@ static void finding_json(lw_json *w, const lw_report *r, const lw_finding *f)
         lw_json_hex(w, f->address);
     else
         lw_json_null(w);
+    lw_json_key(w, "freed_block"); /* destroy-locked by a free: the block given back */
+    if (f->freed_block)
+        lw_json_hex(w, f->freed_block);
+    else
+        lw_json_null(w);
     lw_json_key(w, "tls"); /* tls-misuse findings only (docs/report-schema.md); else null */
     if (p && f->tls)
         tls_json(w, r, p, f->tls);

@@ -55,7 +55,13 @@ void lw_render_text_misuse_headline(FILE *out, const lw_report *r, const lw_find
         fprintf(out, "thread #%" PRIu32 " relocks %s, which it already holds\n", t, a);
         break;
     case LW_MISUSE_DESTROY_LOCKED:
-        fprintf(out, "thread #%" PRIu32 " destroys %s while it is locked", t, a);
+        if (f->freed_block)
+            fprintf(out,
+                    "thread #%" PRIu32 " frees %s (in the block at 0x%" PRIx64
+                    ") while it is locked",
+                    t, a, f->freed_block);
+        else
+            fprintf(out, "thread #%" PRIu32 " destroys %s while it is locked", t, a);
         if (o == t)
             fputs(" (by itself)", out);
         else if (o)

@@ -80,10 +80,11 @@ static inline size_t (*heap_watched(const void *p))(void *)
     return __atomic_load_n(&real_usable_size, __ATOMIC_RELAXED);
 }
 
-/* Who gives a block back: the thread and its call site. */
+/* Who gives a block back: the thread, its call site, the block. */
 struct freeing {
     struct lw_thread *t;
     uintptr_t ret_pc;
+    uintptr_t block;
 };
 
 /* lw_lock_forget_range callback: the lock at addr lives in the block. If the freeing thread
@@ -100,7 +101,8 @@ static void lock_freed(uintptr_t addr, void *arg)
                                 .lock_id = meta.lock_id,
                                 .lock_kind = meta.kind,
                                 .other_thread = f->t->id,
-                                .address = addr};
+                                .address = addr,
+                                .other_address = f->block};
     lw_misuse(f->t, &mi, f->ret_pc);
     lw_held_forget(f->t, addr);
 }
@@ -110,7 +112,7 @@ static __attribute__((noinline)) void heap_forget_slow(uintptr_t lo, uintptr_t h
 {
     int saved = errno;
     lw_tls.depth = 1;
-    struct freeing f = {lw_tls.thread, (uintptr_t)ret};
+    struct freeing f = {lw_tls.thread, (uintptr_t)ret, lo};
     lw_lock_forget_range(lo, hi, f.t && f.t->n_held ? lock_freed : NULL, &f);
     if (lw_race_on())
         lw_race_heap_freed(lo, hi);

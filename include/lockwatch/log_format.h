@@ -363,7 +363,8 @@ struct lw_rec_misuse {
     uint16_t reserved;
     uint32_t reserved2;
     uint64_t address;       /* of the lock / condvar / semaphore */
-    uint64_t other_address; /* the other mutex (COND_TWO_MUTEXES); the destructor (KEY_LEAK) */
+    uint64_t other_address; /* the other mutex (COND_TWO_MUTEXES); the destructor (KEY_LEAK);
+                             * the freed block, for a DESTROY_LOCKED that was a free */
 };
 
 /* Ordering between two threads other than create/join: everything thread from_thread did in

@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--line", help="marker of the line the misuse's stack must show")
     ap.add_argument("--reason", help="text a harmless inversion's reason must contain")
     ap.add_argument("--total", type=int, help="expected number of findings")
+    ap.add_argument("--freed-block", choices=["yes", "no"],
+                    help="whether the api-misuse finding names a freed block")
     a = ap.parse_args()
     with open(a.report, encoding="utf-8") as f:
         doc = json.load(f)
@@ -51,6 +53,9 @@ def main():
                 shown = ", ".join(f"{fr.get('function')}@{os.path.basename(fr.get('file') or '?')}"
                                   f":{fr.get('line')}" for fr in stack)
                 errors.append(f"no frame at {base}:{want} (LINE:{a.line}) in [{shown}]")
+        named = bool(mis) and mis[0].get("freed_block") is not None
+        if mis and a.freed_block and named != (a.freed_block == "yes"):
+            errors.append(f"freed_block is {mis[0].get('freed_block')!r}, expected {a.freed_block}")
         if mis and mis[0].get("harmless") is not False:
             errors.append("an api-misuse finding must not be harmless")
     if a.reason:

@@ -65,11 +65,14 @@ foreach(kind unlock-not-locked unlock-by-non-owner relock destroy-locked destroy
              sem-post-overflow fork-held-lock)
   string(REPLACE "-" "_" marker ${kind})
   lw_e2e_prims_test(misuse.${marker} check_prims.py run 1 $<TARGET_FILE:demo_api_misuse> ${kind} --
-    --total 1 --misuse ${kind} --source ${LW_DEMO_SRC}/api_misuse.c --line ${marker})
+    --total 1 --misuse ${kind} --source ${LW_DEMO_SRC}/api_misuse.c --line ${marker}
+    --freed-block no)
 endforeach()
 # Freeing the memory of a lock the thread holds is a destroy of a locked lock, and its later
 # unlock is no second report (shim/intercept_free.c).
 lw_e2e_prims_test(misuse.free_held check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse> held --
-  --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_held)
+  --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_held
+  --freed-block yes)
 lw_e2e_prims_test(misuse.free_held_far check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse> held_far
-  -- --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_far)
+  -- --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_far
+  --freed-block yes)
