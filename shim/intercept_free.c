@@ -1,8 +1,8 @@
 /*
- * free, realloc and reallocarray: heap memory given back ends the life of what lived in it. A
- * lock in a malloc'd object that is never initialised or destroyed by a call we see (std::mutex,
- * a struct copied from PTHREAD_MUTEX_INITIALIZER) would otherwise keep its id when the next
- * object lands at that address, merging two locks into one and closing cycles that no schedule
+ * free, realloc, reallocarray, operator delete: heap memory given back ends the life of what
+ * lived in it. A lock in a malloc'd object that is never initialised or destroyed by a call we see
+ * (std::mutex, a struct copied from PTHREAD_MUTEX_INITIALIZER) would otherwise keep its id when the
+ * next object lands at that address, merging two locks into one and closing cycles that no schedule
  * can close. In race mode, the shadow of the freed bytes would make the next owner's first
  * accesses race with the previous owner's last ones (the allocator's own locking, which orders
  * them, is invisible to us).
