@@ -50,6 +50,9 @@ int lw_render_sarif(FILE *out, const lw_report *r);
 int lw_render_junit(FILE *out, const lw_report *r);
 /* Writes the text report of one finding (what JUnit puts in a failure). */
 void lw_render_text_finding(FILE *out, const lw_report *r, const lw_finding *f);
+/* Writes the one-line headline of finding f as the text report shows it ("ERROR: api-misuse:
+ * thread #1 ...\n"), without colour. */
+void lw_render_text_headline(FILE *out, const lw_report *r, const lw_finding *f);
 
 /* Number of findings judged harmless. */
 static inline size_t lw_report_count_harmless(const lw_report *r)

@@ -196,6 +196,28 @@ static void code_flows(lw_json *w, const lw_report *r, const lw_finding *f)
     lw_json_end_array(w);
 }
 
+/* A finding other than an inversion: the text report's headline, without its "ERROR: " or
+ * "WARNING: " and its newline ("api-misuse: thread #1 relocks 'm', which it already holds"). */
+static void headline_message(FILE *m, const lw_report *r, const lw_finding *f)
+{
+    char *line = NULL;
+    size_t len = 0;
+    FILE *h = open_memstream(&line, &len);
+    if (!h)
+        abort();
+    lw_render_text_headline(h, r, f);
+    if (fclose(h) != 0 || !line)
+        abort();
+    const char *text = line;
+    if (strncmp(text, "ERROR: ", 7) == 0)
+        text += 7;
+    else if (strncmp(text, "WARNING: ", 9) == 0)
+        text += 9;
+    size_t n = strcspn(text, "\n");
+    fprintf(m, "%.*s", (int)n, text);
+    free(line);
+}
+
 /* The result's message: the cycle in words, as the text report's chain. */
 static char *result_message(const lw_report *r, const lw_finding *f)
 {
@@ -212,7 +234,7 @@ static char *result_message(const lw_report *r, const lw_finding *f)
     else if (f->kind == LW_KIND_LOCK_ORDER_INVERSION)
         fprintf(m, "Possible deadlock: lock-order inversion between %zu locks: ", f->n_locks);
     else
-        fprintf(m, "%s: ", lw_kind_name(f->kind));
+        headline_message(m, r, f);
     for (size_t i = 0; f->proc && i < f->n_edges; i++) {
         lw_lock_name from, to;
         lw_namer_lock(r->namer, f->proc, f->edges[i].from_lock, &from);
@@ -224,6 +246,22 @@ static char *result_message(const lw_report *r, const lw_finding *f)
     if (fclose(m) != 0 || !text)
         abort();
     return text;
+}
+
+/* The stack whose top site is the finding's primary location, as in the text report's SUMMARY
+ * line: the closing acquisition of an inversion, the first blocked call of a deadlock, the call
+ * or access of any other finding. 0 if none. */
+static uint32_t primary_stack(const lw_finding *f)
+{
+    if (f->n_edges)
+        return f->edges[0].to_stack;
+    if (f->kind == LW_KIND_DEADLOCK) {
+        for (size_t i = 0; i < f->n_waits; i++)
+            if (f->waits[i].stack_id)
+                return f->waits[i].stack_id;
+        return 0;
+    }
+    return f->stack_id;
 }
 
 static void result_json(lw_json *w, const lw_report *r, const lw_finding *f)
@@ -243,7 +281,8 @@ static void result_json(lw_json *w, const lw_report *r, const lw_finding *f)
     lw_json_key(w, "locations");
     lw_json_begin_array(w);
     lw_frame site;
-    if (f->proc && f->n_edges && lw_namer_site(r->namer, f->proc, f->edges[0].to_stack, &site))
+    uint32_t primary = primary_stack(f);
+    if (f->proc && primary && lw_namer_site(r->namer, f->proc, primary, &site))
         frame_location(w, r, &site, NULL);
     lw_json_end_array(w);
     char fp[LW_FINGERPRINT_LEN + 1];

@@ -233,10 +233,8 @@ static void print_summary_line(FILE *out, const lw_report *r, const lw_finding *
     fputc('\n', out);
 }
 
-static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
+void lw_render_text_headline(FILE *out, const lw_report *r, const lw_finding *f)
 {
-    fprintf(out, "\n%s\n", rule_heavy);
-    sgr(out, r, f->harmless ? LW_SGR_DIM : LW_SGR_RED);
     if (f->kind == LW_KIND_DEADLOCK)
         lw_render_text_deadlock_headline(out, r, f);
     else if (f->kind == LW_KIND_API_MISUSE)
@@ -247,6 +245,13 @@ static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
         lw_render_text_race_headline(out, r, f);
     else
         headline(out, f);
+}
+
+static void print_finding(FILE *out, const lw_report *r, const lw_finding *f)
+{
+    fprintf(out, "\n%s\n", rule_heavy);
+    sgr(out, r, f->harmless ? LW_SGR_DIM : LW_SGR_RED);
+    lw_render_text_headline(out, r, f);
     sgr(out, r, LW_SGR_RESET);
     fprintf(out, "%s\n", rule_light);
     if (f->proc)

@@ -11,7 +11,9 @@ artifactLocation.uri and region.startLine >= 1, uriBaseId defined in originalUri
 partialFingerprints with string values), codeFlows[].threadFlows[].locations[] (each with a
 location, stack.frames[].location, executionOrder >= -1).
 Options: --results N (expected count), --uri PATH (a primary location must have this relative
-URI), --fingerprints BASELINE (the partialFingerprints must be the baseline's fingerprints).
+URI), --fingerprints BASELINE (the partialFingerprints must be the baseline's fingerprints),
+--message REGEX (some result's message.text matches). A message that names only its kind
+("api-misuse: .") is an error.
 Exits 0 when valid, 1 with one line per problem.
 """
 import argparse
@@ -117,7 +119,7 @@ class Checker:
             return
         if a.results is not None and len(results) != a.results:
             self.err("$.runs[0].results", f"expected {a.results} results, got {len(results)}")
-        uris, fps = set(), set()
+        uris, fps, texts = set(), set(), []
         for i, res in enumerate(results):
             p = f"results[{i}]"
             rid = self.typed(res, "ruleId", str, p)
@@ -130,6 +132,11 @@ class Checker:
             if lvl is not None and lvl not in LEVELS:
                 self.err(p, f"level {lvl!r} not one of {sorted(LEVELS)}")
             self.message(res, p)
+            text = (res.get("message") or {}).get("text")
+            if isinstance(text, str):
+                texts.append(text)
+                if re.fullmatch(r"[\w/-]+: *\.?", text.strip()):
+                    self.err(f"{p}.message", f"says nothing but its kind: {text!r}")
             locs = self.typed(res, "locations", list, p) or []
             if not locs:
                 self.err(p, "no locations")
@@ -143,8 +150,10 @@ class Checker:
                     self.err(f"{p}.partialFingerprints.{k}", "value is not a string")
                 else:
                     fps.add(v)
-            cfs = self.typed(res, "codeFlows", list, p) or []
-            if not cfs:
+            # Lock-order inversions carry one thread flow per edge; other findings have none.
+            inversion = isinstance(rid, str) and rid.startswith("lock-order-inversion")
+            cfs = self.typed(res, "codeFlows", list, p, required=inversion) or []
+            if inversion and not cfs:
                 self.err(p, "no codeFlows")
             for j, cf in enumerate(cfs):
                 tfs = self.typed(cf, "threadFlows", list, f"{p}.codeFlows[{j}]") or []
@@ -172,6 +181,8 @@ class Checker:
                                             required=False)
                             if fl is not None:
                                 self.location(fl, f"{lp}.stack.frames[{n}].location", base_ids)
+        if a.message and not any(re.search(a.message, t) for t in texts):
+            self.err("results", f"no message matches {a.message!r}: {texts}")
         if a.uri and a.uri not in uris:
             self.err("results", f"no primary location with uri {a.uri!r} (got {sorted(u for u in uris if u)})")
         if a.fingerprints:
@@ -191,6 +202,7 @@ def main():
     ap.add_argument("--results", type=int)
     ap.add_argument("--uri")
     ap.add_argument("--fingerprints")
+    ap.add_argument("--message", help="a regular expression some result's message must match")
     a = ap.parse_args()
     try:
         with open(a.sarif, encoding="utf-8") as f:

@@ -11,10 +11,11 @@ target_compile_definitions(e2e_ci_gate_new PRIVATE NEW_INVERSION)
 function(lw_e2e_gate_test name)
   add_test(NAME e2e.gate.${name} COMMAND bash ${LW_E2E_DIR}/gate.sh ${name} ${ARGN})
   set_tests_properties(e2e.gate.${name} PROPERTIES TIMEOUT 120 ENVIRONMENT
-    "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/gate.${name};LW_E2E_DIR=${LW_E2E_DIR};LW_SOURCE_DIR=${PROJECT_SOURCE_DIR};LW_BUILD_DIR=${PROJECT_BINARY_DIR};LW_OLD=$<TARGET_FILE:e2e_ci_gate_old>;LW_NEW=$<TARGET_FILE:e2e_ci_gate_new>")
+    "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/gate.${name};LW_E2E_DIR=${LW_E2E_DIR};LW_SOURCE_DIR=${PROJECT_SOURCE_DIR};LW_BUILD_DIR=${PROJECT_BINARY_DIR};LW_OLD=$<TARGET_FILE:e2e_ci_gate_old>;LW_NEW=$<TARGET_FILE:e2e_ci_gate_new>;LW_API_MISUSE=$<TARGET_FILE:demo_api_misuse>")
 endfunction()
 
-foreach(case check run_check suppressions print_suppressions sarif junit graph merge text help)
+foreach(case check run_check suppressions print_suppressions sarif sarif_misuse junit graph merge
+             text help)
   lw_e2e_gate_test(${case})
 endforeach()
 lw_e2e_gate_test(install)

@@ -197,6 +197,19 @@ case_sarif() {
     grep -q 'version' broken.out || fail "check_sarif.py did not name the bad version"
 }
 
+# SARIF for findings other than inversions: the message is the text report's headline, the
+# location the call's site (the SUMMARY line's).
+case_sarif_misuse() {
+    run_rc "$LW_BIN" run --format sarif --output misuse.sarif --source-root "$LW_SOURCE_DIR" \
+        --log-dir logs -- "$LW_API_MISUSE" relock >prog.out 2>prog.err
+    expect_rc 1 "$rc" "lockwatch run --format sarif -- api_misuse relock"
+    python3 "$LW_E2E_DIR/check_sarif.py" misuse.sarif --results 1 --uri demo/api_misuse.c \
+        --message "^api-misuse: thread #1 relocks .*, which it already holds" || {
+        show misuse.sarif
+        fail "SARIF check (api-misuse)"
+    }
+}
+
 # SARIF against the published 2.1.0 JSON schema: a report with findings, one with --all, a clean
 # one; and the validator must reject a broken log.
 case_sarif_schema() {
