@@ -219,8 +219,12 @@ case_sarif_schema() {
     run_rc "$LW_BIN" report --format sarif --output all.sarif --all new
     "$LW_BIN" baseline --output base.txt new
     run_rc "$LW_BIN" check --format sarif --output clean.sarif --baseline base.txt new
+    # A finding other than an inversion (its own location, no code flow).
+    run_rc "$LW_BIN" run --format sarif --output misuse.sarif --log-dir logs -- \
+        "$LW_API_MISUSE" relock >prog.out 2>prog.err
     local cache="$LW_BUILD_DIR/sarif-schema" vrc
-    python3 "$LW_E2E_DIR/sarif_schema.py" "$cache" out.sarif all.sarif clean.sarif && vrc=0 || vrc=$?
+    python3 "$LW_E2E_DIR/sarif_schema.py" "$cache" out.sarif all.sarif clean.sarif misuse.sarif &&
+        vrc=0 || vrc=$?
     [[ $vrc -eq 77 ]] && exit 77
     [[ $vrc -eq 0 ]] || fail "SARIF does not validate against the published schema"
     python3 -c 'import json; d=json.load(open("out.sarif")); d["runs"][0]["results"][0]["level"]="fatal"; json.dump(d, open("broken.sarif", "w"))'
