@@ -30,8 +30,8 @@ static _Atomic int ls_init_lock;
 
 void lw_race_lockset_after_fork(void)
 {
-    atomic_store_explicit(&ls_init_lock, 0,
-                          memory_order_relaxed); /* init is redone if unfinished */
+    /* A thread that does not exist in the child may have held it: an unfinished init is redone. */
+    atomic_store_explicit(&ls_init_lock, 0, memory_order_relaxed);
 }
 
 static bool ls_init(void)
