@@ -23,6 +23,7 @@ static LW_TLS int race_tls_dead;
 struct slot_info {
     uint32_t next_clock; /* first clock of the next owner */
     uint32_t n_owners;
+    struct lw_race_thread *_Atomic live; /* the live owner's state, NULL once it ended */
     uint32_t start[SLOT_HISTORY];
     uint32_t thread[SLOT_HISTORY];
 };
@@ -48,9 +49,34 @@ static void slot_lock_release(void)
     atomic_store_explicit(&slot_lock, 0, memory_order_release);
 }
 
+/* In the child: everything the parent's other threads did before the fork is in the memory the
+ * child starts from, and none of them runs here any more, so the forking thread (the child's
+ * only thread) is ordered after all of it, as if it had joined them all. Their slots stay taken
+ * (their entries stay attributable); a slot recycled later starts after its old clock anyway. */
+static void join_parent_threads(void)
+{
+    struct lw_race_thread *me = lw_race_tls;
+    if (!me || !slots)
+        return;
+    uint32_t high = atomic_load_explicit(&slots_high, memory_order_acquire);
+    for (uint32_t s = 1; s < high && s < LW_RACE_MAX_SLOTS; s++) {
+        const struct lw_race_thread *other =
+            atomic_load_explicit(&slots[s].live, memory_order_acquire);
+        uint32_t c = other && other != me ? other->vc[s] : slots[s].next_clock;
+        if (s == me->slot)
+            continue;
+        if (c > me->vc[s])
+            me->vc[s] = c;
+        if (c > me->hvc[s])
+            me->hvc[s] = c;
+        atomic_store_explicit(&slots[s].live, NULL, memory_order_relaxed);
+    }
+}
+
 void lw_race_after_fork_child(void)
 {
     atomic_store_explicit(&slot_lock, 0, memory_order_relaxed);
+    join_parent_threads();
     lw_race_sync_after_fork();
     lw_race_shadow_after_fork();
     lw_race_site_after_fork();
@@ -138,6 +164,7 @@ static struct lw_race_thread *race_thread_create(uint32_t thread_id)
     rt->vc[slot] = start;
     rt->hvc[slot] = start;
     rt->epoch_key = LW_SH_KEY(start, slot);
+    atomic_store_explicit(&slots[slot].live, rt, memory_order_release);
     rt->stack_base = (uintptr_t)__builtin_frame_address(0);
     rt->stack_low = rt->stack_base;
     lw_race_tls = rt;
@@ -182,6 +209,7 @@ static void race_thread_end(struct lw_race_thread *rt)
     uintptr_t lo = rt->stack_low > 4096 ? rt->stack_low - 4096 : 0;
     lw_race_shadow_clear(lo, rt->stack_base + 256);
     slot_lock_acquire();
+    atomic_store_explicit(&slots[rt->slot].live, NULL, memory_order_relaxed);
     slots[rt->slot].next_clock = rt->vc[rt->slot];
     free_slots[(free_head + free_count) % LW_RACE_MAX_SLOTS] = rt->slot;
     free_count++;

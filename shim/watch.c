@@ -474,6 +474,21 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *))
 
 /* ---- start ---- */
 
+/* In a forked child: only the forking thread exists, and it was not stepping (fork is a call of
+ * the program, never between a fault and its trap). A page other threads had open stays open
+ * for ever, and the page lock they may have held is never released: close every page and free
+ * the lock. */
+static void watch_after_fork(void)
+{
+    atomic_store_explicit(&page_lock, 0, memory_order_relaxed);
+    for (unsigned i = 0; i < n_pages; i++)
+        if (pages[i].open) {
+            pages[i].open = 0;
+            if (pages[i].ok && atomic_load(&watch_on))
+                mprotect((void *)pages[i].addr, page_size, watch_prot);
+        }
+}
+
 __attribute__((constructor(102))) static void watch_start(void)
 {
     if (!lw_opts.watch[0] || atomic_load(&lw_state) != LW_STATE_RECORDING)
@@ -530,6 +545,7 @@ __attribute__((constructor(102))) static void watch_start(void)
         return;
     }
     atomic_store(&watch_on, 1);
+    pthread_atfork(NULL, NULL, watch_after_fork);
     for (unsigned i = 0; i < n_pages; i++) {
         pages[i].ok = mprotect((void *)pages[i].addr, page_size, watch_prot) == 0;
         if (!pages[i].ok)

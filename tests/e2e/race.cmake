@@ -93,7 +93,7 @@ if(LW_CLANG)
 endif()
 
 # Watches (no rebuild): watch_cases.c compiled as a plain program, run with --watch counter.
-foreach(case racy mutex segv handler)
+foreach(case racy mutex segv handler fork)
   add_test(NAME e2e.race.watch.${case} COMMAND bash ${LW_E2E_DIR}/watch.sh ${case})
   set_tests_properties(e2e.race.watch.${case} PROPERTIES TIMEOUT 120 ENVIRONMENT
     "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/race.watch.${case};LW_CHECK=${LW_E2E_DIR}/check_race.py;LW_SRC=${LW_E2E_DIR}/watch_cases.c")

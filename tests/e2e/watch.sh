@@ -7,6 +7,7 @@
 #   mutex    no finding, the program's own result intact
 #   segv     dies by SIGSEGV with the same status under watches as natively
 #   handler  same stdout and status with and without watches, and no finding
+#   fork     no forked child hangs on what another thread of the parent held at the fork
 # Environment: LW_BIN, LW_SHIM, LW_WORK, LW_CHECK (check_race.py), LW_SRC (watch_cases.c).
 set -euo pipefail
 fail() {
@@ -65,6 +66,12 @@ handler)
     [[ "$rc" == 0 && "$native" == 0 ]] || { cat prog.err >&2; fail "status $rc (native $native)"; }
     diff native.out prog.out || fail "output differs with watches"
     grep -q "segvs 3 traps 3" prog.out || fail "the program's handlers did not run: $(cat prog.out)"
+    python3 "$LW_CHECK" out.json --total 0
+    ;;
+fork)
+    run logs -- ./prog fork
+    [[ "$rc" == 0 ]] || { cat prog.out prog.err >&2; fail "status $rc: $(cat prog.out)"; }
+    grep -qx "hung 0" prog.out || fail "a child hung: $(cat prog.out)"
     python3 "$LW_CHECK" out.json --total 0
     ;;
 *) fail "unknown case $case" ;;

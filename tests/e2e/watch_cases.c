@@ -10,6 +10,10 @@
  *   handler    recovers from null writes with its own SIGSEGV handler (siglongjmp), counts
  *              SIGTRAPs raised on purpose with a signal() handler and blocks both signals in a
  *              worker that then increments the watched counter: output identical with watches
+ *   fork       two threads keep writing `counter` (under the mutex) while the main thread forks
+ *              20 times; each child writes it from a new thread and exits. A child must not hang
+ *              on a page another thread of the parent had open, or on the lock it held, at the
+ *              fork (prints "hung N"; exit status N)
  * The empty asm in the loops keeps gcc -O1 from folding the increments into one addition. The
  * work between increments matters: while one thread single-steps over its access the page is
  * open to all, and a thread doing nothing but increments could finish unseen in that window
@@ -17,6 +21,9 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +146,60 @@ static int handler_case(void)
     return 0;
 }
 
+static atomic_int writers_stop;
+
+/* fork: a parent thread writing the watched counter until told to stop. */
+static void *locked_writer(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&writers_stop)) {
+        pthread_mutex_lock(&lock);
+        counter++;
+        pthread_mutex_unlock(&lock);
+    }
+    return NULL;
+}
+
+/* fork: the child's own writer (the parent's threads do not exist in the child). */
+static void *child_writer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 50; i++)
+        counter++;
+    return NULL;
+}
+
+static int fork_case(void)
+{
+    pthread_t w[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&w[i], NULL, locked_writer, NULL);
+    int hung = 0;
+    for (int i = 0; i < 20; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            pthread_t c;
+            pthread_create(&c, NULL, child_writer, NULL);
+            pthread_join(c, NULL);
+            _exit(0);
+        }
+        int status, waited = 0;
+        struct timespec ms = {0, 1000 * 1000};
+        while (waitpid(p, &status, WNOHANG) == 0 && waited++ < 5000)
+            nanosleep(&ms, NULL);
+        if (waited > 5000) {
+            hung++;
+            kill(p, SIGKILL);
+            waitpid(p, &status, 0);
+        }
+    }
+    atomic_store(&writers_stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(w[i], NULL);
+    printf("hung %d\n", hung);
+    return hung;
+}
+
 int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "";
@@ -156,6 +217,8 @@ int main(int argc, char **argv)
         *nowhere = counter;
         return 0;
     }
+    if (strcmp(c, "fork") == 0)
+        return fork_case();
     if (strcmp(c, "handler") == 0)
         return handler_case();
     fprintf(stderr, "usage: watch_cases racy|mutex|segv|handler\n");
