@@ -60,8 +60,13 @@ int main()
     t3.join();
     t4.join();
 
+    // Staggered too: if t6's try-lock of x met t5 holding it, std::lock would back off and take
+    // x first, both threads would lock in one order, and there would be no cycle to judge.
     std::thread t5([&] { std::scoped_lock both(x->m, p->m); });
-    std::thread t6([&] { std::scoped_lock both(p->m, x->m); });
+    std::thread t6([&] {
+        pause_ms(50);
+        std::scoped_lock both(p->m, x->m);
+    });
     t5.join();
     t6.join();
 
