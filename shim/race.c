@@ -52,7 +52,7 @@ static void slot_lock_release(void)
 /* In the child: everything the parent's other threads did before the fork is in the memory the
  * child starts from, and none of them runs here any more, so the forking thread (the child's
  * only thread) is ordered after all of it, as if it had joined them all. Their slots stay taken
- * (their entries stay attributable); a slot recycled later starts after its old clock anyway. */
+ * (their entries stay attributable) but no longer count as live owners here. */
 static void join_parent_threads(void)
 {
     struct lw_race_thread *me = lw_race_tls;
@@ -60,11 +60,12 @@ static void join_parent_threads(void)
         return;
     uint32_t high = atomic_load_explicit(&slots_high, memory_order_acquire);
     for (uint32_t s = 1; s < high && s < LW_RACE_MAX_SLOTS; s++) {
-        const struct lw_race_thread *other =
-            atomic_load_explicit(&slots[s].live, memory_order_acquire);
-        uint32_t c = other && other != me ? other->vc[s] : slots[s].next_clock;
         if (s == me->slot)
             continue;
+        /* A live owner's own clock entry; an ended one's last clock. */
+        const struct lw_race_thread *other =
+            atomic_load_explicit(&slots[s].live, memory_order_acquire);
+        uint32_t c = other ? other->vc[s] : slots[s].next_clock;
         if (c > me->vc[s])
             me->vc[s] = c;
         if (c > me->hvc[s])
