@@ -479,6 +479,8 @@ int main(int argc, char **argv)
         if (!block)
             return 97;
         memset(block, 0xff, 256);
+        if (block[120] != 0xff) /* read back: otherwise the fill is a dead store before free */
+            return 96;
         uintptr_t inside = (uintptr_t)block + 128; /* hidden from the compiler's own check */
         free((void *)inside);
         return 98;
