@@ -19,9 +19,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "hot_path.h"
-#include "race.h"
-#include "shim.h"
+#include "memory_forget.h"
 
 static void (*real_free)(void *);
 static void *(*real_realloc)(void *, size_t);
@@ -74,65 +72,9 @@ void lw_heap_resolve(void)
  * the allocator's sizes known. NULL otherwise. */
 static inline size_t (*heap_watched(const void *p))(void *)
 {
-    if (!p || atomic_load_explicit(&lw_state, memory_order_relaxed) != LW_STATE_RECORDING ||
-        lw_tls.depth)
+    if (!p || !lw_memory_watched())
         return NULL;
     return __atomic_load_n(&real_usable_size, __ATOMIC_RELAXED);
-}
-
-/* Who gives a block back: the thread, its call site, the block. */
-struct freeing {
-    struct lw_thread *t;
-    uintptr_t ret_pc;
-    uintptr_t block;
-};
-
-/* lw_lock_forget_range callback: the lock at addr lives in the block. If the freeing thread
- * holds it, that is a destroy of a locked lock (its unlock would write freed memory); either
- * way it leaves the thread's held list. */
-static void lock_freed(uintptr_t addr, void *arg)
-{
-    const struct freeing *f = arg;
-    int i = lw_held_find(f->t, addr);
-    if (i < 0)
-        return;
-    struct lw_held_meta meta = f->t->held[i].meta;
-    struct lw_misuse_info mi = {.misuse = LW_MISUSE_DESTROY_LOCKED,
-                                .lock_id = meta.lock_id,
-                                .lock_kind = meta.kind,
-                                .other_thread = f->t->id,
-                                .address = addr,
-                                .other_address = f->block};
-    lw_misuse(f->t, &mi, f->ret_pc);
-    lw_held_forget(f->t, addr);
-}
-
-/* Forgets the locks and race shadow of [lo, hi), given back by a call from ret. */
-static __attribute__((noinline)) void heap_forget_slow(uintptr_t lo, uintptr_t hi, void *ret)
-{
-    int saved = errno;
-    lw_tls.depth = 1;
-    struct freeing f = {lw_tls.thread, (uintptr_t)ret, lo};
-    lw_lock_forget_range(lo, hi, f.t && f.t->n_held ? lock_freed : NULL, &f);
-    if (lw_race_on())
-        lw_race_heap_freed(lo, hi);
-    lw_tls.depth = 0;
-    errno = saved;
-}
-
-/* No block is this large: a size read for a pointer that is not a block's (a free the allocator
- * is about to reject) must not send the walk over the whole address space. */
-#define LW_HEAP_BLOCK_MAX ((size_t)1 << 40)
-
-/* The block at lo of `size` bytes goes back to the allocator. Most blocks never held a lock: the
- * filter says so without a probe. */
-static inline void heap_forget(uintptr_t lo, size_t size, void *ret)
-{
-    if (LW_UNLIKELY(size > LW_HEAP_BLOCK_MAX))
-        return;
-    uintptr_t hi = lo + size < lo ? UINTPTR_MAX : lo + size;
-    if (LW_UNLIKELY(lw_race_on()) || lw_lock_maybe_in(lo, hi))
-        heap_forget_slow(lo, hi, ret);
 }
 
 LW_EXPORT void free(void *p)
@@ -145,7 +87,7 @@ LW_EXPORT void free(void *p)
     }
     size_t (*usable)(void *) = heap_watched(p);
     if (usable)
-        heap_forget((uintptr_t)p, usable(p), __builtin_return_address(0));
+        lw_memory_forget((uintptr_t)p, usable(p), (uintptr_t)__builtin_return_address(0));
     real(p);
 }
 
@@ -155,7 +97,7 @@ LW_EXPORT void free(void *p)
 static void *after_realloc(void *p, size_t old, void *q, bool freed_if_null, void *ret)
 {
     if (old && (q ? q != p : freed_if_null))
-        heap_forget((uintptr_t)p, old, ret);
+        lw_memory_forget((uintptr_t)p, old, (uintptr_t)ret);
     return q;
 }
 
@@ -218,7 +160,7 @@ static inline int delete_begin(void *p, void *ret)
 {
     size_t (*usable)(void *) = heap_watched(p);
     if (usable)
-        heap_forget((uintptr_t)p, usable(p), ret);
+        lw_memory_forget((uintptr_t)p, usable(p), (uintptr_t)ret);
     int depth = lw_tls.depth;
     lw_tls.depth = 1;
     return depth;

@@ -79,7 +79,9 @@
     X(int, execvp, (const char *, char *const[]))                                                  \
     X(int, execvpe, (const char *, char *const[], char *const[]))                                  \
     X(int, fexecve, (int, char *const[], char *const[]))                                           \
-    X(int, execveat, (int, const char *, char *const[], char *const[], int))
+    X(int, execveat, (int, const char *, char *const[], char *const[], int))                       \
+    X(int, munmap, (void *, size_t))                                                               \
+    X(void *, mremap, (void *, size_t, size_t, int, ...))
 
 #define LW_REAL_DECLARE(ret, name, params) extern ret(*lw_real_##name) params;
 LW_REAL_FUNCTIONS(LW_REAL_DECLARE)

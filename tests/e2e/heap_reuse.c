@@ -6,6 +6,13 @@
  *   reuse    main takes G then a->m, frees a, allocates b at the same address and hands it to a
  *            thread that takes b->m then G: no cycle (a->m and b->m are different locks).
  *   realloc  the same, but a's block is moved away by realloc and its old address reused.
+ *   pool     the same with objects from the program's own pool, which annotates a block it hands
+ *            out again (LOCKWATCH_MEMORY_REUSED; the program is not linked with liblockwatch).
+ *   pool_plain  the same pool without the annotation: one (false) inversion, since nothing told
+ *            lockwatch that the lock is a new one.
+ *   munmap   the objects carved from mappings: a's mapping is unmapped, the next one lands at the
+ *            same address.
+ *   mremap   a's mapping is moved away by mremap, a new mapping takes its old address.
  *   kept     a real inversion between two heap locks, both objects freed afterwards: still
  *            reported (what was recorded before the free stays).
  *   held     a thread frees an object whose lock it holds, then unlocks it: one destroy-locked
@@ -16,11 +23,15 @@
  * The second thread waits on a relaxed atomic, which orders nothing for lockwatch, so the threads
  * count as concurrent. The program checks that the address really was reused (exit 3 if not).
  */
+#define _GNU_SOURCE /* mremap */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#include "lockwatch.h"
 
 struct obj {
     pthread_mutex_t m;
@@ -30,16 +41,76 @@ struct obj {
 static pthread_mutex_t G = PTHREAD_MUTEX_INITIALIZER;
 static struct obj *_Atomic handoff;
 
-/* A heap object whose lock is never passed to pthread_mutex_init. */
-static struct obj *obj_new(void)
+/* How objects are allocated and given back. */
+enum source { FROM_MALLOC, FROM_REALLOC, FROM_POOL, FROM_POOL_PLAIN, FROM_MMAP, FROM_MREMAP };
+
+/* The objects' lock is never passed to pthread_mutex_init: it is copied in. */
+static void obj_fill(struct obj *o)
 {
     static const pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&o->m, &init, sizeof init);
+    o->value = 0;
+}
+
+static struct obj *obj_new(void)
+{
     struct obj *o = malloc(sizeof *o);
     if (!o)
         exit(2);
-    memcpy(&o->m, &init, sizeof init);
-    o->value = 0;
+    obj_fill(o);
     return o;
+}
+
+/* A pool of one object, as a program's own allocator would keep them. */
+static struct obj pool_slot;
+static struct obj *obj_from_pool(int annotated)
+{
+    if (annotated)
+        LOCKWATCH_MEMORY_REUSED(&pool_slot, sizeof pool_slot);
+    obj_fill(&pool_slot);
+    return &pool_slot;
+}
+
+/* An object at the start of a fresh page mapping, at `hint` if the kernel agrees. */
+static struct obj *obj_mapped(void *hint)
+{
+    void *p = mmap(hint, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        exit(2);
+    obj_fill(p);
+    return p;
+}
+
+/* Gives a back the way `src` says; returns the next object, meant to land at a's address. */
+static struct obj *obj_replace(struct obj *a, enum source src)
+{
+    switch (src) {
+    case FROM_MALLOC:
+        free(a);
+        return obj_new();
+    case FROM_REALLOC: {
+        /* Growing far past the block makes glibc move it (the new size is mmap'd). */
+        void *moved = realloc(a, 1 << 20);
+        if (!moved || moved == (void *)a)
+            exit(3);
+        free(moved);
+        return obj_new();
+    }
+    case FROM_POOL:
+    case FROM_POOL_PLAIN:
+        return obj_from_pool(src == FROM_POOL);
+    case FROM_MMAP:
+        munmap(a, 4096);
+        return obj_mapped(a);
+    case FROM_MREMAP: {
+        /* Moves a's page to a reserved place, then maps a new page at a's old address. */
+        void *to = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (to == MAP_FAILED || mremap(a, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to)
+            exit(2);
+        return obj_mapped(a);
+    }
+    }
+    return NULL;
 }
 
 static void lock_pair(pthread_mutex_t *first, pthread_mutex_t *second, int *value)
@@ -62,32 +133,26 @@ static void *second_user(void *arg)
     return NULL;
 }
 
-/* Takes G then a's lock, gives a's block back (free, or realloc that moves it), and hands the
- * next object, allocated at a's old address, to the other thread. */
-static int reuse(int by_realloc)
+/* Takes G then a's lock, gives a back (free, realloc that moves it, the pool, munmap, mremap),
+ * and hands the next object, at a's old address, to the other thread. */
+static int reuse(enum source src)
 {
     pthread_t t;
     pthread_create(&t, NULL, second_user, NULL);
-    struct obj *a = obj_new();
+    struct obj *a = src == FROM_POOL || src == FROM_POOL_PLAIN ? obj_from_pool(0)
+                    : src == FROM_MMAP || src == FROM_MREMAP   ? obj_mapped(NULL)
+                                                               : obj_new();
     lock_pair(&G, &a->m, &a->value); /* LINE:g_then_obj */
     void *old = a;
-    if (by_realloc) {
-        /* Growing far past the block makes glibc move it (the new size is mmap'd). */
-        void *moved = realloc(a, 1 << 20);
-        if (!moved || moved == old)
-            return 3;
-        free(moved);
-    } else {
-        free(a);
-    }
-    struct obj *b = obj_new();
+    struct obj *b = obj_replace(a, src);
     if ((void *)b != old) {
         fprintf(stderr, "heap_reuse: address not reused\n");
         return 3;
     }
     atomic_store_explicit(&handoff, b, memory_order_relaxed);
     pthread_join(t, NULL);
-    free(b);
+    if (src == FROM_MALLOC || src == FROM_REALLOC)
+        free(b);
     return 0;
 }
 
@@ -165,16 +230,22 @@ static int held_far(void)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "reuse";
-    if (!strcmp(mode, "reuse"))
-        return reuse(0);
-    if (!strcmp(mode, "realloc"))
-        return reuse(1);
+    static const struct {
+        const char *name;
+        enum source src;
+    } sources[] = {{"reuse", FROM_MALLOC}, {"realloc", FROM_REALLOC},
+                   {"pool", FROM_POOL},    {"pool_plain", FROM_POOL_PLAIN},
+                   {"munmap", FROM_MMAP},  {"mremap", FROM_MREMAP}};
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        if (!strcmp(mode, sources[i].name))
+            return reuse(sources[i].src);
     if (!strcmp(mode, "kept"))
         return kept();
     if (!strcmp(mode, "held"))
         return held();
     if (!strcmp(mode, "held_far"))
         return held_far();
-    fprintf(stderr, "usage: heap_reuse [reuse|realloc|kept|held|held_far]\n");
+    fprintf(stderr,
+            "usage: heap_reuse [reuse|realloc|pool|pool_plain|munmap|mremap|kept|held|held_far]\n");
     return 2;
 }

@@ -15,7 +15,7 @@ endif()
 function(lw_race_test name cc src rc)
   add_test(NAME e2e.race.${cc}.${name} COMMAND bash ${LW_E2E_DIR}/race.sh ${cc} ${src} ${rc} ${ARGN})
   set_tests_properties(e2e.race.${cc}.${name} PROPERTIES TIMEOUT 120 ENVIRONMENT
-    "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/race.${cc}.${name};LW_CHECK=${LW_E2E_DIR}/check_race.py;LW_CLANG_RMW=1")
+    "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/race.${cc}.${name};LW_CHECK=${LW_E2E_DIR}/check_race.py;LW_CLANG_RMW=1;LW_INCLUDE=${PROJECT_SOURCE_DIR}/include")
 endfunction()
 
 foreach(cc ${LW_RACE_COMPILERS})
@@ -32,7 +32,8 @@ foreach(cc ${LW_RACE_COMPILERS})
     --total 1 --kind unprotected-increment --symbol counter --source ${LW_RACE_SRC}
     --line two_mutexes)
   foreach(case mutex_ok atomic_ok createjoin_ok sem_ok condvar_ok barrier_ok once_ok fields_ok
-               rwlock_ok many_locks_ok heap_reuse_ok)
+               rwlock_ok many_locks_ok heap_reuse_ok annot_hb_ok annot_benign_ok annot_racy_ok
+               pool_reuse_ok)
     lw_race_test(${case} ${cc} ${LW_RACE_SRC} 0 ${case} -- --total 0)
   endforeach()
   lw_race_test(locked_write ${cc} ${LW_RACE_SRC} 1 locked_write --
@@ -89,7 +90,7 @@ if(LW_CLANG)
     ${LW_RACE_SRC} 1 racy_counter -- --total 1 --kind data-race --kind unprotected-increment
     --symbol counter)
   set_tests_properties(e2e.race.clang.counter_plain_recipe PROPERTIES TIMEOUT 120 ENVIRONMENT
-    "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/race.clang.plain;LW_CHECK=${LW_E2E_DIR}/check_race.py")
+    "LW_BIN=$<TARGET_FILE:lockwatch_cli>;LW_SHIM=$<TARGET_FILE:lockwatch>;LW_WORK=${LW_E2E_WORK}/race.clang.plain;LW_CHECK=${LW_E2E_DIR}/check_race.py;LW_INCLUDE=${PROJECT_SOURCE_DIR}/include")
 endif()
 
 # Watches (no rebuild): watch_cases.c compiled as a plain program, run with --watch counter.

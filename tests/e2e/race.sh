@@ -4,7 +4,9 @@
 # runs it under `lockwatch run --format json`, expects exit status RC and checks the report
 # with check_race.py. Compiling here, at test time, is what lets one source be tested with both
 # gcc and clang.
-# Environment: LW_BIN (CLI), LW_SHIM (liblockwatch.so), LW_WORK (scratch dir), LW_CHECK.
+# The program itself must exit 0 (it did what it was written to do).
+# Environment: LW_BIN (CLI), LW_SHIM (liblockwatch.so), LW_WORK (scratch dir), LW_CHECK,
+# LW_INCLUDE (include/, for lockwatch.h).
 # Usage: race.sh COMPILER SOURCE RC [PROGRAM ARGS...] -- [CHECK ARGS...]
 set -euo pipefail
 fail() {
@@ -32,7 +34,7 @@ if [[ "$cc" == clang* && "${LW_CLANG_RMW:-}" == compound ]]; then
 elif [[ "$cc" == clang* && -n "${LW_CLANG_RMW:-}" ]]; then
     extra=(-mllvm -tsan-instrument-read-before-write)
 fi
-"$cc" -g -O1 -fsanitize=thread "${extra[@]}" -c "$src" -o prog.o || fail "compile with $cc"
+"$cc" -g -O1 -fsanitize=thread "${extra[@]}" -I"${LW_INCLUDE:?}" -c "$src" -o prog.o || fail "compile with $cc"
 "$cc" prog.o -o prog -L"$libdir" -llockwatch -Wl,-rpath,"$libdir" -pthread || fail "link"
 if readelf -d prog | grep -q 'libtsan' || nm --defined-only prog | grep -q ' __tsan_init$'; then
     fail "libtsan was linked: the __tsan_* calls must reach liblockwatch"
@@ -47,4 +49,6 @@ set -e
     [[ -s out.json ]] && cat out.json >&2
     fail "lockwatch run exited $rc, expected $want"
 }
+status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["program"]["exit_status"])' out.json)
+[[ "$status" == 0 ]] || fail "the program exited with status $status, expected 0"
 python3 "$LW_CHECK" out.json "$@"

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lockwatch.h"
+
 #define N 5000
 
 static int counter;
@@ -344,9 +346,15 @@ static void *pair_intruder(void *arg)
 static long *_Atomic heap_freed;
 static atomic_int heap_reused;
 
+static atomic_int heap_second_ready;
+
 static void *heap_first_owner(void *arg)
 {
     (void)arg;
+    /* Not before the second thread has made its own first allocation (glibc then sets up its
+     * per-thread cache, carving it from whatever is free: the block, if it were free already). */
+    while (!atomic_load_explicit(&heap_second_ready, memory_order_relaxed))
+        ;
     long *p = malloc(HEAP_BLOCK);
     for (size_t i = 0; p && i < HEAP_BLOCK / sizeof *p; i++)
         p[i] = (long)i;
@@ -361,6 +369,8 @@ static void *heap_first_owner(void *arg)
 static void *heap_second_owner(void *arg)
 {
     (void)arg;
+    free(malloc(1));
+    atomic_store_explicit(&heap_second_ready, 1, memory_order_relaxed);
     long *old;
     while (!(old = atomic_load_explicit(&heap_freed, memory_order_relaxed)))
         ;
@@ -369,6 +379,68 @@ static void *heap_second_owner(void *arg)
         q[i] = -(long)i;
     atomic_store_explicit(&heap_reused, q == old ? 1 : 2, memory_order_relaxed);
     free(q);
+    return NULL;
+}
+
+/* Annotations (include/lockwatch.h). Each pair of threads below is ordered only by a relaxed
+ * flag, which orders nothing for lockwatch: without its annotation each case reports a race. */
+static atomic_int annot_flag;
+static int annot_data;
+
+/* Happens-before by hand: the write, HAPPENS_BEFORE, the flag; the flag, HAPPENS_AFTER, the read.
+ */
+static void *annot_publisher(void *arg)
+{
+    (void)arg;
+    annot_data = 42;
+    LOCKWATCH_HAPPENS_BEFORE(&annot_flag);
+    atomic_store_explicit(&annot_flag, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *annot_consumer(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&annot_flag, memory_order_relaxed))
+        ;
+    LOCKWATCH_HAPPENS_AFTER(&annot_flag);
+    annot_data++;
+    return NULL;
+}
+
+/* An intentionally racy statistic: declared benign, or read and written through RACY_*. */
+static long benign_hits, racy_hits;
+static void *annot_racy_user(void *arg)
+{
+    for (int i = 0; i < N; i++) {
+        if (arg)
+            benign_hits++;
+        else
+            LOCKWATCH_RACY_WRITE(racy_hits, LOCKWATCH_RACY_READ(racy_hits) + 1);
+    }
+    return NULL;
+}
+
+/* A program's own pool: the first user writes a slot and gives it back (a relaxed flag); the
+ * second takes it, says the pool hands it out again (MEMORY_REUSED), and writes it. */
+static long pool_slot[64];
+static void *pool_first_user(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < sizeof pool_slot / sizeof *pool_slot; i++)
+        pool_slot[i] = (long)i;
+    atomic_store_explicit(&annot_flag, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *pool_second_user(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&annot_flag, memory_order_relaxed))
+        ;
+    LOCKWATCH_MEMORY_REUSED(pool_slot, sizeof pool_slot);
+    for (size_t i = 0; i < sizeof pool_slot / sizeof *pool_slot; i++)
+        pool_slot[i] = -(long)i;
     return NULL;
 }
 
@@ -438,11 +510,32 @@ int main(int argc, char **argv)
         printf("%d\n", x);
     } else if (!strcmp(c, "heap_reuse_ok")) {
         mallopt(M_ARENA_MAX, 1); /* one arena: the second thread gets the first one's block */
-        run2(heap_first_owner, NULL, heap_second_owner, NULL);
+        /* The first rounds may not reuse the block (each new thread's first allocations, its
+         * tcache and the consolidation of small blocks freed before it, move things around):
+         * try again until a round does. */
+        for (int round = 0; round < 20 && atomic_load(&heap_reused) != 1; round++) {
+            atomic_store(&heap_freed, NULL);
+            atomic_store(&heap_reused, 0);
+            atomic_store(&heap_second_ready, 0);
+            run2(heap_first_owner, NULL, heap_second_owner, NULL);
+        }
         if (atomic_load(&heap_reused) != 1) {
             fprintf(stderr, "race_cases: heap block not reused\n");
             return 3;
         }
+    } else if (!strcmp(c, "annot_hb_ok")) {
+        run2(annot_publisher, NULL, annot_consumer, NULL);
+        printf("%d\n", annot_data);
+    } else if (!strcmp(c, "annot_benign_ok")) {
+        LOCKWATCH_BENIGN_RACE(&benign_hits, sizeof benign_hits);
+        run2(annot_racy_user, &benign_hits, annot_racy_user, &benign_hits);
+        printf("%ld\n", benign_hits);
+    } else if (!strcmp(c, "annot_racy_ok")) {
+        run2(annot_racy_user, NULL, annot_racy_user, NULL);
+        printf("%ld\n", racy_hits);
+    } else if (!strcmp(c, "pool_reuse_ok")) {
+        run2(pool_first_user, NULL, pool_second_user, NULL);
+        printf("%ld\n", pool_slot[1]);
     } else {
         fprintf(stderr, "race_cases: unknown case '%s'\n", c);
         return 2;

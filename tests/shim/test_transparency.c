@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -480,6 +481,43 @@ static void test_heap_functions(void **state)
     }
 }
 
+/* munmap and mremap (interposed: a mapping given back ends its locks): results and errno. */
+static void test_mapping_functions(void **state)
+{
+    (void)state;
+    long page = sysconf(_SC_PAGESIZE);
+    char *p =
+        mmap(NULL, 4 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(p != MAP_FAILED);
+    pthread_mutex_t *m = (pthread_mutex_t *)(void *)p;
+    pthread_mutex_init(m, NULL);
+    assert_int_equal(pthread_mutex_lock(m), 0);
+    assert_int_equal(pthread_mutex_unlock(m), 0);
+    p[page] = 'x';
+
+    errno = 0;
+    assert_int_equal(munmap(p + 1, (size_t)page), -1); /* not page aligned */
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_true(mremap(p, (size_t)page, 0, 0) == MAP_FAILED); /* a new size of 0 */
+    assert_int_equal(errno, EINVAL);
+
+    /* Shrink in place, grow with a move: contents kept. */
+    errno = 1234;
+    assert_ptr_equal(mremap(p, 4 * (size_t)page, 2 * (size_t)page, 0), p);
+    char *q = mremap(p, 2 * (size_t)page, 64 * (size_t)page, MREMAP_MAYMOVE);
+    assert_true(q != MAP_FAILED);
+    assert_int_equal(q[page], 'x');
+    /* MREMAP_FIXED: the fifth argument reaches the kernel. */
+    char *to = mmap(NULL, 64 * (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(to != MAP_FAILED);
+    assert_ptr_equal(
+        mremap(q, 64 * (size_t)page, 64 * (size_t)page, MREMAP_MAYMOVE | MREMAP_FIXED, to), to);
+    assert_int_equal(to[page], 'x');
+    assert_int_equal(munmap(to, 64 * (size_t)page), 0);
+    assert_int_equal(errno, 1234);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_clocklock_timeout),
         cmocka_unit_test(test_condvar),
         cmocka_unit_test(test_heap_functions),
+        cmocka_unit_test(test_mapping_functions),
     };
     alarm(60); /* a hang is a failure, not a stuck test run */
     return cmocka_run_group_tests(tests, NULL, NULL);
