@@ -18,8 +18,10 @@ struct lw_thread *lw_cond_before_wait(void *cv, uintptr_t m, bool timed, void *r
 void lw_cond_after_wait(struct lw_thread *t, void *cv, uintptr_t m, uint16_t kind, int rc,
                         void *ret, void *frame);
 /* The calling thread is ending (its start routine returned, or an exit call): misuse for each
- * lock still held, then its exit record. */
-void lw_thread_ending(void);
+ * lock still held, the end of the locks that lived on its stack below `dead_below` (the frame of
+ * the trampoline or exit wrapper: the start routine's frames, or the frames the exit call's
+ * callers had already left), then its exit record. */
+void lw_thread_ending(uintptr_t dead_below);
 /* Thread creation, shared by pthread_create and thrd_create. The start argument of a trampoline
  * begins with this. */
 struct lw_start_common {

@@ -179,7 +179,7 @@ static int lw_thrd_trampoline(void *p)
     free(p);
     lw_child_begin(&s.c);
     int ret = s.fn(s.arg);
-    lw_thread_ending();
+    lw_thread_ending((uintptr_t)__builtin_frame_address(0));
     return ret;
 }
 
@@ -219,7 +219,7 @@ LW_EXPORT int thrd_join(thrd_t th, int *res)
 LW_EXPORT _Noreturn void thrd_exit(int res)
 {
     LW_REAL(thrd_exit);
-    lw_thread_ending();
+    lw_thread_ending((uintptr_t)__builtin_frame_address(0));
     lw_real_thrd_exit(res);
     __builtin_unreachable();
 }

@@ -63,7 +63,25 @@ void lw_child_begin(const struct lw_start_common *c)
         lw_race_acquire(t, LW_RACE_KEY_CREATE(c->id), 0);
 }
 
-void lw_thread_ending(void)
+/* The calling thread (not the initial one) is ending: its stack below `hi` is dead, and glibc
+ * hands the stack to a later thread. The locks that lived there (a function-local std::mutex or
+ * PTHREAD_MUTEX_INITIALIZER copy, which no destroy call ends) end now, so that the next thread's
+ * lock at the same address is a new lock. The frames above (pthread_exit's callers, still to be
+ * unwound) and the thread's static TLS at the top of the stack block are kept. */
+static void forget_dead_stack(uintptr_t hi)
+{
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    void *lo;
+    size_t size;
+    if (pthread_attr_getstack(&attr, &lo, &size) == 0 && hi > (uintptr_t)lo &&
+        hi - (uintptr_t)lo <= size)
+        lw_lock_forget_range((uintptr_t)lo, hi, NULL, NULL);
+    pthread_attr_destroy(&attr);
+}
+
+void lw_thread_ending(uintptr_t dead_below)
 {
     struct lw_thread *t = lw_enter();
     if (t) {
@@ -74,6 +92,8 @@ void lw_thread_ending(void)
         int saved = errno;
         if (!t->exited)
             lw_thread_report_held_at_exit(t);
+        if (t->id != 1)
+            forget_dead_stack(dead_below);
         lw_thread_exit_record(t);
         errno = saved;
         lw_leave();
@@ -86,7 +106,7 @@ static void *lw_trampoline(void *p)
     free(p);
     lw_child_begin(&s.c);
     void *ret = s.fn(s.arg);
-    lw_thread_ending();
+    lw_thread_ending((uintptr_t)__builtin_frame_address(0));
     return ret;
 }
 
@@ -194,7 +214,7 @@ LW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
 LW_EXPORT void pthread_exit(void *ret)
 {
     LW_REAL(pthread_exit);
-    lw_thread_ending();
+    lw_thread_ending((uintptr_t)__builtin_frame_address(0));
     lw_real_pthread_exit(ret);
     __builtin_unreachable();
 }
