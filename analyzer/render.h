@@ -86,6 +86,10 @@ static inline const char *lw_drop_reason_text(size_t reason)
         return "log file full";
     case LW_DROP_THREAD_TABLE_FULL:
         return "thread table full";
+    case LW_DROP_SYNC_TABLE_FULL:
+        return "race-mode synchronisation table full";
+    case LW_DROP_CLOCK_MEMORY_FULL:
+        return "race-mode clock memory full";
     default:
         return "unknown reason";
     }

@@ -7,7 +7,8 @@
  * by address (insert by CAS, never removed); each object has its own spin lock, taken only by
  * synchronisation operations, never by plain memory accesses. Clock storage comes from a bump
  * arena with per-size free lists. When the table is full, every new object shares one overflow
- * object: that can only add orderings (missed races), never invent races.
+ * object: that can only add orderings (missed races), never invent races; each release on it is
+ * counted in a DROPPED record, so that the report says the analysis was incomplete.
  */
 #include <string.h>
 
@@ -109,8 +110,10 @@ static bool vc_reserve(struct vclock **pv, uint32_t len)
     if (v && v->cap >= len)
         return true;
     struct vclock *n = vc_alloc(len);
-    if (!n)
+    if (!n) {
+        lw_log_drop(LW_DROP_CLOCK_MEMORY_FULL);
         return false;
+    }
     if (v) {
         memcpy(n->c, v->c, v->len * sizeof(uint32_t));
         n->len = v->len;
@@ -152,6 +155,8 @@ static struct sync_obj *sync_find(uint64_t key, bool insert)
                 return s;
         }
     }
+    if (insert) /* not for lookups: an acquire of an object never released adds nothing */
+        lw_log_drop(LW_DROP_SYNC_TABLE_FULL);
     return &overflow; /* the key may have been put there when its probe run was full */
 }
 

@@ -265,6 +265,11 @@ enum lw_drop_reason {
     LW_DROP_CONTEXT_SET_FULL = 3,
     LW_DROP_LOG_FULL = 4,
     LW_DROP_THREAD_TABLE_FULL = 5,
+    /* Race mode: a synchronisation operation on an object the full table had no slot for; all
+     * such objects share one clock (orderings added: races may be missed, never invented). */
+    LW_DROP_SYNC_TABLE_FULL = 6,
+    /* Race mode: a clock join lost for want of clock memory (an ordering missed). */
+    LW_DROP_CLOCK_MEMORY_FULL = 7,
 };
 struct lw_rec_dropped {
     struct lw_record_header h;

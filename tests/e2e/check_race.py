@@ -42,9 +42,21 @@ def main():
     ap.add_argument("--symbol")
     ap.add_argument("--source")
     ap.add_argument("--line", action="append", default=[])
+    ap.add_argument("--dropped", help="a drop reason some log must report (by default, no log "
+                    "may report any: the analysis must be complete)")
     a = ap.parse_args()
     with open(a.report, encoding="utf-8") as f:
         report = json.load(f)
+    dropped = {}
+    for log in report.get("logs", []):
+        for reason, count in (log.get("dropped") or {}).items():
+            dropped[reason] = dropped.get(reason, 0) + count
+    if a.dropped:
+        if not dropped.get(a.dropped):
+            fail("no log reports dropped items for '%s' (dropped: %s)" % (a.dropped, dropped),
+                 report)
+    elif dropped:
+        fail("the recorder dropped items: %s" % dropped, report)
     findings = report.get("findings", [])
     if a.total is not None and len(findings) != a.total:
         fail("%d findings, expected %d" % (len(findings), a.total), report)

@@ -36,6 +36,8 @@ foreach(cc ${LW_RACE_COMPILERS})
                pool_reuse_ok)
     lw_race_test(${case} ${cc} ${LW_RACE_SRC} 0 ${case} -- --total 0)
   endforeach()
+  lw_race_test(sync_overflow ${cc} ${LW_RACE_SRC} 0 sync_overflow --
+    --total 0 --dropped "race-mode synchronisation table full")
   lw_race_test(locked_write ${cc} ${LW_RACE_SRC} 1 locked_write --
     --total 1 --kind data-race --subkind null --symbol shared_value --source ${LW_RACE_SRC}
     --line locked_write --line unlocked_read)

@@ -444,6 +444,20 @@ static void *pool_second_user(void *arg)
     return NULL;
 }
 
+/* More release stores to distinct atomics than race mode's synchronisation table has slots
+ * (2^20): the objects past it share one clock, which the log must say (a DROPPED record). */
+#define SYNC_OBJECTS ((1u << 20) + (1u << 18))
+static _Atomic int *sync_flags; /* global, so that the compiler keeps the stores */
+static int sync_overflow(void)
+{
+    sync_flags = calloc(SYNC_OBJECTS, sizeof *sync_flags);
+    if (!sync_flags)
+        exit(2);
+    for (size_t i = 0; i < SYNC_OBJECTS; i++)
+        atomic_store_explicit(&sync_flags[i], 1, memory_order_release);
+    return atomic_load_explicit(&sync_flags[SYNC_OBJECTS - 1], memory_order_acquire);
+}
+
 static void run2(void *(*a)(void *), void *aa, void *(*b)(void *), void *ba)
 {
     pthread_t t1, t2;
@@ -523,6 +537,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "race_cases: heap block not reused\n");
             return 3;
         }
+    } else if (!strcmp(c, "sync_overflow")) {
+        printf("%d\n", sync_overflow());
     } else if (!strcmp(c, "annot_hb_ok")) {
         run2(annot_publisher, NULL, annot_consumer, NULL);
         printf("%d\n", annot_data);
