@@ -40,8 +40,7 @@ static struct lw_race_thread *free_states;
 
 static void slot_lock_acquire(void)
 {
-    while (atomic_exchange_explicit(&slot_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&slot_lock);
 }
 
 static void slot_lock_release(void)
@@ -152,6 +151,7 @@ static struct lw_race_thread *race_thread_create(uint32_t thread_id)
             free_states = rt;
             slot_lock_release();
         }
+        lw_log_drop(LW_DROP_THREAD_TABLE_FULL); /* the report says the analysis is partial */
         return NULL; /* more live threads than slots: this one is not watched */
     }
     if (!rt)

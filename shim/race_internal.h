@@ -15,6 +15,7 @@
 #include "race.h"
 #include "shadow_entry.h"
 #include "shim.h"
+#include "spin.h"
 
 #define LW_RACE_SHADOW_DEPTH 64u /* frames kept of the shadow call stack */
 #define LW_RACE_LOCKSET_MAX 8u   /* locks kept per lockset; more are counted, not listed */

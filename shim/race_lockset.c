@@ -38,8 +38,7 @@ static bool ls_init(void)
 {
     if (atomic_load_explicit(&ls_ready, memory_order_acquire))
         return true;
-    while (atomic_exchange_explicit(&ls_init_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&ls_init_lock);
     if (!atomic_load(&ls_ready)) {
         index_table = lw_mmap_zero(LS_SLOTS * sizeof *index_table);
         sets = lw_mmap_zero(LS_MAX_SETS * sizeof *sets);

@@ -71,8 +71,7 @@ static struct vclock *vc_alloc(uint32_t need)
 {
     unsigned cls = vc_class(need);
     uint32_t cap = 8u << cls;
-    while (atomic_exchange_explicit(&free_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&free_lock);
     struct vclock *v = free_vc[cls];
     if (v)
         free_vc[cls] = v->next_free;
@@ -96,8 +95,7 @@ static void vc_free(struct vclock *v)
     if (!v)
         return;
     unsigned cls = vc_class(v->cap);
-    while (atomic_exchange_explicit(&free_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&free_lock);
     v->next_free = free_vc[cls];
     free_vc[cls] = v;
     atomic_store_explicit(&free_lock, 0, memory_order_release);
@@ -164,12 +162,13 @@ static struct sync_obj *sync_find(uint64_t key, bool insert)
 static void obj_lock(struct sync_obj *s)
 {
     int gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
+    unsigned rounds = 0;
     for (;;) {
         int v = atomic_load_explicit(&s->lock, memory_order_relaxed);
         if (v != gen && atomic_compare_exchange_weak_explicit(
                             &s->lock, &v, gen, memory_order_acquire, memory_order_relaxed))
             return;
-        __builtin_ia32_pause();
+        lw_spin_wait(&rounds);
     }
 }
 

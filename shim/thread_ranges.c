@@ -23,6 +23,7 @@
 
 #include "race.h"
 #include "shim.h"
+#include "spin.h"
 
 #define RANGES_MAX 4096u           /* live and dead threads remembered */
 #define TLS_MODS_MAX 64u           /* modules with static TLS */
@@ -108,8 +109,9 @@ static void tls_layout(void)
         atomic_store_explicit(&tls_layout_state, 2, memory_order_release);
         return;
     }
+    unsigned rounds = 0;
     while (atomic_load_explicit(&tls_layout_state, memory_order_acquire) != 2)
-        __builtin_ia32_pause();
+        lw_spin_wait(&rounds);
 }
 
 void lw_thread_ranges_after_fork(void)
@@ -123,8 +125,7 @@ void lw_thread_ranges_after_fork(void)
 
 static void slots_lock_acquire(void)
 {
-    while (atomic_exchange_explicit(&slots_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&slots_lock);
 }
 
 static void slots_lock_release(void)
@@ -250,10 +251,11 @@ struct range_copy {
 
 static bool slot_read(struct range_slot *s, struct range_copy *c)
 {
+    unsigned rounds = 0;
     for (;;) {
         uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
         if (seq & 1) {
-            __builtin_ia32_pause();
+            lw_spin_wait(&rounds);
             continue;
         }
         c->owner = LD(owner);

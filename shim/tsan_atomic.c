@@ -187,9 +187,7 @@ static _Atomic int stripes[64];
 
 static void stripe_lock(const volatile void *a)
 {
-    _Atomic int *l = &stripes[((uintptr_t)a >> 4) & 63];
-    while (atomic_exchange_explicit(l, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&stripes[((uintptr_t)a >> 4) & 63]);
 }
 
 static void stripe_unlock(const volatile void *a)

@@ -277,8 +277,7 @@ static int page_of(uintptr_t a)
 
 static void page_lock_take(void)
 {
-    while (atomic_exchange_explicit(&page_lock, 1, memory_order_acquire))
-        __builtin_ia32_pause();
+    lw_spin_acquire(&page_lock);
 }
 
 static void page_lock_drop(void)

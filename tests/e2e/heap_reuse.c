@@ -40,6 +40,7 @@ struct obj {
 
 static pthread_mutex_t G = PTHREAD_MUTEX_INITIALIZER;
 static struct obj *_Atomic handoff;
+static atomic_int second_started;
 
 /* How objects are allocated and given back. */
 enum source { FROM_MALLOC, FROM_REALLOC, FROM_POOL, FROM_POOL_PLAIN, FROM_MMAP, FROM_MREMAP };
@@ -126,6 +127,7 @@ static void lock_pair(pthread_mutex_t *first, pthread_mutex_t *second, int *valu
 static void *second_user(void *arg)
 {
     (void)arg;
+    atomic_store_explicit(&second_started, 1, memory_order_relaxed);
     struct obj *b;
     while (!(b = atomic_load_explicit(&handoff, memory_order_relaxed)))
         ;
@@ -139,6 +141,9 @@ static int reuse(enum source src)
 {
     pthread_t t;
     pthread_create(&t, NULL, second_user, NULL);
+    /* Its start (lockwatch maps its thread state) must not take the address a mapping frees. */
+    while (!atomic_load_explicit(&second_started, memory_order_relaxed))
+        ;
     struct obj *a = src == FROM_POOL || src == FROM_POOL_PLAIN ? obj_from_pool(0)
                     : src == FROM_MMAP || src == FROM_MREMAP   ? obj_mapped(NULL)
                                                                : obj_new();

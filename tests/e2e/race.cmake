@@ -36,6 +36,8 @@ foreach(cc ${LW_RACE_COMPILERS})
                pool_reuse_ok)
     lw_race_test(${case} ${cc} ${LW_RACE_SRC} 0 ${case} -- --total 0)
   endforeach()
+  lw_race_test(many_live_threads ${cc} ${LW_RACE_SRC} 0 many_live_threads --
+    --total 0 --dropped "thread table full")
   lw_race_test(sync_overflow ${cc} ${LW_RACE_SRC} 0 sync_overflow --
     --total 0 --dropped "race-mode synchronisation table full")
   lw_race_test(locked_write ${cc} ${LW_RACE_SRC} 1 locked_write --

@@ -458,6 +458,33 @@ static int sync_overflow(void)
     return atomic_load_explicit(&sync_flags[SYNC_OBJECTS - 1], memory_order_acquire);
 }
 
+/* More threads alive at once than race mode has clock slots (4094): the ones past it are not
+ * watched, which the log must say. They only wait at a barrier. */
+#define LIVE_THREADS 4100
+static pthread_barrier_t live_barrier;
+static void *live_thread(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&live_barrier);
+    return NULL;
+}
+
+static int many_live_threads(void)
+{
+    static pthread_t t[LIVE_THREADS];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_barrier_init(&live_barrier, NULL, LIVE_THREADS + 1);
+    for (int i = 0; i < LIVE_THREADS; i++)
+        if (pthread_create(&t[i], &attr, live_thread, NULL) != 0)
+            exit(2);
+    pthread_barrier_wait(&live_barrier);
+    for (int i = 0; i < LIVE_THREADS; i++)
+        pthread_join(t[i], NULL);
+    return LIVE_THREADS;
+}
+
 static void run2(void *(*a)(void *), void *aa, void *(*b)(void *), void *ba)
 {
     pthread_t t1, t2;
@@ -537,6 +564,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "race_cases: heap block not reused\n");
             return 3;
         }
+    } else if (!strcmp(c, "many_live_threads")) {
+        printf("%d\n", many_live_threads());
     } else if (!strcmp(c, "sync_overflow")) {
         printf("%d\n", sync_overflow());
     } else if (!strcmp(c, "annot_hb_ok")) {
