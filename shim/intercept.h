@@ -132,6 +132,8 @@ static inline void lw_after_destroy(uintptr_t obj)
         return;
     lw_lock_destroy(obj);
     lw_held_forget(t, obj);
+    if (lw_race_on())
+        lw_race_destroyed(obj); /* a lock initialised there later starts with no history */
     lw_leave();
 }
 

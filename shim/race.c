@@ -199,6 +199,12 @@ struct lw_race_thread *lw_race_thread_slow(void)
 void lw_race_heap_freed(uintptr_t lo, uintptr_t hi)
 {
     lw_race_shadow_clear(lo, hi);
+    lw_race_sync_forget(lo, hi);
+}
+
+void lw_race_destroyed(uintptr_t obj)
+{
+    lw_race_sync_drop(obj);
 }
 
 /* The thread ended: its slot goes back to the pool, its stack's shadow is forgotten (glibc

@@ -39,9 +39,12 @@ void lw_race_pre_release(uintptr_t obj);
  * under the mutex is a handoff, not merely lock ordering (see docs/race-mode.md). */
 void lw_race_cond_wake(struct lw_thread *t, uint64_t key);
 
-/* Heap memory [lo, hi) was given back (free, realloc): its shadow is forgotten, so the next
- * owner of those bytes starts with no history. */
+/* Memory [lo, hi) was given back (free, realloc, delete, munmap, LOCKWATCH_MEMORY_REUSED): its
+ * shadow and the clocks of the synchronisation objects in it are forgotten, so the next owner of
+ * those bytes starts with no history. */
 void lw_race_heap_freed(uintptr_t lo, uintptr_t hi);
+/* The synchronisation object at obj was destroyed: its clocks go. */
+void lw_race_destroyed(uintptr_t obj);
 
 /* In a forked child: frees the race detector's allocation locks, which a thread that does not
  * exist in the child may have held at the fork. */

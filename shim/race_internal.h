@@ -178,8 +178,12 @@ void lw_race_sync_release(struct lw_race_thread *rt, uint64_t key, bool lock, bo
  * lock, which does not see other readers' releases; hard_full: take the full clock as hard). */
 void lw_race_sync_acquire(struct lw_race_thread *rt, uint64_t key, bool lock, bool shared,
                           bool hard_full);
-/* Frees key's clocks (a thread-create or exit key used once). */
+/* Frees key's clocks (a thread-create or exit key used once, a destroyed lock). */
 void lw_race_sync_drop(uint64_t key);
+/* Frees the clocks of every object in [lo, hi) (memory given back: the next object there starts
+ * with no history). Ranges above 256 MiB are left alone (their objects keep their clocks: races
+ * may be missed, never invented). */
+void lw_race_sync_forget(uintptr_t lo, uintptr_t hi);
 /* In a forked child: frees the clock allocator's lock. */
 void lw_race_sync_after_fork(void);
 

@@ -8,7 +8,8 @@
  * synchronisation operations, never by plain memory accesses. Clock storage comes from a bump
  * arena with per-size free lists. When the table is full, every new object shares one overflow
  * object: that can only add orderings (missed races), never invent races; each release on it is
- * counted in a DROPPED record, so that the report says the analysis was incomplete.
+ * counted in a DROPPED record, so that the report says the analysis was incomplete. Memory given
+ * back frees the clocks of the objects in it (found through key_map); their slots stay.
  */
 #include <string.h>
 
@@ -35,6 +36,14 @@ struct sync_obj {
 
 static struct sync_obj *table;
 static struct sync_obj overflow;
+
+/* Which 4-byte granules of memory ever held a synchronisation object: one bit per granule,
+ * direct-mapped (addresses 256 MiB apart share a bit), so that memory given back finds its
+ * objects with a load per 256 bytes instead of a table probe per address. Bits are never cleared:
+ * a stale one costs a few probes, never a missed object. */
+#define KEY_MAP_BITS (1u << 26)
+#define KEY_MAP_REACH ((uintptr_t)KEY_MAP_BITS * 4)
+static _Atomic uint64_t *key_map;
 static char *arena;
 static _Atomic uint64_t arena_used;
 static struct vclock *free_vc[VC_CLASSES];
@@ -46,6 +55,27 @@ void lw_race_sync_init(void)
         table = lw_mmap_zero((size_t)SYNC_SLOTS * sizeof *table);
     if (!arena)
         arena = lw_mmap_zero(VC_ARENA_SIZE);
+    if (!key_map)
+        key_map = lw_mmap_zero(KEY_MAP_BITS / 8);
+}
+
+/* The key map's bit for the granule of memory address key. */
+static inline uint32_t key_bit(uint64_t key)
+{
+    return (uint32_t)(key >> 2) & (KEY_MAP_BITS - 1);
+}
+
+/* Marks the granule of a new object's key, if the key is a memory address (thread keys are
+ * not: they never lie in memory given back). */
+static void key_map_mark(uint64_t key)
+{
+    if (!key_map || key >> 48)
+        return;
+    uint32_t b = key_bit(key);
+    _Atomic uint64_t *w = &key_map[b / 64];
+    uint64_t bit = 1ull << (b % 64);
+    if (!(atomic_load_explicit(w, memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
 }
 
 /* The value of a held object lock in this process: a forked child counts up, so that a lock a
@@ -149,7 +179,11 @@ static struct sync_obj *sync_find(uint64_t key, bool insert)
             if (!insert)
                 return NULL;
             uint64_t expected = 0;
-            if (atomic_compare_exchange_strong(&s->key, &expected, key) || expected == key)
+            if (atomic_compare_exchange_strong(&s->key, &expected, key)) {
+                key_map_mark(key);
+                return s;
+            }
+            if (expected == key)
                 return s;
         }
     }
@@ -243,4 +277,23 @@ void lw_race_sync_drop(uint64_t key)
     vc_free(f);
     vc_free(h);
     vc_free(r);
+}
+
+void lw_race_sync_forget(uintptr_t lo, uintptr_t hi)
+{
+    if (!key_map || hi <= lo || hi - lo > KEY_MAP_REACH)
+        return;
+    for (uintptr_t g = lo & ~(uintptr_t)3; g < hi && g >= (lo & ~(uintptr_t)3);) {
+        uint32_t b = key_bit(g);
+        /* The rest of b's word covers granules g, g + 4, ... (at most 64). */
+        uint32_t n = 64 - b % 64;
+        uint64_t w = atomic_load_explicit(&key_map[b / 64], memory_order_relaxed) >> (b % 64);
+        for (; w; w &= w - 1) {
+            uintptr_t granule = g + 4 * (uintptr_t)__builtin_ctzll(w);
+            for (uintptr_t key = granule; key < granule + 4; key++)
+                if (key >= lo && key < hi)
+                    lw_race_sync_drop(key);
+        }
+        g += 4 * (uintptr_t)n;
+    }
 }

@@ -36,6 +36,13 @@ foreach(cc ${LW_RACE_COMPILERS})
                pool_reuse_ok)
     lw_race_test(${case} ${cc} ${LW_RACE_SRC} 0 ${case} -- --total 0)
   endforeach()
+  # A mutex's clock ends with its heap block: the next mutex there orders nothing.
+  lw_race_test(heap_lock_reuse ${cc} ${LW_RACE_SRC} 1 heap_lock_reuse --
+    --total 1 --kind data-race --symbol after_free --source ${LW_RACE_SRC}
+    --line after_free_first --line after_free_second)
+  lw_race_test(destroyed_lock_reuse ${cc} ${LW_RACE_SRC} 1 destroyed_lock_reuse --
+    --total 1 --kind data-race --symbol after_destroy --source ${LW_RACE_SRC}
+    --line after_destroy_first --line after_destroy_second)
   lw_race_test(many_live_threads ${cc} ${LW_RACE_SRC} 0 many_live_threads --
     --total 0 --dropped "thread table full")
   lw_race_test(sync_overflow ${cc} ${LW_RACE_SRC} 0 sync_overflow --

@@ -382,6 +382,90 @@ static void *heap_second_owner(void *arg)
     return NULL;
 }
 
+/* A lock's history ends with its memory: the first owner of a heap block writes `after_free`
+ * under the block's mutex and frees the block; the second allocates the same bytes, takes the
+ * new mutex there (copied from PTHREAD_MUTEX_INITIALIZER, as a std::mutex is) and writes
+ * `after_free`. Nothing orders the two threads (a relaxed flag), so the writes race; a clock left
+ * at the old mutex's address would order them and hide it. */
+struct locked_block {
+    pthread_mutex_t m;
+    char pad[HEAP_BLOCK - sizeof(pthread_mutex_t)];
+};
+static int after_free;
+static struct locked_block *_Atomic sync_freed;
+static atomic_int sync_round_done, sync_second_ready;
+
+static void *sync_first_owner(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&sync_second_ready, memory_order_relaxed))
+        ;
+    struct locked_block *b = malloc(sizeof *b);
+    if (!b)
+        exit(2);
+    static const pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&b->m, &init, sizeof init);
+    pthread_mutex_lock(&b->m);
+    after_free = 1; /* race: after_free_first */
+    pthread_mutex_unlock(&b->m);
+    free(b);
+    atomic_store_explicit(&sync_freed, b, memory_order_relaxed);
+    while (!atomic_load_explicit(&sync_round_done, memory_order_relaxed))
+        ;
+    return NULL;
+}
+
+/* Writes after_free only when the block came back at the same address; *reused says so. */
+static void *sync_second_owner(void *reused)
+{
+    free(malloc(1)); /* the thread's malloc cache, set up before the block is freed */
+    atomic_store_explicit(&sync_second_ready, 1, memory_order_relaxed);
+    struct locked_block *old;
+    while (!(old = atomic_load_explicit(&sync_freed, memory_order_relaxed)))
+        ;
+    struct locked_block *b = malloc(sizeof *b);
+    if (b == old) {
+        static const pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
+        memcpy(&b->m, &init, sizeof init);
+        pthread_mutex_lock(&b->m);
+        after_free = 2; /* race: after_free_second */
+        pthread_mutex_unlock(&b->m);
+        *(int *)reused = 1;
+    }
+    free(b);
+    atomic_store_explicit(&sync_round_done, 1, memory_order_relaxed);
+    return NULL;
+}
+
+/* The same through destroy and init: a mutex destroyed by the first thread and initialised again
+ * by the second is a new mutex, whose clock orders nothing. */
+static pthread_mutex_t reinit_m;
+static int after_destroy;
+static atomic_int reinit_flag;
+
+static void *destroy_first(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&reinit_m);
+    after_destroy = 1; /* race: after_destroy_first */
+    pthread_mutex_unlock(&reinit_m);
+    pthread_mutex_destroy(&reinit_m);
+    atomic_store_explicit(&reinit_flag, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *init_second(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&reinit_flag, memory_order_relaxed))
+        ;
+    pthread_mutex_init(&reinit_m, NULL);
+    pthread_mutex_lock(&reinit_m);
+    after_destroy = 2; /* race: after_destroy_second */
+    pthread_mutex_unlock(&reinit_m);
+    return NULL;
+}
+
 /* Annotations (include/lockwatch.h). Each pair of threads below is ordered only by a relaxed
  * flag, which orders nothing for lockwatch: without its annotation each case reports a race. */
 static atomic_int annot_flag;
@@ -564,6 +648,24 @@ int main(int argc, char **argv)
             fprintf(stderr, "race_cases: heap block not reused\n");
             return 3;
         }
+    } else if (!strcmp(c, "heap_lock_reuse")) {
+        mallopt(M_ARENA_MAX, 1);
+        int reused = 0;
+        for (int round = 0; round < 20 && !reused; round++) {
+            atomic_store(&sync_freed, NULL);
+            atomic_store(&sync_round_done, 0);
+            atomic_store(&sync_second_ready, 0);
+            run2(sync_first_owner, NULL, sync_second_owner, &reused);
+        }
+        if (!reused) {
+            fprintf(stderr, "race_cases: heap block not reused\n");
+            return 3;
+        }
+        printf("%d\n", after_free);
+    } else if (!strcmp(c, "destroyed_lock_reuse")) {
+        pthread_mutex_init(&reinit_m, NULL);
+        run2(destroy_first, NULL, init_second, NULL);
+        printf("%d\n", after_destroy);
     } else if (!strcmp(c, "many_live_threads")) {
         printf("%d\n", many_live_threads());
     } else if (!strcmp(c, "sync_overflow")) {
