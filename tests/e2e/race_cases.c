@@ -471,8 +471,7 @@ static void *init_second(void *arg)
 static atomic_int annot_flag;
 static int annot_data;
 
-/* Happens-before by hand: the write, HAPPENS_BEFORE, the flag; the flag, HAPPENS_AFTER, the read.
- */
+/* Happens-before by hand: write, HAPPENS_BEFORE, flag; flag, HAPPENS_AFTER, read. */
 static void *annot_publisher(void *arg)
 {
     (void)arg;
