@@ -124,17 +124,26 @@ static inline void lw_after_init(uintptr_t obj, uint16_t kind, uint32_t type_fla
     lw_leave();
 }
 
-/* A lock destroy: ends the lifetime at obj; the calling thread no longer holds it. */
-static inline void lw_after_destroy(uintptr_t obj)
+/* A lock destroy (or a named semaphore's sem_close): ends the lifetime at obj; the calling
+ * thread no longer holds it. `object_ends`: the object itself is gone (a destroy), so its race-mode
+ * clocks go too and a lock initialised there later starts with no history; not for sem_close,
+ * since another sem_open of the same name in the process may still use the object. */
+static inline void lw_after_destroy_or_close(uintptr_t obj, bool object_ends)
 {
     struct lw_thread *t = lw_enter();
     if (!t)
         return;
     lw_lock_destroy(obj);
     lw_held_forget(t, obj);
-    if (lw_race_on())
-        lw_race_destroyed(obj); /* a lock initialised there later starts with no history */
+    if (object_ends && lw_race_on())
+        lw_race_destroyed(obj);
     lw_leave();
+}
+
+/* A lock destroy: lw_after_destroy_or_close for an object that ends. */
+static inline void lw_after_destroy(uintptr_t obj)
+{
+    lw_after_destroy_or_close(obj, true);
 }
 
 /* Records a successful acquisition of mutex m (enters the shim itself). */

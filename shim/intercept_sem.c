@@ -186,7 +186,7 @@ LW_EXPORT int sem_close(sem_t *s)
     int rc = lw_real_sem_close(s);
     if (rc == 0) {
         forget_post(s);
-        lw_after_destroy((uintptr_t)s);
+        lw_after_destroy_or_close((uintptr_t)s, false);
     }
     return rc;
 }
