@@ -36,9 +36,7 @@ case_run() {
     show prog.err
     expect_rc "$want" "$rc" "lockwatch run ${all[*]} -- ${prog[*]}"
     [[ -s out.json ]] || fail "no report written to out.json"
-    local got
-    got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["program"]["exit_status"])' out.json)
-    [[ "$got" == 0 ]] || fail "the program exited with status $got, expected 0"
+    expect_program_ok out.json
     python3 "$LW_CHECK" out.json "${check[@]}" || {
         show out.json
         fail "report check"

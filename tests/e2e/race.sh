@@ -9,10 +9,9 @@
 # LW_INCLUDE (include/, for lockwatch.h).
 # Usage: race.sh COMPILER SOURCE RC [PROGRAM ARGS...] -- [CHECK ARGS...]
 set -euo pipefail
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+# fail, expect_program_ok
+# shellcheck source=/dev/null
+source "$(dirname "$0")/lib.sh"
 cc=$1 src=$2 want=$3
 shift 3
 args=()
@@ -49,6 +48,5 @@ set -e
     [[ -s out.json ]] && cat out.json >&2
     fail "lockwatch run exited $rc, expected $want"
 }
-status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["program"]["exit_status"])' out.json)
-[[ "$status" == 0 ]] || fail "the program exited with status $status, expected 0"
+expect_program_ok out.json
 python3 "$LW_CHECK" out.json "$@"
