@@ -42,7 +42,7 @@ __attribute__((noinline)) void lw_memory_forget_slow(uintptr_t lo, uintptr_t hi,
     struct giving_back g = {lw_tls.thread, ret_pc, lo};
     lw_lock_forget_range(lo, hi, g.t && g.t->n_held ? lock_given_back : NULL, &g);
     if (lw_race_on())
-        lw_race_heap_freed(lo, hi);
+        lw_race_forget_memory(lo, hi);
     lw_tls.depth = 0;
     errno = saved;
 }

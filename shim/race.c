@@ -196,7 +196,7 @@ struct lw_race_thread *lw_race_thread_slow(void)
     return rt;
 }
 
-void lw_race_heap_freed(uintptr_t lo, uintptr_t hi)
+void lw_race_forget_memory(uintptr_t lo, uintptr_t hi)
 {
     lw_race_shadow_clear(lo, hi);
     lw_race_sync_forget(lo, hi);
@@ -207,14 +207,15 @@ void lw_race_destroyed(uintptr_t obj)
     lw_race_sync_drop(obj);
 }
 
-/* The thread ended: its slot goes back to the pool, its stack's shadow is forgotten (glibc
- * reuses the stack for a later thread) and its later accesses (TLS destructors) are ignored. */
+/* The thread ended: its slot goes back to the pool, its stack's shadow and the clocks of the
+ * synchronisation objects on it are forgotten (glibc reuses the stack for a later thread) and its
+ * later accesses (TLS destructors) are ignored. */
 static void race_thread_end(struct lw_race_thread *rt)
 {
     lw_race_tls = NULL;
     race_tls_dead = 1;
     uintptr_t lo = rt->stack_low > 4096 ? rt->stack_low - 4096 : 0;
-    lw_race_shadow_clear(lo, rt->stack_base + 256);
+    lw_race_forget_memory(lo, rt->stack_base + 256);
     slot_lock_acquire();
     atomic_store_explicit(&slots[rt->slot].live, NULL, memory_order_relaxed);
     slots[rt->slot].next_clock = rt->vc[rt->slot];

@@ -42,7 +42,7 @@ void lw_race_cond_wake(struct lw_thread *t, uint64_t key);
 /* Memory [lo, hi) was given back (free, realloc, delete, munmap, LOCKWATCH_MEMORY_REUSED): its
  * shadow and the clocks of the synchronisation objects in it are forgotten, so the next owner of
  * those bytes starts with no history. */
-void lw_race_heap_freed(uintptr_t lo, uintptr_t hi);
+void lw_race_forget_memory(uintptr_t lo, uintptr_t hi);
 /* The synchronisation object at obj was destroyed: its clocks go. */
 void lw_race_destroyed(uintptr_t obj);
 

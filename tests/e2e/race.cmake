@@ -43,6 +43,9 @@ foreach(cc ${LW_RACE_COMPILERS})
   lw_race_test(destroyed_lock_reuse ${cc} ${LW_RACE_SRC} 1 destroyed_lock_reuse --
     --total 1 --kind data-race --symbol after_destroy --source ${LW_RACE_SRC}
     --line after_destroy_first --line after_destroy_second)
+  lw_race_test(stack_lock_reuse ${cc} ${LW_RACE_SRC} 1 stack_lock_reuse --
+    --total 1 --kind data-race --symbol after_exit --source ${LW_RACE_SRC}
+    --line after_exit_write)
   lw_race_test(many_live_threads ${cc} ${LW_RACE_SRC} 0 many_live_threads --
     --total 0 --dropped "thread table full")
   lw_race_test(sync_overflow ${cc} ${LW_RACE_SRC} 0 sync_overflow --

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lockwatch.h"
 
@@ -466,6 +467,42 @@ static void *init_second(void *arg)
     return NULL;
 }
 
+/* And through a thread's stack: two detached threads, one after the other, get one stack from
+ * glibc; each writes `after_exit` under a function-local mutex, at the same address in both. The
+ * first thread's end must take that mutex's clock with it. */
+int after_exit; /* global: the compiler may not drop the stores */
+static void *_Atomic stack_lock_addr[2];
+static atomic_int stack_threads_done;
+
+static void *stack_lock_user(void *arg)
+{
+    long which = (long)arg;
+    pthread_mutex_t local;
+    pthread_mutex_init(&local, NULL);
+    atomic_store_explicit(&stack_lock_addr[which], &local, memory_order_relaxed);
+    pthread_mutex_lock(&local);
+    after_exit = (int)which + 1; /* race: after_exit_write */
+    pthread_mutex_unlock(&local);
+    atomic_store_explicit(&stack_threads_done, (int)which + 1, memory_order_relaxed);
+    return NULL;
+}
+
+/* Starts a detached stack_lock_user and waits (a relaxed flag, then a pause for the thread to
+ * finish leaving) until its stack is back in glibc's cache. */
+static void run_detached(long which)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    if (pthread_create(&t, &attr, stack_lock_user, (void *)which) != 0)
+        exit(2);
+    pthread_attr_destroy(&attr);
+    while (atomic_load_explicit(&stack_threads_done, memory_order_relaxed) != which + 1)
+        ;
+    usleep(50000);
+}
+
 /* Annotations (include/lockwatch.h). Each pair of threads below is ordered only by a relaxed
  * flag, which orders nothing for lockwatch: without its annotation each case reports a race. */
 static atomic_int annot_flag;
@@ -665,6 +702,14 @@ int main(int argc, char **argv)
         pthread_mutex_init(&reinit_m, NULL);
         run2(destroy_first, NULL, init_second, NULL);
         printf("%d\n", after_destroy);
+    } else if (!strcmp(c, "stack_lock_reuse")) {
+        run_detached(0);
+        run_detached(1);
+        if (atomic_load_explicit(&stack_lock_addr[0], memory_order_relaxed) !=
+            atomic_load_explicit(&stack_lock_addr[1], memory_order_relaxed)) {
+            fprintf(stderr, "race_cases: stack not reused\n");
+            return 3;
+        }
     } else if (!strcmp(c, "many_live_threads")) {
         printf("%d\n", many_live_threads());
     } else if (!strcmp(c, "sync_overflow")) {
