@@ -19,6 +19,8 @@
  *            misuse at the free, and no other report (the unlock finds no entry).
  *   held_far the same with a spin lock at a 4-byte aligned offset 700 KiB into a 1 MiB block
  *            (the search for locks in a freed block covers all of it, at 4-byte granularity).
+ *   unmap_held  a thread unmaps the page of a mutex it holds: one destroy-locked misuse at the
+ *            munmap.
  *
  * The second thread waits on a relaxed atomic, which orders nothing for lockwatch, so the threads
  * count as concurrent. The program checks that the address really was reused (exit 3 if not).
@@ -232,6 +234,15 @@ static int held_far(void)
     return 0;
 }
 
+/* Unmaps the page of a mutex the thread holds (not unlocked afterwards: the page is gone). */
+static int unmap_held(void)
+{
+    struct obj *o = obj_mapped(NULL);
+    pthread_mutex_lock(&o->m);
+    munmap(o, 4096); /* LINE:unmap_held */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "reuse";
@@ -250,7 +261,10 @@ int main(int argc, char **argv)
         return held();
     if (!strcmp(mode, "held_far"))
         return held_far();
+    if (!strcmp(mode, "unmap_held"))
+        return unmap_held();
     fprintf(stderr,
-            "usage: heap_reuse [reuse|realloc|pool|pool_plain|munmap|mremap|kept|held|held_far]\n");
+            "usage: heap_reuse "
+            "[reuse|realloc|pool|pool_plain|munmap|mremap|kept|held|held_far|unmap_held]\n");
     return 2;
 }

@@ -76,3 +76,7 @@ lw_e2e_prims_test(misuse.free_held check_prims.py run 1 $<TARGET_FILE:e2e_heap_r
 lw_e2e_prims_test(misuse.free_held_far check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse> held_far
   -- --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c --line free_far
   --freed-block yes)
+# The same for a mapping given back (shim/intercept_mmap.c).
+lw_e2e_prims_test(misuse.unmap_held check_prims.py run 1 $<TARGET_FILE:e2e_heap_reuse>
+  unmap_held -- --total 1 --misuse destroy-locked --source ${LW_E2E_DIR}/heap_reuse.c
+  --line unmap_held --freed-block yes)
