@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "e2e_util.h"
 #include "lockwatch.h"
 
 #define N 5000
@@ -487,22 +487,6 @@ static void *stack_lock_user(void *arg)
     return NULL;
 }
 
-/* Starts a detached stack_lock_user and waits (a relaxed flag, then a pause for the thread to
- * finish leaving) until its stack is back in glibc's cache. */
-static void run_detached(long which)
-{
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    if (pthread_create(&t, &attr, stack_lock_user, (void *)which) != 0)
-        exit(2);
-    pthread_attr_destroy(&attr);
-    while (atomic_load_explicit(&stack_threads_done, memory_order_relaxed) != which + 1)
-        ;
-    usleep(50000);
-}
-
 /* Annotations (include/lockwatch.h). Each pair of threads below is ordered only by a relaxed
  * flag, which orders nothing for lockwatch: without its annotation each case reports a race. */
 static atomic_int annot_flag;
@@ -703,8 +687,8 @@ int main(int argc, char **argv)
         run2(destroy_first, NULL, init_second, NULL);
         printf("%d\n", after_destroy);
     } else if (!strcmp(c, "stack_lock_reuse")) {
-        run_detached(0);
-        run_detached(1);
+        e2e_run_detached(stack_lock_user, (void *)0L, &stack_threads_done, 1);
+        e2e_run_detached(stack_lock_user, (void *)1L, &stack_threads_done, 2);
         if (atomic_load_explicit(&stack_lock_addr[0], memory_order_relaxed) !=
             atomic_load_explicit(&stack_lock_addr[1], memory_order_relaxed)) {
             fprintf(stderr, "race_cases: stack not reused\n");

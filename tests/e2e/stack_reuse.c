@@ -16,7 +16,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "e2e_util.h"
 
 static pthread_mutex_t G = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int finished;
@@ -46,23 +47,6 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Starts a detached worker and waits until it has gone (its stack back in glibc's cache). */
-static int run_detached(long which)
-{
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    if (pthread_create(&t, &attr, worker, (void *)which) != 0)
-        return 2;
-    pthread_attr_destroy(&attr);
-    while (atomic_load_explicit(&finished, memory_order_relaxed) != which + 1)
-        ;
-    /* The flag is set just before the end: give the thread time to finish leaving. */
-    usleep(50000);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "return";
@@ -71,8 +55,8 @@ int main(int argc, char **argv)
         return 2;
     }
     use_exit = !strcmp(mode, "exit");
-    if (run_detached(0) || run_detached(1))
-        return 2;
+    e2e_run_detached(worker, (void *)0L, &finished, 1);
+    e2e_run_detached(worker, (void *)1L, &finished, 2);
     if (local_address[0] != local_address[1]) {
         fprintf(stderr, "stack_reuse: address not reused\n");
         return 3;
