@@ -5,7 +5,8 @@
  * next object lands at that address, merging two locks into one and closing cycles that no schedule
  * can close. In race mode, the shadow of the freed bytes would make the next owner's first
  * accesses race with the previous owner's last ones (the allocator's own locking, which orders
- * them, is invisible to us).
+ * them, is invisible to us), and the clocks of a mutex or atomic in them would order the next
+ * object's users after the old one's. The forgetting itself is memory_forget.h's.
  *
  * The real functions come from dlsym(RTLD_NEXT): whatever allocator the program would have used
  * (glibc's, or one preloaded or linked after us). C++'s operator delete is interposed too:
