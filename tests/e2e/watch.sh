@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Watch end-to-end driver (e2e.race.watch.*, tests/e2e/race.cmake): compiles watch_cases.c as a
 # plain program (gcc -g -O1 -pthread: no instrumentation, no liblockwatch) and checks one case:
-#   racy     `lockwatch run --watch counter` reports a race on 'counter' (the program staggers its
-#            threads in time, without synchronising them, so that no write lands while the other
-#            thread single-steps with the page open: docs/race-mode.md, "Watches")
+#   racy     `lockwatch run --watch counter` reports a race on 'counter' (the program runs its
+#            threads one after the other, ordered by a volatile flag, which is no
+#            synchronisation, so that no write lands while the other thread single-steps with
+#            the page open: docs/race-mode.md, "Watches")
 #   mutex    no finding, the program's own result intact
 #   segv     dies by SIGSEGV with the same status under watches as natively
 #   handler  same stdout and status with and without watches, and no finding

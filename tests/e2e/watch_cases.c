@@ -2,9 +2,10 @@
  * Programs for the watch tests (tests/e2e/race.cmake, e2e.race.watch.*): plain, uninstrumented
  * code (gcc -g -O1 -pthread, not linked to lockwatch) run under `lockwatch run --watch counter`.
  * The case is argv[1]:
- *   racy       two threads increment `counter` with no lock, one after the other in time (no
- *              synchronisation orders them: a race) so that no write lands while the other
- *              thread single-steps with the page open (docs/race-mode.md, "Watches")
+ *   racy       two threads increment `counter` with no lock, one after the other (a volatile
+ *              flag, which is no synchronisation, orders them: a race) so that no write lands
+ *              while the other thread single-steps with the page open (docs/race-mode.md,
+ *              "Watches")
  *   mutex      the same under a mutex (no finding; the mutex may share counter's page)
  *   segv       writes through a null pointer on purpose: must die by SIGSEGV as natively
  *   handler    recovers from null writes with its own SIGSEGV handler (siglongjmp), counts
@@ -54,15 +55,25 @@ static void *increment(void *arg)
     return NULL;
 }
 
-/* The racy case: the second thread starts its increments 100 ms later. Time is not
- * synchronisation, so the two threads' writes still race; but each write then finds the page
- * protected and is seen, which makes the test deterministic. */
+/* Set by the racy case's first thread when its increments are done. A volatile flag is no
+ * synchronisation (lockwatch sees none, and in C11 terms its accesses race too), so the two
+ * threads' writes to counter still race. */
+static volatile int first_done;
+
+/* The racy case: the second thread starts its increments only once the first is done, so that
+ * each write finds the page protected and is seen, which makes the test deterministic. (A time
+ * stagger was not enough: on a loaded machine the first thread could be preempted while it
+ * single-stepped with the page open, and all of the second thread's writes went unseen.) */
 static void *increment_later(void *arg)
 {
-    struct timespec ts = {0, 100 * 1000 * 1000};
+    struct timespec ts = {0, 1000 * 1000};
     if (arg)
-        nanosleep(&ts, NULL);
-    return increment(NULL);
+        while (!first_done)
+            nanosleep(&ts, NULL);
+    void *rc = increment(NULL);
+    if (!arg)
+        first_done = 1;
+    return rc;
 }
 
 static int run_staggered(void)
