@@ -11,14 +11,17 @@
  * (__lll_lock_wait: exchange with 2, FUTEX_WAIT while it stays 2) and its condvars speak the same
  * protocol on the same words, so a mutex taken here can be released by glibc and the other way
  * round. Doing those few instructions here saves a call into glibc per lock and unlock, which is
- * most of what an interposer costs (docs/performance.md: below the do-nothing interposer).
+ * most of what an interposer costs (docs/performance.md: below the do-nothing interposer). The
+ * blocking wait on a busy word is glibc's too (lw_mutex_fast_swap_in and on): calling glibc there
+ * would make a waiter swap the contended word once more before it sleeps, which stretches the
+ * holder's critical section (docs/performance.md, "Contended rows").
  *
- * Everything that is not that uncontended case goes to glibc itself: another __kind, a busy lock
- * word (the blocking wait), and a free lock word with a non-zero owner (a corrupted or copied
- * mutex, on which glibc's assertion is the program's behaviour). The constructor (lifecycle.c)
- * turns the path on only for a glibc whose protocol this is (lw_mutex_fast_allowed), not under
- * Valgrind, when the next pthread_mutex_* and mtx_* definitions are glibc's own, and with the
- * option mutex_fast_path on; before the constructor every call goes to glibc.
+ * Everything else goes to glibc itself: another __kind, and a free lock word with a non-zero
+ * owner (a corrupted or copied mutex, on which glibc's assertion is the program's behaviour). The
+ * constructor (lifecycle.c) turns the path on only for a glibc whose protocol this is
+ * (lw_mutex_fast_allowed), not under Valgrind, when the next pthread_mutex_* and mtx_* definitions
+ * are glibc's own, and with the option mutex_fast_path on; before the constructor every call goes
+ * to glibc.
  */
 #ifndef LOCKWATCH_GLIBC_MUTEX_FAST_H
 #define LOCKWATCH_GLIBC_MUTEX_FAST_H
@@ -108,25 +111,77 @@ static inline __attribute__((always_inline)) bool lw_mutex_fast_trylock(pthread_
     return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0 && lw_mutex_fast_take(m, tid);
 }
 
+/* The futex system call on m's lock word, raw so that errno is never touched: FUTEX_WAIT while
+ * the word is 2 (wake false) or FUTEX_WAKE of one waiter (wake true). Process-private, as glibc's
+ * for a default mutex. */
+static inline __attribute__((always_inline)) void lw_mutex_futex(pthread_mutex_t *m, bool wake)
+{
+#if defined(__x86_64__)
+    long ret;
+    register long timeout __asm__("r10") = 0; /* FUTEX_WAIT: no timeout */
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"((long)SYS_futex), "D"(&m->__data.__lock),
+                       "S"((long)((wake ? FUTEX_WAKE : FUTEX_WAIT) | FUTEX_PRIVATE_FLAG)),
+                       "d"(wake ? 1L : 2L), "r"(timeout)
+                     : "rcx", "r11", "memory");
+    (void)ret;
+#else
+    (void)m;
+    (void)wake;
+#endif
+}
+
+/* True if the blocking wait below may take the default mutex m: anything but a free word with
+ * an owner (glibc asserts on that; a reading that races with a lock only sends the caller to
+ * glibc, which is never wrong). */
+static inline bool lw_mutex_fast_can_wait(const pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0 || m->__data.__owner == 0;
+}
+
+/* The first step of glibc's blocking wait (__lll_lock_wait) on the busy word of the default
+ * mutex m: unless the word already says "locked, with waiters" (2), exchange it with 2; true if
+ * that took the word (it had just been released). */
+static inline __attribute__((always_inline)) bool lw_mutex_fast_swap_in(pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 2 &&
+           __atomic_exchange_n(&m->__data.__lock, 2, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* The rest of glibc's blocking wait: sleep while the word is 2, exchange it with 2 on every
+ * wake-up (an interrupted or spurious one too) until that takes it. */
+static inline void lw_mutex_fast_sleep_until_taken(pthread_mutex_t *m)
+{
+    do
+        lw_mutex_futex(m, false);
+    while (__atomic_exchange_n(&m->__data.__lock, 2, __ATOMIC_ACQUIRE) != 0);
+}
+
+/* After the word of the default mutex m was taken by the wait: make the thread with kernel tid
+ * `tid` the owner, as glibc's pthread_mutex_lock does. False, with the word released again: m
+ * had an owner already (a corrupted mutex); the caller lets glibc take it and assert, as the
+ * program would. */
+static inline bool lw_mutex_fast_own(pthread_mutex_t *m, int tid)
+{
+    if (__builtin_expect(m->__data.__owner != 0, 0)) {
+        __atomic_store_n(&m->__data.__lock, 0, __ATOMIC_RELEASE);
+        lw_mutex_futex(m, true); /* the word said "waiters": there may be some */
+        return false;
+    }
+    m->__data.__owner = tid;
+    ++m->__data.__nusers;
+    return true;
+}
+
 /* pthread_mutex_unlock of the default mutex m (always succeeds, like glibc's). The futex call is
- * made only when a thread waits, where glibc makes the same one; it is a raw system call so that
- * errno is never touched. */
+ * made only when a thread waits, where glibc makes the same one. */
 static inline __attribute__((always_inline)) void lw_mutex_fast_unlock(pthread_mutex_t *m)
 {
     m->__data.__owner = 0;
     --m->__data.__nusers;
-    if (__builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0)) {
-#if defined(__x86_64__)
-        long ret;
-        register long wake_count __asm__("rdx") = 1;
-        __asm__ volatile("syscall"
-                         : "=a"(ret)
-                         : "0"((long)SYS_futex), "D"(&m->__data.__lock),
-                           "S"((long)(FUTEX_WAKE | FUTEX_PRIVATE_FLAG)), "r"(wake_count)
-                         : "rcx", "r11", "memory");
-        (void)ret;
-#endif
-    }
+    if (__builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0))
+        lw_mutex_futex(m, true);
 }
 
 #endif /* LOCKWATCH_GLIBC_MUTEX_FAST_H */

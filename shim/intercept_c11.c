@@ -3,7 +3,8 @@
  * internal pthread functions without going through the exported pthread symbols, so they are
  * interposed here directly. An mtx_t has the layout of a pthread_mutex_t in glibc, so the mutex
  * helpers (type, owner) apply to it, and an mtx_plain mutex is a default one: lock, trylock and
- * unlock take it with glibc's fast path inline, as pthread_mutex_* do (glibc_mutex_fast.h).
+ * unlock take it with glibc's fast path and blocking wait inline, as pthread_mutex_* do
+ * (glibc_mutex_fast.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +44,34 @@ LW_EXPORT void mtx_destroy(mtx_t *m)
     lw_after_destroy((uintptr_t)m);
 }
 
+/* A thread about to block on m, which it may hold itself: a certain self-deadlock, reported
+ * before the hang. */
+static void check_self_relock(struct lw_thread *t, mtx_t *m)
+{
+    if (lw_mutex_relock_hangs(as_mutex(m)) && lw_mutex_owner(as_mutex(m)) == t->os_tid &&
+        lw_enter() == t) {
+        lw_report_self_relock_kind(t, (uintptr_t)m, lw_lock_id((uintptr_t)m, LW_LOCK_C11_MTX, 0),
+                                   LW_LOCK_C11_MTX);
+        lw_leave();
+    }
+}
+
+/* mtx_lock of an mtx_plain whose fast path found the word busy: glibc's own blocking wait done
+ * here (glibc_mutex_fast.h), the wait published just before the thread would sleep. */
+static __attribute__((noinline)) int lock_busy_fast(mtx_t *m, int tid, void *ret)
+{
+    LW_REAL(mtx_lock);
+    if (!lw_mutex_fast_swap_in(as_mutex(m))) {
+        struct lw_thread *t = lw_recording_thread();
+        if (t)
+            check_self_relock(t, m);
+        struct lw_thread *w = lw_block_begin(true, LW_WAIT_MUTEX, (uintptr_t)m, false, ret);
+        lw_mutex_fast_sleep_until_taken(as_mutex(m));
+        lw_block_end(w);
+    }
+    return lw_mutex_fast_own(as_mutex(m), tid) ? thrd_success : lw_real_mtx_lock(m);
+}
+
 LW_EXPORT int mtx_lock(mtx_t *m)
 {
     LW_REAL(mtx_trylock);
@@ -55,23 +84,25 @@ LW_EXPORT int mtx_lock(mtx_t *m)
                              __builtin_return_address(0), __builtin_frame_address(0));
             return thrd_success;
         }
-        rc = thrd_busy; /* or a free word with an owner: glibc's mtx_lock asserts */
+        /* A busy word; a free word with an owner goes to glibc (its mtx_lock asserts). */
+        if (lw_mutex_fast_can_wait(as_mutex(m))) {
+            rc = lock_busy_fast(m, (int)ft->os_tid, __builtin_return_address(0));
+            goto done;
+        }
+        rc = thrd_busy;
     } else {
         rc = lw_real_mtx_trylock(m);
     }
     if (rc != thrd_success) {
         struct lw_thread *t = rc == thrd_busy ? lw_recording_thread() : NULL;
-        if (t && lw_mutex_relock_hangs(as_mutex(m)) && lw_mutex_owner(as_mutex(m)) == t->os_tid &&
-            lw_enter() == t) {
-            lw_report_self_relock_kind(
-                t, (uintptr_t)m, lw_lock_id((uintptr_t)m, LW_LOCK_C11_MTX, 0), LW_LOCK_C11_MTX);
-            lw_leave();
-        }
+        if (t)
+            check_self_relock(t, m);
         struct lw_thread *w = lw_block_begin(rc == thrd_busy, LW_WAIT_MUTEX, (uintptr_t)m, false,
                                              __builtin_return_address(0));
         rc = lw_real_mtx_lock(m);
         lw_block_end(w);
     }
+done:
     if (rc == thrd_success)
         lw_after_acquire((uintptr_t)m, LW_LOCK_C11_MTX, LW_TYPE_FROM_OBJECT, 0,
                          __builtin_return_address(0), __builtin_frame_address(0));

@@ -1,9 +1,9 @@
 /*
  * Interceptors for pthread_mutex_*. Each one calls the real function (or, for a default mutex,
- * does glibc's own fast path, glibc_mutex_fast.h) and records only after a successful
- * acquisition or release, so return values, errno and blocking are exactly the program's own. A
- * blocking acquisition is tried first; only when that fails does the thread publish "about to block
- * on m" for the deadlock watchdog before it blocks.
+ * does glibc's own fast path and blocking wait, glibc_mutex_fast.h) and records only after a
+ * successful acquisition or release, so return values, errno and blocking are exactly the program's
+ * own. A blocking acquisition is tried first; only when that fails does the thread publish "about
+ * to block on m" for the deadlock watchdog before it blocks.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -143,6 +143,28 @@ static __attribute__((noinline)) int lock_robust(pthread_mutex_t *m, void *ret, 
     return rc;
 }
 
+/* pthread_mutex_lock of a default mutex whose fast path found the word busy: glibc's own
+ * blocking wait done here (glibc_mutex_fast.h), the wait published just before the thread would
+ * sleep. */
+static __attribute__((noinline)) int lock_fast_contended(pthread_mutex_t *m, int tid, void *ret,
+                                                         void *frame)
+{
+    if (LW_UNLIKELY(!lw_mutex_fast_can_wait(m)))
+        return lock_contended(m, EBUSY, ret, frame);
+    if (!lw_mutex_fast_swap_in(m)) {
+        struct lw_thread *t = lw_recording_thread();
+        if (t)
+            before_block(t, m, ret);
+        lw_mutex_fast_sleep_until_taken(m);
+        if (t)
+            lw_wait_end(t);
+    }
+    if (LW_UNLIKELY(!lw_mutex_fast_own(m, tid)))
+        return lock_contended(m, EBUSY, ret, frame);
+    lw_after_mutex_acquire(m, 0, ret, frame);
+    return 0;
+}
+
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     lw_prefetch_for_write(m);
@@ -151,8 +173,8 @@ LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     struct lw_thread *t = lw_tls.thread;
     if (LW_LIKELY(t != NULL && lw_mutex_fast_applies(m))) {
         if (LW_UNLIKELY(!lw_mutex_fast_lock(m, (int)t->os_tid)))
-            return lock_contended(m, EBUSY, __builtin_return_address(0),
-                                  __builtin_frame_address(0));
+            return lock_fast_contended(m, (int)t->os_tid, __builtin_return_address(0),
+                                       __builtin_frame_address(0));
         lw_after_mutex_acquire(m, 0, __builtin_return_address(0), __builtin_frame_address(0));
         return 0;
     }

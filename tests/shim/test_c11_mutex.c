@@ -1,11 +1,11 @@
 /*
  * C11 mutexes under the shim's inline fast path: mtx_init(mtx_plain) gives glibc's normal type
  * with elision ruled out (__kind 512), which the shim takes inline like a default pthread mutex
- * (shim/glibc_mutex_fast.h). The fields after each operation, the wake of a blocked waiter,
- * mutual exclusion mixed with glibc's own paths (blocking, timed locks, condition waits), a
- * recursive mutex (glibc's path), and glibc's assertion on a corrupted mutex must all be as
- * without the shim. ctest runs this program natively and under LD_PRELOAD; both must pass.
- * Helper threads never call cmocka asserts; an alarm() turns a hang into a failure.
+ * (shim/glibc_mutex_fast.h). The fields after each operation, the wake of a blocked waiter and
+ * what it owns then, mutual exclusion mixed with glibc's own paths (blocking, timed locks,
+ * condition waits), a recursive mutex (glibc's path), and glibc's assertion on a corrupted mutex
+ * must all be as without the shim. ctest runs this program natively and under LD_PRELOAD; both
+ * must pass. Helper threads never call cmocka asserts; an alarm() turns a hang into a failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,15 +67,29 @@ static void test_fields(void **state)
     mtx_destroy(&m);
 }
 
-static int lock_unlock_fn(void *arg)
+/* What a thread saw right after its blocking mtx_lock of `m` returned. */
+struct waiter {
+    mtx_t *m;
+    int rc, word, owner, nusers, errno_after, tid;
+};
+
+static int waiter_fn(void *arg)
 {
-    int rc = mtx_lock(arg);
-    if (rc == thrd_success)
-        rc = mtx_unlock(arg);
-    return rc;
+    struct waiter *w = arg;
+    w->tid = gettid();
+    errno = 4321;
+    w->rc = mtx_lock(w->m);
+    w->errno_after = errno;
+    w->word = lock_word(w->m);
+    w->owner = fields(w->m)->__data.__owner;
+    w->nusers = (int)fields(w->m)->__data.__nusers;
+    if (w->rc == thrd_success)
+        w->rc = mtx_unlock(w->m);
+    return 0;
 }
 
-/* The owner's unlock must wake a thread that blocked in mtx_lock (lock word 2). */
+/* The owner's unlock must wake a thread that blocked in mtx_lock (lock word 2), which then owns
+ * the mutex as glibc's wait leaves it: word 2, itself the owner, one user, errno untouched. */
 static void test_unlock_wakes_waiter(void **state)
 {
     (void)state;
@@ -83,14 +97,19 @@ static void test_unlock_wakes_waiter(void **state)
     assert_int_equal(mtx_init(&m, mtx_plain), thrd_success);
     assert_int_equal(mtx_lock(&m), thrd_success);
     thrd_t t;
-    assert_int_equal(thrd_create(&t, lock_unlock_fn, &m), thrd_success);
+    struct waiter w = {.m = &m, .rc = -1};
+    assert_int_equal(thrd_create(&t, waiter_fn, &w), thrd_success);
     for (int i = 0; i < 2000 && lock_word(&m) != 2; i++)
         sleep_ms(1);
-    assert_int_equal(lock_word(&m), 2); /* the waiter is in glibc's futex wait */
+    assert_int_equal(lock_word(&m), 2); /* the waiter is in the futex wait */
+    sleep_ms(20);
     assert_int_equal(mtx_unlock(&m), thrd_success);
-    int rc;
-    assert_int_equal(thrd_join(t, &rc), thrd_success);
-    assert_int_equal(rc, thrd_success);
+    assert_int_equal(thrd_join(t, NULL), thrd_success);
+    assert_int_equal(w.rc, thrd_success);
+    assert_int_equal(w.word, 2);
+    assert_int_equal(w.owner, w.tid);
+    assert_int_equal(w.nusers, 1);
+    assert_int_equal(w.errno_after, 4321);
     assert_int_equal(lock_word(&m), 0);
     assert_int_equal(fields(&m)->__data.__nusers, 0);
     mtx_destroy(&m);

@@ -1,13 +1,15 @@
 /*
  * Default mutexes (PTHREAD_MUTEX_INITIALIZER, NULL attributes) under the shim's inline fast path
  * (shim/glibc_mutex_fast.h) must be glibc's to the last field: the lock word, owner and user
- * count after each operation, the wake of a blocked waiter, mutual exclusion mixed with glibc's
- * own paths (blocking waits, condvar waits, timed locks), glibc's assertion on a corrupted mutex
+ * count after each operation, the wake of a blocked waiter and what it owns then, a signal
+ * handled during the wait, mutual exclusion mixed with glibc's own paths (blocking waits,
+ * condvar waits, timed locks), glibc's assertion on a corrupted mutex (before or after a wait)
  * and EINVAL after destroy. ctest runs this program natively and under LD_PRELOAD, and both runs
  * must pass. Helper threads never call cmocka asserts; an alarm() turns a hang into a failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,31 +67,123 @@ static void test_fields(void **state)
     assert_int_equal(pthread_mutex_destroy(&n), 0);
 }
 
-static void *lock_unlock_fn(void *arg)
+/* What a thread saw right after its blocking lock of `m` returned. */
+struct waiter {
+    pthread_mutex_t *m;
+    int rc, word, owner, nusers, errno_after, tid;
+};
+
+static void *waiter_fn(void *arg)
 {
-    int rc = pthread_mutex_lock(arg);
-    if (rc == 0)
-        rc = pthread_mutex_unlock(arg);
-    return (void *)(intptr_t)rc;
+    struct waiter *w = arg;
+    w->tid = gettid();
+    errno = 4321;
+    w->rc = pthread_mutex_lock(w->m);
+    w->errno_after = errno;
+    w->word = lock_word(w->m);
+    w->owner = w->m->__data.__owner;
+    w->nusers = (int)w->m->__data.__nusers;
+    if (w->rc == 0)
+        w->rc = pthread_mutex_unlock(w->m);
+    return NULL;
 }
 
-/* The owner's unlock must wake a thread that blocked in the lock (lock word 2). */
+/* Starts a waiter on m (which the caller holds) and returns once it sleeps in the futex wait. */
+static void start_waiter(pthread_t *t, struct waiter *w, pthread_mutex_t *m)
+{
+    *w = (struct waiter){.m = m, .rc = -1};
+    assert_int_equal(pthread_create(t, NULL, waiter_fn, w), 0);
+    for (int i = 0; i < 2000 && lock_word(m) != 2; i++)
+        sleep_ms(1);
+    assert_int_equal(lock_word(m), 2); /* the waiter is in the futex wait */
+    sleep_ms(20);                      /* and asleep there, most likely */
+}
+
+/* The owner's unlock must wake a thread that blocked in the lock (lock word 2), which then owns
+ * the mutex as glibc's wait leaves it: word 2 (it cannot know that nobody else waits), itself
+ * the owner, one user, errno untouched. */
 static void test_unlock_wakes_waiter(void **state)
 {
     (void)state;
     static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     assert_int_equal(pthread_mutex_lock(&m), 0);
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, lock_unlock_fn, &m), 0);
-    for (int i = 0; i < 2000 && lock_word(&m) != 2; i++)
-        sleep_ms(1);
-    assert_int_equal(lock_word(&m), 2); /* the waiter is in glibc's futex wait */
+    struct waiter w;
+    start_waiter(&t, &w, &m);
     assert_int_equal(pthread_mutex_unlock(&m), 0);
-    void *rc;
-    assert_int_equal(pthread_join(t, &rc), 0);
-    assert_int_equal((intptr_t)rc, 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.rc, 0);
+    assert_int_equal(w.word, 2);
+    assert_int_equal(w.owner, w.tid);
+    assert_int_equal(w.nusers, 1);
+    assert_int_equal(w.errno_after, 4321);
     assert_int_equal(lock_word(&m), 0);
+    assert_int_equal(m.__data.__owner, 0);
     assert_int_equal(m.__data.__nusers, 0);
+}
+
+static atomic_int signals_seen;
+
+static void count_signal(int sig)
+{
+    (void)sig;
+    errno = 77; /* a handler that clobbers errno (the kernel restores nothing) */
+    atomic_fetch_add(&signals_seen, 1);
+}
+
+/* A signal to a thread blocked in the lock runs its handler (no SA_RESTART: the futex wait
+ * returns EINTR inside) and the thread goes back to waiting: the lock still returns 0 only once
+ * the owner lets go, with the caller's errno. */
+static void test_signal_during_wait(void **state)
+{
+    (void)state;
+    struct sigaction sa = {.sa_handler = count_signal}, old;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    assert_int_equal(pthread_mutex_lock(&m), 0);
+    pthread_t t;
+    struct waiter w;
+    start_waiter(&t, &w, &m);
+    for (int i = 0; i < 3; i++) {
+        int before = atomic_load(&signals_seen);
+        assert_int_equal(pthread_kill(t, SIGUSR1), 0);
+        for (int j = 0; j < 2000 && atomic_load(&signals_seen) == before; j++)
+            sleep_ms(1);
+        assert_int_equal(atomic_load(&signals_seen), before + 1);
+        sleep_ms(5);
+        assert_int_equal(w.rc, -1); /* still waiting */
+        assert_int_equal(lock_word(&m), 2);
+    }
+    assert_int_equal(pthread_mutex_unlock(&m), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.rc, 0);
+    assert_int_equal(w.owner, w.tid);
+    assert_int_equal(lock_word(&m), 0);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+}
+
+/* The owner field is left set while the word is released and the waiter woken (a mutex
+ * overwritten by a bad unlock): glibc's waiter takes the word, finds the owner and asserts. */
+static void release_word_keeping_owner(void)
+{
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    pthread_t t;
+    struct waiter w = {.m = &m, .rc = -1};
+    pthread_create(&t, NULL, waiter_fn, &w);
+    while (lock_word(&m) != 2)
+        sleep_ms(1);
+    sleep_ms(20);
+    __atomic_store_n(&m.__data.__lock, 0, __ATOMIC_RELEASE); /* __owner stays ours */
+    syscall(SYS_futex, &m.__data.__lock, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    pthread_join(t, NULL); /* never returns: the waiter's assertion aborts the process */
+}
+
+static void test_corrupt_owner_after_wait_aborts(void **state)
+{
+    (void)state;
+    assert_true(child_aborts(release_word_keeping_owner));
 }
 
 #define MIX_THREADS 4
@@ -188,8 +283,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_unlock_wakes_waiter),
+        cmocka_unit_test(test_signal_during_wait),
         cmocka_unit_test(test_exclusion_with_glibc_paths),
         cmocka_unit_test(test_corrupt_owner_aborts),
+        cmocka_unit_test(test_corrupt_owner_after_wait_aborts),
         cmocka_unit_test(test_destroyed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
