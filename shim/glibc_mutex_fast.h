@@ -14,7 +14,7 @@
  * most of what an interposer costs (docs/performance.md: below the do-nothing interposer). The
  * blocking wait on a busy word is glibc's too (lw_mutex_fast_swap_in and on): calling glibc there
  * would make a waiter swap the contended word once more before it sleeps, which stretches the
- * holder's critical section (docs/performance.md, "Contended rows").
+ * holder's critical section (docs/performance.md, "The waiter's second compare-and-swap").
  *
  * Everything else goes to glibc itself: another __kind, and a free lock word with a non-zero
  * owner (a corrupted or copied mutex, on which glibc's assertion is the program's behaviour). The
@@ -126,7 +126,7 @@ static inline __attribute__((always_inline)) void lw_mutex_futex(pthread_mutex_t
                        "d"(wake ? 1L : 2L), "r"(timeout)
                      : "rcx", "r11", "memory");
     (void)ret;
-#else
+#else /* never called: the fast path is x86-64 only (lw_mutex_fast_allowed) */
     (void)m;
     (void)wake;
 #endif
